@@ -1,0 +1,45 @@
+# Two commands for a fresh clone with only Python 3.11 and make:
+#   make run   - the service with its embedded PostgreSQL and NATS
+#   make test  - lint, type checks, architecture contract and the whole test suite
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck contracts unit integration clean-data help
+
+help:
+	@echo "make run    - start PostgreSQL, NATS, API, relay and projectors (embedded default)"
+	@echo "make test   - ruff, mypy, import contracts and all tests"
+
+# The environment is rebuilt whenever pyproject.toml changes (new or bounded dependencies).
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kompetanse run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy domain events services
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+test: lint typecheck contracts
+	$(BIN)/pytest -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+clean-data:
+	rm -rf var

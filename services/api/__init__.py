@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar): thin controllers over the application services."""

@@ -1,0 +1,115 @@
+"""The app factory: wires settings, database, NATS and controllers into one Litestar app."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import structlog
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from services import metrics
+from services.api.operations import OperationsController
+from services.api.problems import EXCEPTION_HANDLERS
+from services.config import Settings
+from services.store.database import create_engine
+
+log = structlog.get_logger("api")
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id (or keep the caller's ``X-Request-Id``), bind it to the
+    log context, echo it in the response, and count the request."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("path_template") or "unmatched"
+            elapsed = time.perf_counter() - started
+            method = scope.get("method", "GET")
+            metrics.HTTP_REQUESTS.labels(method, route, status_holder["status"]).inc()
+            metrics.HTTP_LATENCY.labels(method, route).observe(elapsed)
+
+    return middleware
+
+
+def create_app(settings: Settings) -> Litestar:
+    assert settings.database_url is not None, "DATABASE_URL must be set"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
+        app.state.engine = engine
+        app.state.settings = settings
+        nc = None
+        if settings.nats_url:
+            with contextlib.suppress(Exception):
+                nc = await nats.connect(
+                    settings.nats_url,
+                    name="kompetanse-api",
+                    max_reconnect_attempts=-1,
+                    connect_timeout=2,
+                )
+        app.state.nats = nc
+        try:
+            yield
+        finally:
+            if nc is not None:
+                with contextlib.suppress(Exception):
+                    await nc.close()
+            await engine.dispose()
+
+    route_handlers: list[Any] = [OperationsController]
+    with contextlib.suppress(ImportError):
+        from services.api.routes import ROUTE_HANDLERS
+
+        route_handlers.extend(ROUTE_HANDLERS)
+
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_context_middleware],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="kompetanse",
+            version="1.0.0",
+            description="Registry of Norwegian doctors' specialist training (API v1).",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )

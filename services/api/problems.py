@@ -1,0 +1,137 @@
+"""RFC 9457 problem details: every error the API returns has this shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://kompetanse.no/problems/"
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    rule: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    blockers: list[dict[str, Any]] | None = None
+
+
+class ProblemError(Exception):
+    """Raised anywhere in a request to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        blockers: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.problem = Problem(
+            type=TYPE_BASE + slug,
+            title=title,
+            status=status,
+            detail=detail,
+            field=field,
+            rule=rule,
+            blockers=blockers,
+        )
+        self.headers = headers or {}
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("unprocessable", "Unprocessable request"),
+    429: ("too-many-requests", "Too many requests"),
+}
+
+
+def handle_problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[Any]:
+    problem = msgspec.structs.replace(exc.problem, instance=request.url.path)
+    return problem_response(problem, exc.headers)
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
+    fields = [str(e.get("key")) for e in errors if e.get("key")]
+    detail = str(exc.detail)
+    if errors and errors[0].get("message"):
+        detail = f"{errors[0].get('key', 'body')}: {errors[0]['message']}"
+    return problem_response(
+        Problem(
+            type=TYPE_BASE + "invalid-input",
+            title="Invalid input",
+            status=400,
+            detail=detail,
+            instance=request.url.path,
+            field=fields[0] if fields else None,
+            errors=errors or None,
+        )
+    )
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    slug, title = _TITLES.get(exc.status_code, ("error", "Error"))
+    return problem_response(
+        Problem(
+            type=TYPE_BASE + slug,
+            title=title,
+            status=exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+        ),
+        dict(exc.headers or {}),
+    )
+
+
+def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    from services.logging import get_logger
+
+    get_logger("api").error("api.unhandled", error=repr(exc), exc_info=exc)
+    return problem_response(
+        Problem(
+            type=TYPE_BASE + "internal",
+            title="Internal error",
+            status=HTTP_500_INTERNAL_SERVER_ERROR,
+            detail="An unexpected error occurred; it has been logged.",
+            instance=request.url.path,
+        )
+    )
+
+
+EXCEPTION_HANDLERS = {
+    ProblemError: handle_problem,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_internal,
+}

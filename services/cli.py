@@ -1,0 +1,266 @@
+"""The command line: ``kompetanse run`` (everything, embedded default), and each process
+or operator task on its own (``api``, ``relay``, ``projector``, ``migrate``, ``rebuild``,
+``lag``, ``token``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from services.config import Settings, load_settings, to_environ, with_servers
+from services.logging import configure_logging, get_logger
+
+log = get_logger("cli")
+
+EMBEDDED_PG_PORT = 54329
+EMBEDDED_NATS_PORT = 42229
+
+
+def start_embedded(settings: Settings, *, pg_port: int, nats_port: int):  # type: ignore[no-untyped-def]
+    """Start the embedded PostgreSQL and NATS for whichever URL is not given."""
+    from services.embedded import EmbeddedNats, EmbeddedPostgres
+
+    data_dir = settings.data_dir.resolve()
+    pg = nats_server = None
+    database_url, nats_url = settings.database_url, settings.nats_url
+    if database_url is None:
+        pg = EmbeddedPostgres(data_dir / "postgres", pg_port)
+        database_url = pg.start()
+    if nats_url is None:
+        nats_server = EmbeddedNats(data_dir / "nats", nats_port)
+        nats_url = nats_server.start()
+    return with_servers(settings, database_url=database_url, nats_url=nats_url), pg, nats_server
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything on one machine: servers (unless given), migrations, seed data, then the
+    API, relay and projector processes. Ctrl-C stops every process this started."""
+    from services.store.database import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings, pg, nats_server = start_embedded(
+        settings, pg_port=args.pg_port, nats_port=args.nats_port
+    )
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        assert settings.database_url is not None
+        upgrade(settings.database_url)
+        env = {**os.environ, **to_environ(settings)}
+        for role in ("api", "relay", "projector"):
+            children.append(subprocess.Popen([sys.executable, "-m", "services.cli", role], env=env))
+        if args.seed:
+            subprocess.run([sys.executable, "-m", "services.cli", "seed"], env=env, check=False)
+        _print_banner(settings)
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    log.error("run.child_exited", args=child.args, code=child.returncode)
+                    stopping = True
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if nats_server is not None:
+            nats_server.stop()
+        if pg is not None:
+            pg.stop()
+        print("kompetanse: stopped.", flush=True)
+    return 0
+
+
+def _print_banner(settings: Settings) -> None:
+    base = settings.base_url()
+    print(
+        f"""
+kompetanse is running.
+  API            {base}/api/v1
+  OpenAPI UI     {base}/schema/swagger   (document: {base}/schema/openapi.json)
+  Health         {base}/healthz   {base}/readyz   {base}/metrics
+  Data directory {settings.data_dir.resolve()}
+  Development token (in another terminal):
+      .venv/bin/kompetanse token --role organisation --org 974589095
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
+    from services.processes import run_relay
+
+    asyncio.run(run_relay(settings))
+    return 0
+
+
+def cmd_projector(settings: Settings, args: argparse.Namespace) -> int:
+    from services.processes import run_projectors
+
+    asyncio.run(run_projectors(settings, args.projection or None))
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from services.store.database import upgrade
+
+    settings, _, _ = _servers_for_tool(settings, args)
+    assert settings.database_url is not None
+    upgrade(settings.database_url)
+    print("schema is up to date")
+    return 0
+
+
+def _servers_for_tool(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if settings.database_url is None:
+        # An operator command against the embedded default: use (or start) its server.
+        settings, pg, nats_server = start_embedded(
+            settings, pg_port=EMBEDDED_PG_PORT, nats_port=EMBEDDED_NATS_PORT
+        )
+        return settings, pg, nats_server
+    return settings, None, None
+
+
+def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from services.processes import all_projections
+    from services.projector.runtime import rebuild
+    from services.store.database import create_engine
+
+    settings, _, _ = _servers_for_tool(settings, args)
+    assert settings.database_url is not None
+
+    def bar(position: int, head: int) -> None:
+        width = 40
+        done = int(width * position / head) if head else width
+        sys.stdout.write(f"\r  [{'#' * done}{'.' * (width - done)}] {position}/{head}")
+        sys.stdout.flush()
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        try:
+            for projection in all_projections():
+                if args.projection and projection.name not in args.projection:
+                    continue
+                print(f"rebuilding {projection.name}")
+                position = await rebuild(engine, projection, progress=bar)
+                print(f"\n  swapped in at position {position}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import text
+
+    from services.store.database import create_engine
+
+    settings, _, _ = _servers_for_tool(settings, args)
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        try:
+            async with engine.connect() as conn:
+                head = await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events"))
+                rows = await conn.execute(
+                    text(
+                        "SELECT 'relay:' || relay AS name, position, updated_at "
+                        "FROM relay_checkpoints UNION ALL "
+                        "SELECT projection, position, updated_at FROM projection_checkpoints "
+                        "ORDER BY 1"
+                    )
+                )
+                print(f"{'consumer':<32} {'position':>10} {'lag':>8}  updated")
+                print(f"{'event store head':<32} {head:>10}")
+                for name, position, updated in rows:
+                    print(f"{name:<32} {position:>10} {head - position:>8}  {updated:%H:%M:%S}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from services.identity.dev_issuer import main as token_main
+
+    return int(token_main(args.rest, data_dir=settings.data_dir) or 0)
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from services.seed import seed
+
+    assert settings.database_url is not None
+    asyncio.run(seed(settings))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kompetanse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run everything (embedded servers unless URLs are set)")
+    run.add_argument("--pg-port", type=int, default=EMBEDDED_PG_PORT)
+    run.add_argument("--nats-port", type=int, default=EMBEDDED_NATS_PORT)
+    run.add_argument("--no-seed", dest="seed", action="store_false")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("api", help="serve the HTTP API").set_defaults(func=cmd_api)
+    sub.add_parser("relay", help="relay the event store to JetStream").set_defaults(func=cmd_relay)
+    projector = sub.add_parser("projector", help="run the projectors")
+    projector.add_argument("projection", nargs="*")
+    projector.set_defaults(func=cmd_projector)
+    sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    rebuild = sub.add_parser("rebuild", help="rebuild read models from the event store")
+    rebuild.add_argument("projection", nargs="*")
+    rebuild.set_defaults(func=cmd_rebuild)
+    sub.add_parser("lag", help="show projection lag per consumer").set_defaults(func=cmd_lag)
+    sub.add_parser("seed", help="load the sample catalogue and demo data").set_defaults(
+        func=cmd_seed
+    )
+    token = sub.add_parser("token", help="mint a development token", add_help=False)
+    token.add_argument("rest", nargs=argparse.REMAINDER)
+    token.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return int(args.func(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

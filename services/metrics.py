@@ -1,0 +1,27 @@
+"""Prometheus metrics shared by the processes (each process exposes its own registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "kompetanse_http_requests_total", "HTTP requests", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "kompetanse_http_request_seconds", "HTTP request latency", ["method", "route"]
+)
+EVENTS_APPENDED = Counter("kompetanse_events_appended_total", "Events appended", ["type"])
+EVENTS_RELAYED = Counter("kompetanse_events_relayed_total", "Events published to JetStream")
+RELAY_DUPLICATES = Counter(
+    "kompetanse_relay_duplicates_total", "Publishes the server dropped as duplicates"
+)
+RELAY_POSITION = Gauge("kompetanse_relay_position", "Last position relayed")
+EVENTS_PROJECTED = Counter(
+    "kompetanse_events_projected_total", "Events applied to read models", ["projection"]
+)
+EVENTS_SKIPPED = Counter(
+    "kompetanse_events_skipped_total", "Redelivered events skipped", ["projection"]
+)
+PROJECTION_POSITION = Gauge(
+    "kompetanse_projection_position", "Last position applied", ["projection"]
+)

@@ -1,0 +1,1 @@
+"""Projectors: durable JetStream consumers that build the read models in PostgreSQL."""

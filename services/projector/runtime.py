@@ -1,0 +1,231 @@
+"""Runs projections: from JetStream into PostgreSQL, exactly once; and rebuilds them.
+
+Exactly once: each fetched batch is applied in one PostgreSQL transaction that first locks
+the projection's checkpoint row, skips every event at or below the checkpoint (a
+redelivery), applies the rest and moves the checkpoint; only after the commit are the
+messages acked. A crash before the commit redelivers and re-applies; after it, redelivers
+and skips.
+
+Never skipping: JetStream is the feed, PostgreSQL the record. If a message arrives whose
+position is past the checkpoint with events in between (a message lost or reordered, two
+instances sharing a consumer), the events in between are read from the event store and
+applied first; their later redelivery is then skipped. Positions are commit order, so
+everything below a published position is already in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+
+import nats
+import structlog
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services import feed, metrics
+from services.projector.projection import Projection
+from services.store import eventstore
+from services.store.eventstore import RecordedEvent
+
+log = structlog.get_logger("projector")
+
+LIVE = ""
+REBUILD = "__rebuild"
+
+
+async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: str = LIVE) -> None:
+    for statement in projection.ddl(suffix):
+        await conn.execute(text(statement))
+    await conn.execute(
+        text(
+            "INSERT INTO projection_checkpoints (projection, position) VALUES (:n, 0) "
+            "ON CONFLICT (projection) DO NOTHING"
+        ),
+        {"n": projection.name},
+    )
+
+
+async def _lock_checkpoint(conn: AsyncConnection, name: str) -> int:
+    value = await conn.scalar(
+        text("SELECT position FROM projection_checkpoints WHERE projection = :n FOR UPDATE"),
+        {"n": name},
+    )
+    return int(value or 0)
+
+
+async def apply_in_transaction(
+    conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent]
+) -> tuple[int, int]:
+    """Apply ``events`` (in delivery order) exactly once; return (applied, skipped)."""
+    checkpoint = await _lock_checkpoint(conn, projection.name)
+    applied = skipped = 0
+    for event in events:
+        if event.position <= checkpoint:
+            skipped += 1
+            continue
+        missing = await eventstore.read_all(
+            conn, after_position=checkpoint, before_position=event.position, limit=100_000
+        )
+        for earlier in [*missing, event]:
+            structlog.contextvars.bind_contextvars(
+                event_id=str(earlier.event_id), request_id=earlier.metadata.get("request_id")
+            )
+            await projection.apply(conn, earlier, LIVE)
+            applied += 1
+            checkpoint = earlier.position
+    if applied:
+        await conn.execute(
+            text(
+                "UPDATE projection_checkpoints SET position = :p, updated_at = now() "
+                "WHERE projection = :n"
+            ),
+            {"p": checkpoint, "n": projection.name},
+        )
+    return applied, skipped
+
+
+class Projector:
+    """One durable consumer feeding one projection."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        nats_url: str,
+        projection: Projection,
+        *,
+        stream_name: str,
+        batch_size: int = 256,
+    ) -> None:
+        self.engine = engine
+        self.nats_url = nats_url
+        self.projection = projection
+        self.stream_name = stream_name
+        self.batch_size = batch_size
+
+    @property
+    def durable(self) -> str:
+        return f"projector-{self.projection.name}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with self.engine.begin() as conn:
+            await ensure_tables(conn, self.projection)
+        while not stop.is_set():
+            nc = None
+            try:
+                nc = await nats.connect(
+                    self.nats_url,
+                    name=f"kompetanse-{self.durable}",
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                )
+                js = nc.jetstream()
+                await feed.ensure_stream(js, self.stream_name)
+                sub = await js.pull_subscribe(
+                    feed.STREAM_SUBJECTS,
+                    durable=self.durable,
+                    stream=self.stream_name,
+                    config=ConsumerConfig(
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=30,
+                        max_ack_pending=self.batch_size * 4,
+                    ),
+                )
+                log.info("projector.started", projection=self.projection.name)
+                while not stop.is_set():
+                    try:
+                        msgs = await sub.fetch(self.batch_size, timeout=1.0)
+                    except NatsTimeout:
+                        continue
+                    await self.handle(msgs)
+            except Exception as err:
+                log.warning(
+                    "projector.interrupted", projection=self.projection.name, error=repr(err)
+                )
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+            finally:
+                if nc is not None and not nc.is_closed:
+                    with contextlib.suppress(Exception):
+                        await nc.close()
+
+    async def handle(self, msgs: Sequence) -> None:  # type: ignore[type-arg]
+        events = [feed.decode(m.data) for m in msgs]
+        async with self.engine.begin() as conn:
+            applied, skipped = await apply_in_transaction(conn, self.projection, events)
+        for m in msgs:
+            await m.ack()
+        metrics.EVENTS_PROJECTED.labels(self.projection.name).inc(applied)
+        metrics.EVENTS_SKIPPED.labels(self.projection.name).inc(skipped)
+        if events:
+            metrics.PROJECTION_POSITION.labels(self.projection.name).set(events[-1].position)
+        log.debug(
+            "projector.batch",
+            projection=self.projection.name,
+            applied=applied,
+            skipped=skipped,
+            last_event_id=str(events[-1].event_id) if events else None,
+        )
+
+
+async def rebuild(
+    engine: AsyncEngine,
+    projection: Projection,
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Replay the event store into fresh tables and swap them in without downtime.
+
+    Readers keep using the live tables while the new ones fill. The swap takes the
+    checkpoint row lock (so the live projector pauses for that moment), applies whatever
+    arrived during the replay, and renames the tables in one transaction.
+    """
+    async with engine.begin() as conn:
+        for table in projection.tables:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {table}{REBUILD}"))
+        for statement in projection.ddl(REBUILD):
+            await conn.execute(text(statement))
+        head = await eventstore.head_position(conn)
+    position = 0
+    while True:
+        async with engine.begin() as conn:
+            batch = await eventstore.read_all(conn, after_position=position, limit=batch_size)
+            for event in batch:
+                await projection.apply(conn, event, REBUILD)
+        if not batch:
+            break
+        position = batch[-1].position
+        if progress is not None:
+            progress(position, head)
+    async with engine.begin() as conn:
+        await _lock_checkpoint(conn, projection.name)
+        while batch := await eventstore.read_all(conn, after_position=position, limit=batch_size):
+            for event in batch:
+                await projection.apply(conn, event, REBUILD)
+            position = batch[-1].position
+        for table in projection.tables:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            await conn.execute(text(f"ALTER TABLE {table}{REBUILD} RENAME TO {table}"))
+            # Index names are schema-wide: give the new table's indexes the live names so
+            # the next rebuild can create its own again.
+            indexes = await conn.scalars(
+                text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": table}
+            )
+            for index in list(indexes):
+                if REBUILD in index:
+                    live_name = index.replace(REBUILD, "")
+                    await conn.execute(text(f"ALTER INDEX {index} RENAME TO {live_name}"))
+        await conn.execute(
+            text(
+                "INSERT INTO projection_checkpoints (projection, position) VALUES (:n, :p) "
+                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position, "
+                "updated_at = now()"
+            ),
+            {"n": projection.name, "p": position},
+        )
+    return position

@@ -1,0 +1,1 @@
+"""Relay: copies committed events from the event store to the JetStream stream."""

@@ -1,0 +1,1 @@
+"""PostgreSQL: the event store (source of truth), its tables and the database engine."""

@@ -5,6 +5,7 @@ or operator task on its own (``api``, ``relay``, ``projector``, ``migrate``, ``r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import asyncio
 import os
 import signal
@@ -61,7 +62,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         env = {**os.environ, **to_environ(settings)}
         for role in ("api", "relay", "projector"):
             children.append(subprocess.Popen([sys.executable, "-m", "services.cli", role], env=env))
-        if args.seed:
+        if args.seed and importlib.util.find_spec("services.seed") is not None:
             subprocess.run([sys.executable, "-m", "services.cli", "seed"], env=env, check=False)
         _print_banner(settings)
         while not stopping:

@@ -26,7 +26,7 @@ def start_embedded(settings: Settings, *, pg_port: int, nats_port: int):  # type
     """Start the embedded PostgreSQL and NATS for whichever URL is not given."""
     from services.embedded import EmbeddedNats, EmbeddedPostgres
 
-    data_dir = settings.data_dir.resolve()
+    data_dir = settings.data_path
     pg = nats_server = None
     database_url, nats_url = settings.database_url, settings.nats_url
     if database_url is None:
@@ -43,7 +43,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     API, relay and projector processes. Ctrl-C stops every process this started."""
     from services.store.database import upgrade
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_path.mkdir(parents=True, exist_ok=True)
     settings, pg, nats_server = start_embedded(
         settings, pg_port=args.pg_port, nats_port=args.nats_port
     )
@@ -96,7 +96,7 @@ kompetanse is running.
   API            {base}/api/v1
   OpenAPI UI     {base}/schema/swagger   (document: {base}/schema/openapi.json)
   Health         {base}/healthz   {base}/readyz   {base}/metrics
-  Data directory {settings.data_dir.resolve()}
+  Data directory {settings.data_path}
   Development token (in another terminal):
       .venv/bin/kompetanse token --role organisation --org 974589095
 Press Ctrl-C to stop.
@@ -218,7 +218,7 @@ def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from services.identity.dev_issuer import main as token_main
 
-    return int(token_main(args.rest, data_dir=settings.data_dir) or 0)
+    return int(token_main(args.rest, data_dir=settings.data_path) or 0)
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:

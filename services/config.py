@@ -15,7 +15,7 @@ import msgspec
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     nats_url: str | None = None
-    data_dir: Path = Path("var")
+    data_dir: str = "var"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     public_base_url: str | None = None
@@ -37,6 +37,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Request limits
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 6000
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
 
     @property
     def embedded(self) -> bool:

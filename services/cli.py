@@ -5,8 +5,8 @@ or operator task on its own (``api``, ``relay``, ``projector``, ``migrate``, ``r
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import asyncio
+import importlib.util
 import os
 import signal
 import subprocess

@@ -87,6 +87,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("dpop_proofs_seen", "stream_snapshots", "access_log",
-                  "doctor_organisations", "people"):
+    for table in (
+        "dpop_proofs_seen",
+        "stream_snapshots",
+        "access_log",
+        "doctor_organisations",
+        "people",
+    ):
         op.execute(f"DROP TABLE {table}")

@@ -1,0 +1,133 @@
+"""Running commands against real PostgreSQL: snapshots, expected versions, idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+from sqlalchemy import text
+
+from events.base import Event, registry
+from services.application.streams import (
+    Aggregate,
+    CommandRejected,
+    IdempotentRequest,
+    load,
+    once,
+    run_command,
+)
+from services.store.database import create_engine
+from services.store.eventstore import ConcurrencyConflict
+from services.store.idempotency import IdempotencyKeyReused, StoredResponse
+
+
+class Counted(Event, tag="test.counted"):
+    by: int
+
+
+if "test.counted" not in registry.types():
+    registry.register(Counted)
+
+
+class Counter(msgspec.Struct, frozen=True):
+    total: int = 0
+
+
+def evolve(state: Counter, event: Event) -> Counter:
+    match event:
+        case Counted(by=by):
+            return Counter(state.total + by)
+    return state
+
+
+COUNTER = Aggregate("counter", Counter, Counter, evolve, snapshot_schema="counter-v1")
+
+
+def add(by: int):  # type: ignore[no-untyped-def]
+    def decide(state: Counter, version: int) -> list[Event] | str:
+        if state.total + by > 100:
+            return "over the limit"
+        return [Counted(by=by)]
+
+    return decide
+
+
+@pytest.fixture
+async def engine(database_url: str):  # type: ignore[no-untyped-def]
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def count(engine, table: str) -> int:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text(f"SELECT count(*) FROM {table}")))
+
+
+async def test_state_comes_from_snapshot_plus_tail(engine) -> None:  # type: ignore[no-untyped-def]
+    for by in (1, 2, 3):
+        async with engine.begin() as conn:
+            await run_command(
+                conn, COUNTER, "c-1", expected_version=None, decide=add(by), metadata={}
+            )
+    async with engine.connect() as conn:
+        state, version = await load(conn, COUNTER, "c-1")
+        snap = await conn.scalar(text("SELECT version FROM stream_snapshots WHERE stream_id='c-1'"))
+    assert (state, version, snap) == (Counter(6), 3, 3)
+
+
+async def test_stale_snapshot_schema_is_ignored(engine) -> None:  # type: ignore[no-untyped-def]
+    async with engine.begin() as conn:
+        await run_command(conn, COUNTER, "c-2", expected_version=0, decide=add(5), metadata={})
+    changed = Aggregate("counter", Counter, Counter, evolve, snapshot_schema="counter-v2")
+    async with engine.connect() as conn:
+        assert await load(conn, changed, "c-2") == (Counter(5), 1)
+
+
+async def test_rejection_and_stale_version_store_nothing(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CommandRejected):
+        async with engine.begin() as conn:
+            await run_command(
+                conn, COUNTER, "c-3", expected_version=0, decide=add(101), metadata={}
+            )
+    async with engine.begin() as conn:
+        await run_command(conn, COUNTER, "c-3", expected_version=0, decide=add(1), metadata={})
+    with pytest.raises(ConcurrencyConflict):
+        async with engine.begin() as conn:
+            await run_command(conn, COUNTER, "c-3", expected_version=0, decide=add(1), metadata={})
+    assert await count(engine, "events") == 1
+
+
+async def test_idempotent_retries_store_once(engine) -> None:  # type: ignore[no-untyped-def]
+    request = IdempotentRequest("client-a", "key-1", b"fingerprint-1")
+
+    async def work(conn) -> StoredResponse:  # type: ignore[no-untyped-def]
+        outcome = await run_command(
+            conn, COUNTER, "c-4", expected_version=None, decide=add(1), metadata={}
+        )
+        return StoredResponse(201, msgspec.json.encode({"version": outcome.version}), {})
+
+    first = await once(engine, request, work)
+    again = await asyncio.gather(*(once(engine, request, work) for _ in range(5)))
+    assert all(r == first for r in again)
+    assert await count(engine, "events") == 1
+    with pytest.raises(IdempotencyKeyReused):
+        await once(engine, IdempotentRequest("client-a", "key-1", b"other body"), work)
+    # The same key from another client is another request.
+    await once(engine, IdempotentRequest("client-b", "key-1", b"fingerprint-1"), work)
+    assert await count(engine, "events") == 2
+
+
+async def test_concurrent_first_attempts_with_one_key_store_once(engine) -> None:  # type: ignore[no-untyped-def]
+    request = IdempotentRequest("client-a", "key-2", b"fp")
+
+    async def work(conn) -> StoredResponse:  # type: ignore[no-untyped-def]
+        outcome = await run_command(
+            conn, COUNTER, "c-5", expected_version=None, decide=add(1), metadata={}
+        )
+        return StoredResponse(201, msgspec.json.encode({"version": outcome.version}), {})
+
+    responses = await asyncio.gather(*(once(engine, request, work) for _ in range(6)))
+    assert len({r.body for r in responses}) == 1
+    assert await count(engine, "events") == 1

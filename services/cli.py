@@ -218,7 +218,9 @@ def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from services.identity.dev_issuer import main as token_main
 
-    return int(token_main(args.rest, data_dir=settings.data_path) or 0)
+    return int(
+        token_main(args.rest, data_dir=settings.data_path, audience=settings.token_audience) or 0
+    )
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
@@ -257,7 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["token"]:
+        # The token command owns its options (--role, --org, ...).
+        args = argparse.Namespace(func=cmd_token, rest=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     return int(args.func(settings, args))

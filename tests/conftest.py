@@ -101,3 +101,36 @@ def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def api_settings(database_url: str, nats_server_url: str, stream_name: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from services.config import Settings
+
+    return Settings(
+        database_url=database_url,
+        nats_url=nats_server_url,
+        stream_name=stream_name,
+        data_dir=str(tmp_path / "var"),
+        rate_limit_per_minute=100_000,
+    )
+
+
+@pytest.fixture
+def issuer(api_settings):  # type: ignore[no-untyped-def]
+    """The development issuer the API under test trusts."""
+    from services.identity.dev_issuer import DevIssuer
+
+    return DevIssuer(api_settings.data_path, audience=api_settings.token_audience)
+
+
+@pytest.fixture
+async def api(api_settings):  # type: ignore[no-untyped-def]
+    """The whole HTTP app in-process (lifespan included) against the real servers."""
+    from litestar.testing import AsyncTestClient
+
+    from services.api.app import create_app
+
+    app = create_app(api_settings)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        yield client

@@ -18,9 +18,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
+from services.api.access import OPENAPI_PATH, authorise
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.ratelimit import RateLimiter
 from services.config import Settings
+from services.identity.authenticate import Authenticator
 from services.store.database import create_engine
 
 log = structlog.get_logger("api")
@@ -73,6 +76,8 @@ def create_app(settings: Settings) -> Litestar:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
         app.state.engine = engine
         app.state.settings = settings
+        app.state.authenticator = Authenticator.from_settings(settings)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         nc = None
         if settings.nats_url:
             with contextlib.suppress(Exception):
@@ -102,13 +107,14 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        guards=[authorise],
         middleware=[request_context_middleware],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="kompetanse",
             version="1.0.0",
             description="Registry of Norwegian doctors' specialist training (API v1).",
-            path="/schema",
+            path=OPENAPI_PATH,
             render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,

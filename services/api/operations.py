@@ -9,9 +9,12 @@ from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from services.api.access import Access, access
+
 
 class OperationsController(Controller):
     path = ""
+    opt = access(Access.PUBLIC)
     include_in_schema = True
     tags = ["operations"]  # noqa: RUF012 (Litestar reads it as a list)
 

@@ -1,0 +1,159 @@
+"""Who may do what: every route declares one access rule, and one guard enforces it.
+
+Deny by default: a route without a declared rule answers 403 for everyone. Actor,
+organisation and time come from the token and the server, never from the body.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import text
+
+from services.api.problems import ProblemError
+
+OPENAPI_PATH = "/schema"
+
+
+class Access(enum.Enum):
+    PUBLIC = "public"  # operations endpoints and the OpenAPI document
+    AUTHENTICATED = "authenticated"  # any valid token (catalogue)
+    ADMIN = "admin"  # Helsedirektoratet admin
+    CASEWORKER = "caseworker"  # Helsedirektoratet caseworker
+    ORGANISATION_SELF = "organisation_self"  # the organisation named in the path
+    REGISTER_DOCTOR = "register_doctor"  # an organisation or the directorate
+    EMPLOYER_OF_DOCTOR = "employer_of_doctor"  # an organisation the doctor has/had service at
+    NEW_OR_CURRENT_EMPLOYER = "new_or_current_employer"  # any organisation (body org checked)
+    DOCTOR_RECORD = "doctor_record"  # the doctor, their employers, the directorate
+    DOCTOR_SELF = "doctor_self"  # only the doctor
+    DOCTOR_SELF_OR_DIRECTORATE = "doctor_self_or_directorate"
+    DOCTOR_ME = "doctor_me"  # a person token: the doctor resolves from the token
+    ORGANISATION = "organisation"  # any organisation client (batch)
+    APPLICATION_READ = "application_read"  # the applicant or a caseworker
+
+
+def access(rule: Access) -> dict[str, Any]:
+    """Route option declaring the access rule: ``@post(..., opt=access(Access.X))``."""
+    return {"access": rule}
+
+
+def forbidden(detail: str) -> ProblemError:
+    return ProblemError(403, "forbidden", "Forbidden", detail)
+
+
+def not_found(detail: str) -> ProblemError:
+    return ProblemError(404, "not-found", "Not found", detail)
+
+
+async def authorise(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The one guard: authenticate (unless public), then apply the route's rule."""
+    rule = handler.opt.get("access")
+    if rule is Access.PUBLIC or connection.scope["path"].startswith(OPENAPI_PATH + "/"):
+        return
+    from services.api.authentication import principal_of
+
+    principal = await principal_of(connection)
+    if rule is None:
+        raise forbidden("this operation is not open to any caller")
+    state = connection.app.state
+    kind = principal.kind
+    directorate = kind in ("caseworker", "admin")
+    params = connection.path_params
+
+    match rule:
+        case Access.AUTHENTICATED:
+            return
+        case Access.ADMIN:
+            if kind != "admin":
+                raise forbidden("requires a Helsedirektoratet admin token")
+        case Access.CASEWORKER:
+            if kind != "caseworker":
+                raise forbidden("requires a Helsedirektoratet caseworker token")
+        case Access.ORGANISATION:
+            if kind != "organisation":
+                raise forbidden("requires an organisation's client token")
+        case Access.ORGANISATION_SELF:
+            if kind != "organisation" or principal.org_number != params["org_number"]:
+                raise forbidden("an organisation may act only for itself")
+        case Access.REGISTER_DOCTOR:
+            if kind not in ("organisation", "admin", "caseworker"):
+                raise forbidden("doctors are registered by an organisation or the directorate")
+        case Access.NEW_OR_CURRENT_EMPLOYER:
+            await _require_doctor(state, params["doctor_id"])
+            if kind != "organisation":
+                raise forbidden("requires an organisation's client token")
+        case Access.EMPLOYER_OF_DOCTOR:
+            await _require_doctor(state, params["doctor_id"])
+            if kind != "organisation" or not await _employs(
+                state, params["doctor_id"], principal.org_number
+            ):
+                raise forbidden("the doctor has no service period at your organisation")
+        case Access.DOCTOR_RECORD:
+            doctor_id = params["doctor_id"]
+            await _require_doctor(state, doctor_id)
+            if directorate or await _is_the_doctor(state, doctor_id, principal):
+                return
+            if kind == "organisation" and await _employs(state, doctor_id, principal.org_number):
+                return
+            raise forbidden("not your record, nor a doctor you have or had in service")
+        case Access.DOCTOR_SELF:
+            await _require_doctor(state, params["doctor_id"])
+            if not await _is_the_doctor(state, params["doctor_id"], principal):
+                raise forbidden("only the doctor may do this")
+        case Access.DOCTOR_SELF_OR_DIRECTORATE:
+            await _require_doctor(state, params["doctor_id"])
+            if not (directorate or await _is_the_doctor(state, params["doctor_id"], principal)):
+                raise forbidden("only the doctor and Helsedirektoratet may read this")
+        case Access.DOCTOR_ME:
+            if kind != "person":
+                raise forbidden("requires a person's token")
+        case Access.APPLICATION_READ:
+            if kind not in ("person", "caseworker", "admin"):
+                raise forbidden("only the applicant and Helsedirektoratet may read applications")
+        case _:
+            raise forbidden("this operation is not open to any caller")
+
+
+async def _require_doctor(state: Any, doctor_id: str) -> None:
+    async with state.engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT 1 FROM people WHERE doctor_id = :d"), {"d": doctor_id}
+        )
+    if not found:
+        raise not_found(f"no doctor with id {doctor_id}")
+
+
+async def _employs(state: Any, doctor_id: str, org_number: str | None) -> bool:
+    if org_number is None:
+        return False
+    async with state.engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT 1 FROM doctor_organisations WHERE doctor_id = :d AND org_number = :o"),
+            {"d": doctor_id, "o": org_number},
+        )
+    return bool(found)
+
+
+async def doctor_id_of(state: Any, principal: Any) -> str | None:
+    """The doctor a person's token belongs to (by HPR number or national identity)."""
+    if principal.kind != "person" or not (principal.hpr_number or principal.pid):
+        return None
+    async with state.engine.connect() as conn:
+        found = await conn.scalar(
+            text(
+                "SELECT doctor_id FROM people WHERE erased_at IS NULL AND "
+                "((CAST(:h AS text) IS NOT NULL AND hpr_number = :h) OR "
+                " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) LIMIT 1"
+            ),
+            {"h": principal.hpr_number, "p": principal.pid},
+        )
+    return str(found) if found else None
+
+
+async def _is_the_doctor(state: Any, doctor_id: str, principal: Any) -> bool:
+    return await doctor_id_of(state, principal) == doctor_id

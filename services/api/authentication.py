@@ -1,0 +1,70 @@
+"""From the request's headers to a ``Principal``: token (and DPoP proof) validation by the
+identity layer, a per-client rate limit, and the caller bound into the log context (never
+the national identity number)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from litestar.connection import ASGIConnection
+
+from services.api.problems import ProblemError
+from services.api.ratelimit import RateLimiter
+from services.identity.authenticate import Authenticator, Unauthenticated
+from services.identity.principal import Principal
+
+CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS256 RS256"'
+
+
+def request_url(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The URL as the client addressed it (for DPoP's ``htu``): the configured public base
+    when set (behind a proxy), else scheme, host and path of the request; no query."""
+    settings = connection.app.state.settings
+    if settings.public_base_url:
+        return str(settings.public_base_url).rstrip("/") + connection.url.path
+    url = connection.url
+    return f"{url.scheme}://{url.netloc}{url.path}"
+
+
+async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    state = connection.scope.setdefault("state", {})
+    cached: Principal | None = state.get("principal")
+    if cached is not None:
+        return cached
+    authenticator: Authenticator = connection.app.state.authenticator
+    try:
+        principal = authenticator.authenticate(
+            authorization=connection.headers.get("authorization"),
+            dpop=connection.headers.get("dpop"),
+            method=str(connection.scope.get("method", "GET")),
+            url=request_url(connection),
+            now=time.time(),
+        )
+    except Unauthenticated as err:
+        raise ProblemError(
+            401,
+            "unauthenticated",
+            "Not authenticated",
+            str(err.reason),
+            headers={"WWW-Authenticate": CHALLENGE},
+        ) from err
+    limiter: RateLimiter = connection.app.state.rate_limiter
+    retry_after = limiter.take(principal.client_id or principal.subject or "anonymous")
+    if retry_after is not None:
+        raise ProblemError(
+            429,
+            "too-many-requests",
+            "Too many requests",
+            f"rate limit for client {principal.client_id} exceeded; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+    state["principal"] = principal
+    structlog.contextvars.bind_contextvars(
+        actor_kind=principal.kind,
+        client_id=principal.client_id,
+        org_number=principal.org_number,
+        actor_hpr=principal.hpr_number,
+    )
+    return principal

@@ -1,0 +1,187 @@
+"""Request and response bodies of the public contract (API.md), as msgspec Structs.
+
+Unknown fields are refused (``forbid_unknown_fields``): a typo in an integration must not
+be silently dropped. Field constraints here are the shape of the input; the rules of the
+regulation are the domain's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Comment = Annotated[str, msgspec.Meta(max_length=4000)]
+OrgNumber = Annotated[str, msgspec.Meta(pattern=r"^\d{9}$", examples=["974589095"])]
+HprNumber = Annotated[str, msgspec.Meta(pattern=r"^[1-9]\d{0,8}$", examples=["1234567"])]
+NationalId = Annotated[str, msgspec.Meta(pattern=r"^\d{11}$")]
+ObjectiveId = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", examples=["KLS-001"])
+]
+Percent = Annotated[int, msgspec.Meta(ge=1, le=100)]
+Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2025-03"])]
+Specialty = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2,6}$", examples=["ALM"])]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+# Organisations ---------------------------------------------------------------------------
+class OrganisationIn(Body):
+    org_number: OrgNumber
+    name: ShortText
+    kind: Literal["hospital_trust", "municipality"]
+
+
+class LeaderIn(Body):
+    hpr_number: HprNumber
+    valid_from: date
+    valid_to: date | None = None
+
+
+class DelegationIn(Body):
+    leader_hpr: HprNumber
+    delegate_hpr: HprNumber
+    valid_from: date
+    valid_to: date | None = None
+
+
+# A doctor's record -------------------------------------------------------------------------
+class DoctorIn(Body):
+    hpr_number: HprNumber
+    authorised_on: date
+    national_id: NationalId | None = None
+    name: ShortText | None = None
+    turnus_completed: bool = False
+
+
+class ServicePeriodIn(Body):
+    org_number: OrgNumber
+    part: Literal[1, 2, 3]
+    arena: Literal["hospital", "municipal"]
+    position: ShortText
+    fte_percent: Percent
+    start: date
+    end: date | None = None
+    specialty: Specialty | None = None
+    open_unselected_gp: bool = False
+    self_created_post: bool = False
+
+
+class AbsenceIn(Body):
+    kind: Literal[
+        "sick_leave",
+        "parental_leave",
+        "leave_of_absence",
+        "other_statutory",
+        "vacation",
+        "education",
+    ]
+    start: date
+    end: date
+    percent: Percent = 100
+
+
+class ConfirmationIn(Body):
+    issued_on: date
+    signed_by_hpr: HprNumber
+
+
+class SupervisorIn(Body):
+    hpr_number: HprNumber
+    role: Literal["veileder", "clinical_supervisor"]
+    valid_from: date
+    valid_to: date | None = None
+    specialist_in: Specialty | None = None
+
+
+class AssessmentIn(Body):
+    objective_id: ObjectiveId
+    assessor_hpr: HprNumber
+    assessor_role: Literal["veileder", "clinical_supervisor"]
+    outcome: Literal["achieved", "not_yet"]
+    assessed_on: date
+    method: ShortText | None = None
+    comment: Comment | None = None
+
+
+class ApprovalIn(Body):
+    objective_id: ObjectiveId
+    approver_hpr: HprNumber
+    org_number: OrgNumber
+    approved_on: date
+
+
+class RevocationIn(Body):
+    reason: Text
+
+
+class ApprovalRequestIn(Body):
+    objective_id: ObjectiveId
+    org_number: OrgNumber
+
+
+class ReturnIn(Body):
+    comment: Text
+
+
+class SupervisionHoursIn(Body):
+    month: Month
+    hours: Annotated[float, msgspec.Meta(ge=0, le=400)]
+
+
+class ExceptionIn(Body):
+    kind: Literal["sequence", "part1_first", "foreign_credit", "turnus", "local_fkm_agreement"]
+    granted_on: date
+    reason: Text
+    period_id: str | None = None
+    org_number: OrgNumber | None = None
+
+
+class ApplicationIn(Body):
+    specialty: Specialty
+
+
+class DecisionIn(Body):
+    outcome: Literal["approved", "rejected", "more_information_needed"]
+    reason: Text
+
+
+# Catalogue ---------------------------------------------------------------------------------
+class ObjectiveIn(Body):
+    id: ObjectiveId
+    part: Literal[1, 2, 3]
+    title: Text
+    specialty: Specialty | None = None
+    common: bool = False
+    arena: Literal["hospital", "municipal"] | None = None
+
+
+class CarryOverIn(Body):
+    old_id: ObjectiveId
+    new_id: ObjectiveId
+    stricter: bool
+
+
+class CatalogueVersionIn(Body):
+    version: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+    effective_from: date
+    objectives: Annotated[list[ObjectiveIn], msgspec.Meta(min_length=1, max_length=10000)]
+    carry_over: list[CarryOverIn] = []
+
+
+# Answers ----------------------------------------------------------------------------------
+class Created(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str | None = None
+    doctor_id: str | None = None
+    version: int | None = None
+    events: list[str] = []
+
+
+class Page(msgspec.Struct, kw_only=True):
+    items: list[Any]
+    next_cursor: str | None = None

@@ -1,3 +1,17 @@
 """The pure model of specialist training: state, decisions and the rules of RULES.md.
 Imports only the standard library and ``events``; the clock and new ids come in as
-arguments."""
+arguments. See ``docs/rules.md`` for the rule-by-rule map.
+
+Aggregates (each: commands as a tagged union, a state Struct, ``evolve``, ``decide``):
+- ``doctor_commands`` / ``doctor_state`` / ``doctor_decide`` -- a doctor's record;
+  ``decide(cmd, state, catalogue=..., organisations=...)``.
+- ``organisation`` -- leaders and delegations; ``authority(org, hpr, on)`` (R5).
+- ``catalogue`` -- versioned objectives and carry-over (R4); ``catalogue_import`` reads
+  JSON/CSV; ``catalogues`` ships the sample.
+- ``application`` -- submission (needs readiness, R6) and decision.
+
+Rules and read side: ``rulesets`` (numbers and choices per rule set, effective dates),
+``calendar_days`` and ``service_time`` (R8, R10), ``time_requirements`` (R1, R9, R11),
+``approval`` (R4, R5), ``supervision`` (R12, R13), ``blockers`` (everything flagged),
+``progress`` (``progress`` and ``readiness``), ``rejection`` (``Rejection``, ``Blocker``).
+"""

@@ -97,6 +97,8 @@ kompetanse is running.
   OpenAPI UI     {base}/schema/swagger   (document: {base}/schema/openapi.json)
   Health         {base}/healthz   {base}/readyz   {base}/metrics
   Data directory {settings.data_path}
+  Demo doctor's progress page (development login):
+                 {base}/dev/login?hpr=9100001
   Development token (in another terminal):
       .venv/bin/kompetanse token --role organisation --org 974589095
 Press Ctrl-C to stop.

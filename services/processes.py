@@ -7,7 +7,6 @@ engine, NATS and projections are wired together (the "bootstrap").
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 
 from services.config import Settings
@@ -18,14 +17,10 @@ log = get_logger("processes")
 
 
 def all_projections() -> list:  # type: ignore[type-arg]
+    from services.projector.read_models import training_projections
     from services.projector.stream_summary import StreamSummary
 
-    projections: list = [StreamSummary()]  # type: ignore[type-arg]
-    with contextlib.suppress(ImportError):
-        from services.projector.read_models import training_projections
-
-        projections.extend(training_projections())
-    return projections
+    return [StreamSummary(), *training_projections()]
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -32,6 +32,7 @@ class Access(enum.Enum):
     DOCTOR_SELF_OR_DIRECTORATE = "doctor_self_or_directorate"
     DOCTOR_ME = "doctor_me"  # a person token: the doctor resolves from the token
     ORGANISATION = "organisation"  # any organisation client (batch)
+    EMPLOYER_OR_DIRECTORATE = "employer_or_directorate"  # exceptions
     APPLICATION_READ = "application_read"  # the applicant or a caseworker
 
 
@@ -78,7 +79,7 @@ async def authorise(
             if kind != "organisation":
                 raise forbidden("requires an organisation's client token")
         case Access.ORGANISATION_SELF:
-            if kind != "organisation" or principal.org_number != params["org_number"]:
+            if kind != "organisation" or params["org_number"] not in _orgs_of(principal):
                 raise forbidden("an organisation may act only for itself")
         case Access.REGISTER_DOCTOR:
             if kind not in ("organisation", "admin", "caseworker"):
@@ -89,16 +90,20 @@ async def authorise(
                 raise forbidden("requires an organisation's client token")
         case Access.EMPLOYER_OF_DOCTOR:
             await _require_doctor(state, params["doctor_id"])
-            if kind != "organisation" or not await _employs(
-                state, params["doctor_id"], principal.org_number
-            ):
+            if kind != "organisation" or not await _employs(state, params["doctor_id"], principal):
+                raise forbidden("the doctor has no service period at your organisation")
+        case Access.EMPLOYER_OR_DIRECTORATE:
+            await _require_doctor(state, params["doctor_id"])
+            if directorate:
+                return
+            if kind != "organisation" or not await _employs(state, params["doctor_id"], principal):
                 raise forbidden("the doctor has no service period at your organisation")
         case Access.DOCTOR_RECORD:
             doctor_id = params["doctor_id"]
             await _require_doctor(state, doctor_id)
             if directorate or await _is_the_doctor(state, doctor_id, principal):
                 return
-            if kind == "organisation" and await _employs(state, doctor_id, principal.org_number):
+            if kind == "organisation" and await _employs(state, doctor_id, principal):
                 return
             raise forbidden("not your record, nor a doctor you have or had in service")
         case Access.DOCTOR_SELF:
@@ -119,6 +124,11 @@ async def authorise(
             raise forbidden("this operation is not open to any caller")
 
 
+def _orgs_of(principal: Any) -> set[str]:
+    """The acting unit and its legal entity: an institution may be registered as either."""
+    return {o for o in (principal.org_number, principal.parent_org_number) if o}
+
+
 async def _require_doctor(state: Any, doctor_id: str) -> None:
     async with state.engine.connect() as conn:
         found = await conn.scalar(
@@ -128,13 +138,16 @@ async def _require_doctor(state: Any, doctor_id: str) -> None:
         raise not_found(f"no doctor with id {doctor_id}")
 
 
-async def _employs(state: Any, doctor_id: str, org_number: str | None) -> bool:
-    if org_number is None:
+async def _employs(state: Any, doctor_id: str, principal: Any) -> bool:
+    orgs = sorted(_orgs_of(principal))
+    if not orgs:
         return False
     async with state.engine.connect() as conn:
         found = await conn.scalar(
-            text("SELECT 1 FROM doctor_organisations WHERE doctor_id = :d AND org_number = :o"),
-            {"d": doctor_id, "o": org_number},
+            text(
+                "SELECT 1 FROM doctor_organisations WHERE doctor_id = :d AND org_number = ANY(:o)"
+            ),
+            {"d": doctor_id, "o": orgs},
         )
     return bool(found)
 

@@ -22,6 +22,7 @@ from services.api.access import OPENAPI_PATH, authorise
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
+from services.api.routes import ROUTE_HANDLERS
 from services.config import Settings
 from services.identity.authenticate import Authenticator
 from services.store.database import create_engine
@@ -96,11 +97,7 @@ def create_app(settings: Settings) -> Litestar:
                     await nc.close()
             await engine.dispose()
 
-    route_handlers: list[Any] = [OperationsController]
-    with contextlib.suppress(ImportError):
-        from services.api.routes import ROUTE_HANDLERS
-
-        route_handlers.extend(ROUTE_HANDLERS)
+    route_handlers: list[Any] = [OperationsController, *ROUTE_HANDLERS]
 
     return Litestar(
         route_handlers=route_handlers,

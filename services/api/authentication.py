@@ -28,15 +28,28 @@ def request_url(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return f"{url.scheme}://{url.netloc}{url.path}"
 
 
+def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The development login's cookie, only while the development issuer is in use."""
+    from services.api.dev_login import COOKIE
+
+    if connection.app.state.settings.token_issuer is not None:
+        return None
+    token = connection.cookies.get(COOKIE)
+    return f"Bearer {token}" if token else None
+
+
 async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     state = connection.scope.setdefault("state", {})
     cached: Principal | None = state.get("principal")
     if cached is not None:
         return cached
     authenticator: Authenticator = connection.app.state.authenticator
+    authorization = connection.headers.get("authorization")
+    if authorization is None and connection.scope.get("method") == "GET":
+        authorization = dev_cookie_authorization(connection)
     try:
         principal = authenticator.authenticate(
-            authorization=connection.headers.get("authorization"),
+            authorization=authorization,
             dpop=connection.headers.get("dpop"),
             method=str(connection.scope.get("method", "GET")),
             url=request_url(connection),

@@ -8,9 +8,21 @@ regulation are the domain's.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
+
+from events.vocabulary import (
+    AbsenceKind,
+    ApplicationOutcome,
+    Arena,
+    AssessmentOutcome,
+    AssessorRole,
+    ExceptionKind,
+    OrganisationKind,
+    Part,
+    SupervisorRole,
+)
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
@@ -23,7 +35,9 @@ ObjectiveId = Annotated[
 ]
 Percent = Annotated[int, msgspec.Meta(ge=1, le=100)]
 Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2025-03"])]
-Specialty = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2,6}$", examples=["ALM"])]
+Specialty = Annotated[
+    str, msgspec.Meta(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$", examples=["allmennmedisin"])
+]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -34,7 +48,7 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class OrganisationIn(Body):
     org_number: OrgNumber
     name: ShortText
-    kind: Literal["hospital_trust", "municipality"]
+    kind: OrganisationKind
 
 
 class LeaderIn(Body):
@@ -61,11 +75,11 @@ class DoctorIn(Body):
 
 class ServicePeriodIn(Body):
     org_number: OrgNumber
-    part: Literal[1, 2, 3]
-    arena: Literal["hospital", "municipal"]
+    part: Part
     position: ShortText
     fte_percent: Percent
     start: date
+    arena: Arena | None = None  # part 1: hospital or municipal
     end: date | None = None
     specialty: Specialty | None = None
     open_unselected_gp: bool = False
@@ -73,14 +87,7 @@ class ServicePeriodIn(Body):
 
 
 class AbsenceIn(Body):
-    kind: Literal[
-        "sick_leave",
-        "parental_leave",
-        "leave_of_absence",
-        "other_statutory",
-        "vacation",
-        "education",
-    ]
+    kind: AbsenceKind
     start: date
     end: date
     percent: Percent = 100
@@ -93,17 +100,20 @@ class ConfirmationIn(Body):
 
 class SupervisorIn(Body):
     hpr_number: HprNumber
-    role: Literal["veileder", "clinical_supervisor"]
+    role: SupervisorRole
     valid_from: date
-    valid_to: date | None = None
-    specialist_in: Specialty | None = None
+    part: Part = 1
+    specialty: Specialty | None = None
+    specialist_in: Specialty | None = None  # R13: the supervisor's own specialty
+    substantial_experience: bool = False  # R13 (2024 proposal)
+    external_stay: bool = False  # R13: long stay outside the responsible institution
 
 
 class AssessmentIn(Body):
     objective_id: ObjectiveId
     assessor_hpr: HprNumber
-    assessor_role: Literal["veileder", "clinical_supervisor"]
-    outcome: Literal["achieved", "not_yet"]
+    assessor_role: AssessorRole
+    outcome: AssessmentOutcome
     assessed_on: date
     method: ShortText | None = None
     comment: Comment | None = None
@@ -135,11 +145,12 @@ class SupervisionHoursIn(Body):
 
 
 class ExceptionIn(Body):
-    kind: Literal["sequence", "part1_first", "foreign_credit", "turnus", "local_fkm_agreement"]
+    kind: ExceptionKind
     granted_on: date
     reason: Text
-    period_id: str | None = None
-    org_number: OrgNumber | None = None
+    granted_by_hpr: HprNumber | None = None
+    period_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    supervisor_hpr: HprNumber | None = None
 
 
 class ApplicationIn(Body):
@@ -147,24 +158,23 @@ class ApplicationIn(Body):
 
 
 class DecisionIn(Body):
-    outcome: Literal["approved", "rejected", "more_information_needed"]
+    outcome: ApplicationOutcome
     reason: Text
 
 
 # Catalogue ---------------------------------------------------------------------------------
 class ObjectiveIn(Body):
     id: ObjectiveId
-    part: Literal[1, 2, 3]
+    part: Part
     title: Text
-    specialty: Specialty | None = None
-    common: bool = False
-    arena: Literal["hospital", "municipal"] | None = None
+    specialty: Specialty | None = None  # None: a common competence objective (FKM)
+    arena: Arena | None = None  # part 1: for FKM, the published distribution
 
 
 class CarryOverIn(Body):
     old_id: ObjectiveId
-    new_id: ObjectiveId
-    stricter: bool
+    new_id: ObjectiveId | None = None  # None: removed
+    stricter: bool = False
 
 
 class CatalogueVersionIn(Body):
@@ -172,6 +182,7 @@ class CatalogueVersionIn(Body):
     effective_from: date
     objectives: Annotated[list[ObjectiveIn], msgspec.Meta(min_length=1, max_length=10000)]
     carry_over: list[CarryOverIn] = []
+    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 # Answers ----------------------------------------------------------------------------------

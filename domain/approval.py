@@ -1,0 +1,176 @@
+"""Assessment, then approval (R4, R5): which assessments and approvals hold for an objective
+of a given catalogue version, and whether an approver may approve it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from domain.catalogue import Catalogue, is_common, parts_of
+from domain.doctor_state import Approval, Assessment, DoctorState
+from domain.organisation import Authority, OrganisationState, authority
+from domain.rejection import Rejection, reject
+from events.catalogue import ObjectiveSpec
+
+
+def holds_for(
+    catalogue: Catalogue, recorded_version: str, recorded_id: str, version: str, objective_id: str
+) -> bool:
+    """An assessment/approval of ``recorded_id`` under ``recorded_version`` still holds for
+    ``objective_id`` of ``version`` (R4 carry-over: not if the objective became stricter)."""
+    if recorded_version == version:
+        return recorded_id == objective_id
+    return catalogue.carry_forward(recorded_version, recorded_id, version) == objective_id
+
+
+def latest_assessment(
+    state: DoctorState, catalogue: Catalogue, version: str, objective_id: str, on: date
+) -> Assessment | None:
+    """The latest assessment on or before ``on`` that holds for the objective."""
+    found: Assessment | None = None
+    for a in state.assessments:
+        if a.assessed_on > on or (found is not None and a.assessed_on < found.assessed_on):
+            continue
+        if holds_for(catalogue, a.catalogue_version, a.objective_id, version, objective_id):
+            found = a
+    return found
+
+
+def active_approval(
+    state: DoctorState, catalogue: Catalogue, version: str, objective_id: str, on: date
+) -> Approval | None:
+    """The approval in effect on ``on`` that holds for the objective of ``version``."""
+    for a in reversed(state.approvals):
+        if a.active_on(on) and holds_for(
+            catalogue, a.catalogue_version, a.objective_id, version, objective_id
+        ):
+            return a
+    return None
+
+
+def approvals_in_effect(
+    state: DoctorState, catalogue: Catalogue, version: str, on: date
+) -> dict[str, Approval]:
+    """Every approval in effect on ``on``, keyed by the objective id it holds for in
+    ``version`` (one carry-over walk per approval, for the read side)."""
+    out: dict[str, Approval] = {}
+    for a in state.approvals:
+        if not a.active_on(on):
+            continue
+        target = (
+            a.objective_id
+            if a.catalogue_version == version
+            else catalogue.carry_forward(a.catalogue_version, a.objective_id, version)
+        )
+        if target is not None:
+            out[target] = a
+    return out
+
+
+def latest_assessments(
+    state: DoctorState, catalogue: Catalogue, version: str, on: date
+) -> dict[str, Assessment]:
+    """The latest assessment on or before ``on`` per objective id of ``version``."""
+    out: dict[str, Assessment] = {}
+    for a in state.assessments:
+        if a.assessed_on > on:
+            continue
+        target = (
+            a.objective_id
+            if a.catalogue_version == version
+            else catalogue.carry_forward(a.catalogue_version, a.objective_id, version)
+        )
+        if target is not None and (target not in out or a.assessed_on >= out[target].assessed_on):
+            out[target] = a
+    return out
+
+
+def served_for(
+    state: DoctorState,
+    objective: ObjectiveSpec,
+    org_number: str,
+    on: date,
+    *,
+    ignore_arena: bool = False,
+) -> bool:
+    """R5: the doctor has service at ``org_number`` (started on or before ``on``) in the
+    objective's part; for part-1 objectives in the objective's arena (R4 distribution),
+    unless for a common objective a local agreement is recorded."""
+    local_agreement = ignore_arena or (
+        is_common(objective) and state.has_exception("local_fkm_agreement")
+    )
+    for p in state.periods.values():
+        if p.org_number != org_number or p.start > on or p.part not in parts_of(objective):
+            continue
+        wrong_arena = objective.arena is not None and p.arena != objective.arena
+        if objective.part == 1 and wrong_arena and not local_agreement:
+            continue
+        return True
+    return False
+
+
+def check_approval(
+    state: DoctorState,
+    catalogue: Catalogue,
+    organisations: Mapping[str, OrganisationState],
+    objective_id: str,
+    org_number: str,
+    approver_hpr: str,
+    on: date,
+) -> tuple[str, Authority] | Rejection:
+    """R4 + R5. Returns (catalogue version, authority) or the rejection."""
+    version = catalogue.version_on(on)
+    if version is None:
+        return reject(
+            "unknown_reference",
+            "no catalogue version in force on approved_on",
+            field="approved_on",
+            rule="R4",
+        )
+    objective = version.objectives.get(objective_id)
+    if objective is None:
+        return reject(
+            "unknown_reference",
+            f"objective_id {objective_id} is not in catalogue version {version.version}",
+            field="objective_id",
+            rule="R4",
+        )
+    assessment = latest_assessment(state, catalogue, version.version, objective_id, on)
+    if assessment is None or assessment.outcome != "achieved":
+        return reject(
+            "rule_violation",
+            "no prior 'achieved' assessment of this objective (R5)",
+            field="objective_id",
+            rule="R5",
+        )
+    if active_approval(state, catalogue, version.version, objective_id, on) is not None:
+        return reject("duplicate", "objective already approved", field="objective_id")
+    org = organisations.get(org_number)
+    if org is None or not org.registered:
+        return reject(
+            "unknown_reference", "org_number is not a registered institution", field="org_number"
+        )
+    if not served_for(state, objective, org_number, on):
+        if served_for(state, objective, org_number, on, ignore_arena=True):
+            return reject(
+                "rule_violation",
+                f"objective {objective_id} belongs to the {objective.arena} arena of part 1 and "
+                "no local agreement is recorded (R4)",
+                field="org_number",
+                rule="R4",
+            )
+        return reject(
+            "rule_violation",
+            f"the doctor has no part-{objective.part} service at this institution (R5)",
+            field="org_number",
+            rule="R5",
+        )
+    auth = authority(org, approver_hpr, on)
+    if auth is None:
+        return reject(
+            "rule_violation",
+            "approver_hpr is neither leader nor delegate of the institution on approved_on (R5)",
+            field="approver_hpr",
+            rule="R5",
+        )
+    return version.version, auth

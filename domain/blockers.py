@@ -1,0 +1,350 @@
+"""Blockers: what stands between the doctor and final approval, and recorded breaches.
+Each names its rule id and, in Norwegian, what would clear it (R1-R3, R6, R7, R9, R11-R15)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.approval import approvals_in_effect
+from domain.calendar_days import ONE_DAY
+from domain.catalogue import Catalogue, CatalogueVersion, path_objectives
+from domain.doctor_state import DoctorState, Period
+from domain.rejection import Blocker
+from domain.rulesets import RuleSet
+from domain.supervision import supervision_report, veileder_qualified
+from domain.time_requirements import (
+    BlockName,
+    block_met,
+    block_report,
+    part1_time_met,
+    total_report,
+)
+from events.vocabulary import DIRECTORATE
+
+BLOCK_TEXT: dict[BlockName, tuple[str, int]] = {
+    "part1_hospital": ("LIS1 i spesialisthelsetjenesten", 1),
+    "part1_municipal": ("LIS1 i kommunehelsetjenesten", 1),
+}
+
+
+def _days(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def sequence_cleared(state: DoctorState, p: Period, rules: RuleSet) -> bool:
+    """R2: an exception on record for this post (or the whole part 1) clears the sequence
+    breach: one granted by the directorate, or, under the 2024 proposal, one granted by the
+    employer for a self-created post."""
+    for x in state.exceptions.values():
+        if x.kind != "sequence_part1" or x.period_id not in (None, p.period_id):
+            continue
+        if x.granted_by == DIRECTORATE:
+            return True
+        if rules.r2_local_exception_for_self_created_posts and p.self_created_post:
+            return True
+    return False
+
+
+def sequence_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
+    """R2: municipal part-1 service that began before the hospital year was done."""
+    out = []
+    for p in sorted(state.periods.values(), key=lambda p: p.start):
+        if p.part != 1 or p.arena != "municipal" or p.start > as_of:
+            continue
+        if block_met(state, "part1_hospital", p.start - ONE_DAY, rules):
+            continue
+        if state.has_exception("turnus_approved") or sequence_cleared(state, p, rules):
+            continue
+        out.append(
+            Blocker(
+                rule="R2",
+                code="lis1_sequence",
+                part=1,
+                refs=(p.period_id,),
+                message=(
+                    f"Tjenesten i kommunen (fra {p.start.isoformat()}) startet før året i "
+                    "spesialisthelsetjenesten var fullført."
+                ),
+                clears_by="Et registrert unntak fra rekkefølgen i del 1 for denne stillingen.",
+            )
+        )
+    return out
+
+
+def part1_complete_on(
+    state: DoctorState, catalogue: Catalogue | None, rules: RuleSet, on: date
+) -> bool:
+    if not part1_time_met(state, on, rules):
+        return False
+    if state.has_exception("turnus_approved"):
+        return True
+    if catalogue is None:
+        return True
+    version = catalogue.version_on(on)
+    if version is None:
+        return True
+    approved = approvals_in_effect(state, catalogue, version.version, on)
+    return all(o.id in approved for o in path_objectives(version, None))
+
+
+def part1_first_blockers(
+    state: DoctorState, catalogue: Catalogue | None, rules: RuleSet, as_of: date
+) -> list[Blocker]:
+    """R3: part 2/3 service that began before part 1 was completed."""
+    if state.has_exception("turnus_approved") or state.has_exception("part1_first_foreign"):
+        return []
+    out = []
+    for p in sorted(state.periods.values(), key=lambda p: p.start):
+        if p.part == 1 or p.start > as_of or p.start < rules.parts_2_3_from:
+            continue
+        if part1_complete_on(state, catalogue, rules, p.start - ONE_DAY):
+            continue
+        out.append(
+            Blocker(
+                rule="R3",
+                code="part1_not_complete",
+                part=p.part,
+                refs=(p.period_id,),
+                message=(f"Del {p.part} startet {p.start.isoformat()} før del 1 var fullført."),
+                clears_by=(
+                    "Godkjent turnus eller unntak for utdanning i utlandet registrert "
+                    "(spesialistforskriften § 18)."
+                ),
+            )
+        )
+    return out
+
+
+def time_blockers(
+    state: DoctorState, rules: RuleSet, as_of: date, specialty: str | None
+) -> list[Blocker]:
+    out = []
+    if not state.has_exception("turnus_approved"):
+        for block, (label, part) in BLOCK_TEXT.items():
+            r = block_report(state, block, as_of, rules)
+            if not r.met:
+                out.append(
+                    Blocker(
+                        rule="R1",
+                        code=f"{block}_time",
+                        part=part,
+                        refs=r.periods,
+                        message=(
+                            f"{label}: {_days(r.counted_days)} av {r.required_days} dager "
+                            "godkjent tid."
+                        ),
+                        clears_by=(
+                            f"Mer tjeneste: {_days(r.remaining_days or 0)} dager i 100 % stilling "
+                            "(tilsvarende lenger ved deltid)."
+                        ),
+                    )
+                )
+    if specialty is not None:
+        total = total_report(state, as_of, rules)
+        if not total.met:
+            out.append(
+                Blocker(
+                    rule="R9",
+                    code="minimum_total_time",
+                    message=(
+                        f"Samlet tellende tid er {_days(total.counted_days)} dager; minst "
+                        f"{_days(rules.minimum_total_months / 12)} år "
+                        f"({total.required_days} dager) kreves."
+                    ),
+                    clears_by="Mer praktisk tjeneste i utdanningsløpet.",
+                )
+            )
+        if not any(p.part == 3 and p.specialty == specialty for p in state.periods.values()):
+            out.append(
+                Blocker(
+                    rule="R1",
+                    code="no_part3_service",
+                    part=3,
+                    message=f"Ingen tjeneste i del 3 i spesialiteten {specialty} er registrert.",
+                    clears_by="Registrert tjeneste i del 3 i spesialiteten.",
+                )
+            )
+        if specialty == rules.gp_specialty:
+            gp = block_report(state, "gp_open_unselected", as_of, rules)
+            if not gp.met:
+                below = [
+                    p.period_id
+                    for p in state.periods.values()
+                    if p.open_unselected_gp
+                    and rules.gp_min_fte_percent is not None
+                    and p.fte_percent < rules.gp_min_fte_percent
+                    and p.period_id not in gp.periods
+                ]
+                floor = (
+                    f" Tjeneste under {rules.gp_min_fte_percent} % stilling teller ikke."
+                    if below
+                    else ""
+                )
+                out.append(
+                    Blocker(
+                        rule="R11",
+                        code="gp_open_unselected_time",
+                        part=3,
+                        refs=gp.periods + tuple(below),
+                        message=(
+                            f"Åpen uselektert allmennpraksis: {_days(gp.counted_days)} av "
+                            f"{gp.required_days} dager.{floor}"
+                        ),
+                        clears_by="Mer tjeneste i åpen uselektert allmennpraksis.",
+                    )
+                )
+        sup = supervision_report(state, specialty, as_of, rules)
+        if sup is not None and not sup.met:
+            short = tuple(str(y.year) for y in sup.years if not y.met)
+            out.append(
+                Blocker(
+                    rule="R12",
+                    code="supervision_hours",
+                    refs=short if rules.supervision_mode == "per_calendar_year" else (),
+                    message=(
+                        f"Veiledning: {_days(sup.hours)} av {_days(sup.required_hours)} timer."
+                    ),
+                    clears_by=(
+                        "Registrerte veiledningstimer: i snitt "
+                        f"{_days(rules.supervision_hours_per_month)} timer i måneden i "
+                        f"{_days(rules.supervision_months_per_year)} av årets måneder, "
+                        "hvert kalenderår."
+                        if rules.supervision_mode == "per_calendar_year"
+                        else "Registrerte veiledningstimer: i snitt "
+                        f"{_days(rules.supervision_hours_per_year)} timer i året over perioden."
+                    ),
+                )
+            )
+    return out
+
+
+def confirmation_blockers(state: DoctorState, as_of: date) -> list[Blocker]:
+    """R7: every ended period needs the employer's service confirmation."""
+    return [
+        Blocker(
+            rule="R7",
+            code="missing_confirmation",
+            part=p.part,
+            refs=(p.period_id,),
+            message=(
+                "Bekreftelse på gjennomført tjeneste mangler for perioden "
+                f"{p.start.isoformat()}–{p.end.isoformat()} ({p.org_number})."
+            ),
+            clears_by="Arbeidsgiveren utsteder bekreftelse på gjennomført praktisk tjeneste.",
+        )
+        for p in sorted(state.periods.values(), key=lambda p: p.start)
+        if p.end is not None and p.end <= as_of and p.period_id not in state.confirmations
+    ]
+
+
+def veileder_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
+    """R14 (part 1: the institution appoints a veileder) and R13 (qualification; parts 2-3
+    need a veileder too)."""
+    out = []
+    veiledere = [s for s in state.supervisors if s.role == "veileder" and s.valid_from <= as_of]
+    for p in sorted(state.periods.values(), key=lambda p: p.start):
+        if p.start > as_of:
+            continue
+        has = any(
+            s.part == p.part and (p.part != 1 or s.org_number == p.org_number) for s in veiledere
+        )
+        if not has:
+            out.append(
+                Blocker(
+                    rule="R14" if p.part == 1 else "R13",
+                    code="missing_veileder",
+                    part=p.part,
+                    refs=(p.period_id,),
+                    message=f"Ingen veileder er oppnevnt for tjenesten ved {p.org_number}.",
+                    clears_by="Arbeidsgiveren oppnevner en individuell veileder.",
+                )
+            )
+    for s in veiledere:
+        if not veileder_qualified(s, state, rules):
+            out.append(
+                Blocker(
+                    rule="R13",
+                    code="veileder_not_qualified",
+                    part=s.part,
+                    refs=(s.hpr_number,),
+                    message=(
+                        f"Veileder (HPR {s.hpr_number}) oppfyller ikke kravene for del {s.part}."
+                    ),
+                    clears_by=(
+                        "En veileder som er spesialist i faget, eller dispensasjon fra "
+                        "Helsedirektoratet."
+                    ),
+                )
+            )
+    return out
+
+
+def self_created_post_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
+    """R15: self-created LIS1 posts exist only under the 2024 proposal."""
+    if rules.self_created_posts_provided:
+        return []
+    return [
+        Blocker(
+            rule="R15",
+            code="self_created_post_not_provided",
+            part=1,
+            refs=(p.period_id,),
+            message="Selvopprettet LIS1-stilling er ikke hjemlet i regelverket som gjelder.",
+            clears_by="Avklaring med Helsedirektoratet.",
+        )
+        for p in state.periods.values()
+        if p.self_created_post and p.start <= as_of
+    ]
+
+
+def objective_blockers(
+    state: DoctorState,
+    catalogue: Catalogue,
+    version: CatalogueVersion,
+    specialty: str | None,
+    as_of: date,
+) -> list[Blocker]:
+    """R6 (with R4/R5): every objective of the path approved."""
+    missing: dict[int, list[str]] = {}
+    approved = approvals_in_effect(state, catalogue, version.version, as_of)
+    for o in path_objectives(version, specialty):
+        if o.part == 1 and state.has_exception("turnus_approved"):
+            continue
+        if o.id not in approved:
+            missing.setdefault(o.part, []).append(o.id)
+    out = []
+    for part, ids in sorted(missing.items()):
+        out.append(
+            Blocker(
+                rule="R6",
+                code="objectives_not_approved",
+                part=part,
+                refs=tuple(ids),
+                message=f"{len(ids)} læringsmål i del {part} er ikke godkjent.",
+                clears_by=(
+                    "Vurdering som oppnådd og godkjenning av leder (eller den leder har delegert "
+                    "til) ved en utdanningsvirksomhet der du har hatt tjeneste."
+                ),
+            )
+        )
+    return out
+
+
+def all_blockers(
+    state: DoctorState,
+    catalogue: Catalogue | None,
+    rules: RuleSet,
+    as_of: date,
+    specialty: str | None,
+) -> list[Blocker]:
+    out: list[Blocker] = []
+    version = catalogue.version_on(as_of) if catalogue is not None else None
+    if catalogue is not None and version is not None:
+        out += objective_blockers(state, catalogue, version, specialty, as_of)
+    out += time_blockers(state, rules, as_of, specialty)
+    out += sequence_blockers(state, rules, as_of)
+    out += part1_first_blockers(state, catalogue, rules, as_of)
+    out += confirmation_blockers(state, as_of)
+    out += veileder_blockers(state, rules, as_of)
+    out += self_created_post_blockers(state, rules, as_of)
+    return sorted(out, key=lambda b: (int(b.rule[1:]), b.part or 0, b.refs))

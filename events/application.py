@@ -1,0 +1,35 @@
+"""Events of an application for specialist approval (stream type ``application``, stream
+id = ``application_id``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from events.base import Event, registry
+from events.vocabulary import ApplicationOutcome
+
+
+class ApplicationSubmitted(Event, frozen=True, kw_only=True, tag="application.submitted"):
+    application_id: str
+    doctor_id: str
+    specialty: str
+    submitted_on: date
+    rule_set_id: str
+    catalogue_version: str
+    # SHA-256 of the evidence bundle frozen at submission (stored beside the events);
+    # added after v1 with a default, so no upcaster is needed.
+    content_hash: str = ""
+
+
+class ApplicationDecided(Event, frozen=True, kw_only=True, tag="application.decided"):
+    application_id: str
+    outcome: ApplicationOutcome
+    reason: str
+    decided_on: date
+    decided_by_hpr: str | None = None
+
+
+ApplicationEvent = ApplicationSubmitted | ApplicationDecided
+APPLICATION_EVENTS: tuple[type[Event], ...] = (ApplicationSubmitted, ApplicationDecided)
+for _cls in APPLICATION_EVENTS:
+    registry.register(_cls)

@@ -1,0 +1,228 @@
+"""Events of a doctor's record (stream type ``doctor``, stream id = ``doctor_id``).
+
+Payloads carry internal ids (``doctor_id``, ``period_id``, ...), organisation numbers and
+the HPR numbers of professionals acting (leaders, veiledere, assessors). A doctor's name or
+national identity number never appears here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from events.base import Event, registry
+from events.vocabulary import (
+    AbsenceKind,
+    Arena,
+    AssessmentOutcome,
+    AssessorRole,
+    ExceptionKind,
+    Part,
+    SupervisorRole,
+)
+
+
+class DoctorRegistered(Event, frozen=True, kw_only=True, tag="doctor.registered"):
+    doctor_id: str
+    authorised_on: date
+    registered_on: date
+
+
+class ServicePeriodRecorded(Event, frozen=True, kw_only=True, tag="doctor.service_period_recorded"):
+    """v2. v1 had ``employer`` (now ``org_number``) and ``fte`` as a fraction 0-1 (now
+    ``fte_percent``, an integer 1-100); see :mod:`events.upcasters`."""
+
+    schema_version: ClassVar[int] = 2
+
+    doctor_id: str
+    period_id: str
+    org_number: str
+    part: Part
+    arena: Arena | None = None
+    position: str
+    fte_percent: int
+    start: date
+    end: date | None = None  # inclusive; None = open-ended
+    specialty: str | None = None
+    open_unselected_gp: bool = False  # R11
+    self_created_post: bool = False  # R15 (part 1 only)
+
+
+class ServicePeriodCorrected(
+    Event, frozen=True, kw_only=True, tag="doctor.service_period_corrected"
+):
+    """Replaces every field of the period; absences and confirmation stay attached."""
+
+    doctor_id: str
+    period_id: str
+    org_number: str
+    part: Part
+    arena: Arena | None = None
+    position: str
+    fte_percent: int
+    start: date
+    end: date | None = None
+    specialty: str | None = None
+    open_unselected_gp: bool = False
+    self_created_post: bool = False
+    reason: str = ""
+
+
+class ServicePeriodRetracted(
+    Event, frozen=True, kw_only=True, tag="doctor.service_period_retracted"
+):
+    doctor_id: str
+    period_id: str
+    reason: str = ""
+
+
+class AbsenceLogged(Event, frozen=True, kw_only=True, tag="doctor.absence_logged"):
+    doctor_id: str
+    period_id: str
+    absence_id: str
+    kind: AbsenceKind
+    start: date
+    end: date  # inclusive
+    percent: int = 100  # share of the position absent (graded sick leave)
+
+
+class AbsenceRetracted(Event, frozen=True, kw_only=True, tag="doctor.absence_retracted"):
+    doctor_id: str
+    absence_id: str
+    reason: str = ""
+
+
+class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"):
+    doctor_id: str
+    org_number: str
+    hpr_number: str
+    role: SupervisorRole
+    valid_from: date
+    part: Part
+    specialty: str | None = None
+    # R13: what the employer states about the supervisor's qualification.
+    specialist_in: str | None = None
+    substantial_experience: bool = False
+    external_stay: bool = False
+
+
+class ObjectiveAssessed(Event, frozen=True, kw_only=True, tag="doctor.objective_assessed"):
+    doctor_id: str
+    objective_id: str
+    catalogue_version: str
+    org_number: str
+    assessor_hpr: str
+    assessor_role: AssessorRole
+    outcome: AssessmentOutcome
+    assessed_on: date
+    method: str | None = None
+    comment: str | None = None
+
+
+class ObjectiveApproved(Event, frozen=True, kw_only=True, tag="doctor.objective_approved"):
+    """R5: ``approver_hpr`` acted; ``leader_hpr`` is the accountable leader (the same person
+    unless ``delegation_id`` names the delegation used)."""
+
+    doctor_id: str
+    objective_id: str
+    catalogue_version: str
+    org_number: str
+    approver_hpr: str
+    leader_hpr: str
+    delegation_id: str | None = None
+    approved_on: date
+
+
+class ApprovalRevoked(Event, frozen=True, kw_only=True, tag="doctor.approval_revoked"):
+    doctor_id: str
+    objective_id: str
+    org_number: str
+    revoked_on: date
+    reason: str
+    revoked_by_hpr: str | None = None
+
+
+class ServiceConfirmationIssued(
+    Event, frozen=True, kw_only=True, tag="doctor.service_confirmation_issued"
+):
+    doctor_id: str
+    period_id: str
+    issued_on: date
+    signed_by_hpr: str
+
+
+class SupervisionHoursLogged(
+    Event, frozen=True, kw_only=True, tag="doctor.supervision_hours_logged"
+):
+    """R12. ``month`` is ``YYYY-MM``; a later entry for the same month replaces it."""
+
+    doctor_id: str
+    org_number: str
+    month: str
+    hours: float
+
+
+class ExceptionGranted(Event, frozen=True, kw_only=True, tag="doctor.exception_granted"):
+    doctor_id: str
+    exception_id: str
+    kind: ExceptionKind
+    granted_by: str  # organisation number or "helsedirektoratet"
+    granted_on: date
+    granted_by_hpr: str | None = None
+    period_id: str | None = None  # the post/period it concerns, where it concerns one
+    supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
+    reason: str = ""
+
+
+DoctorEvent = (
+    DoctorRegistered
+    | ServicePeriodRecorded
+    | ServicePeriodCorrected
+    | ServicePeriodRetracted
+    | AbsenceLogged
+    | AbsenceRetracted
+    | SupervisorAssigned
+    | ObjectiveAssessed
+    | ObjectiveApproved
+    | ApprovalRevoked
+    | ServiceConfirmationIssued
+    | SupervisionHoursLogged
+    | ExceptionGranted
+)
+
+DOCTOR_EVENTS: tuple[type[Event], ...] = (
+    DoctorRegistered,
+    ServicePeriodRecorded,
+    ServicePeriodCorrected,
+    ServicePeriodRetracted,
+    AbsenceLogged,
+    AbsenceRetracted,
+    SupervisorAssigned,
+    ObjectiveAssessed,
+    ObjectiveApproved,
+    ApprovalRevoked,
+    ServiceConfirmationIssued,
+    SupervisionHoursLogged,
+    ExceptionGranted,
+)
+
+for _cls in DOCTOR_EVENTS:
+    registry.register(_cls)
+
+__all__ = [
+    "DOCTOR_EVENTS",
+    "AbsenceLogged",
+    "AbsenceRetracted",
+    "ApprovalRevoked",
+    "DoctorEvent",
+    "DoctorRegistered",
+    "ExceptionGranted",
+    "ObjectiveApproved",
+    "ObjectiveAssessed",
+    "ServiceConfirmationIssued",
+    "ServicePeriodCorrected",
+    "ServicePeriodRecorded",
+    "ServicePeriodRetracted",
+    "SupervisionHoursLogged",
+    "SupervisorAssigned",
+]

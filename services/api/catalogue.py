@@ -1,0 +1,142 @@
+"""The objective catalogue (annex 2): read by anyone authenticated, published by the
+directorate's admin (API.md "Catalogue")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain import catalogue as catalogue_domain
+from events.catalogue import ObjectiveChange, ObjectiveSpec
+from services.api.access import Access, access
+from services.api.problems import ProblemError
+from services.api.schemas import CatalogueVersionIn
+from services.api.writes import created, perform
+from services.application import context_loaders
+from services.application.aggregates import CATALOGUE, CATALOGUE_ID, catalogue_stream
+from services.application.context import event_metadata
+from services.application.streams import run_command
+from services.clock import today
+from services.store.idempotency import StoredResponse
+
+
+class ObjectiveOut(msgspec.Struct, kw_only=True):
+    id: str
+    part: int
+    specialty: str | None
+    common: bool
+    arena: str | None
+    title: str
+    version: str
+
+
+class ObjectivesOut(msgspec.Struct, kw_only=True):
+    catalogue_id: str
+    version: str
+    effective_from: str
+    label: str
+    items: list[ObjectiveOut]
+
+
+def publish_command(data: CatalogueVersionIn) -> catalogue_domain.PublishCatalogueVersion:
+    return catalogue_domain.PublishCatalogueVersion(
+        catalogue_id=CATALOGUE_ID,
+        version=data.version,
+        effective_from=data.effective_from,
+        objectives=tuple(
+            ObjectiveSpec(id=o.id, part=o.part, specialty=o.specialty, arena=o.arena, title=o.title)
+            for o in data.objectives
+        ),
+        changes=tuple(
+            ObjectiveChange(old_id=c.old_id, new_id=c.new_id, stricter=c.stricter)
+            for c in data.carry_over
+        ),
+        label=data.label,
+    )
+
+
+class CatalogueController(Controller):
+    path = "/api/v1/catalogue"
+    tags = ["catalogue"]  # noqa: RUF012
+
+    @get(
+        "/objectives",
+        opt=access(Access.AUTHENTICATED),
+        summary="Objectives with id, part, specialty or common, arena and title",
+    )
+    async def objectives(
+        self,
+        state: State,
+        part: Annotated[int | None, QueryParameter(ge=1, le=3)] = None,
+        specialty: Annotated[str | None, QueryParameter(max_length=60)] = None,
+        version: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> ObjectivesOut:
+        async with state.engine.connect() as conn:
+            catalogue = await context_loaders.current_catalogue(conn)
+        chosen = catalogue.get(version) if version else catalogue.version_on(today())
+        if chosen is None:
+            chosen = catalogue.latest() if version is None else None
+        if chosen is None:
+            raise ProblemError(
+                404,
+                "not-found",
+                "Not found",
+                f"no catalogue version {version or 'in force'}",
+                field="version" if version else None,
+            )
+        items = [
+            ObjectiveOut(
+                id=o.id,
+                part=o.part,
+                specialty=o.specialty,
+                common=o.specialty is None,
+                arena=o.arena,
+                title=o.title,
+                version=chosen.version,
+            )
+            for o in chosen.objectives.values()
+            if (part is None or o.part == part)
+            and (specialty is None or o.specialty in (None, specialty))
+        ]
+        return ObjectivesOut(
+            catalogue_id=catalogue.catalogue_id,
+            version=chosen.version,
+            effective_from=chosen.effective_from.isoformat(),
+            label=chosen.label,
+            items=sorted(items, key=lambda o: o.id),
+        )
+
+    @post(
+        "/versions",
+        opt=access(Access.ADMIN),
+        status_code=201,
+        summary="Publish a catalogue version with its effective date and carry-over",
+    )
+    async def publish(
+        self, request: Request[Any, Any, Any], data: JSONBody[CatalogueVersionIn]
+    ) -> Response[bytes]:
+        command = publish_command(data)
+        metadata = event_metadata(
+            request.scope["state"]["principal"], request.scope["state"].get("request_id")
+        )
+
+        async def work(conn: AsyncConnection) -> StoredResponse:
+            outcome = await run_command(
+                conn,
+                CATALOGUE,
+                catalogue_stream(),
+                expected_version=None,
+                decide=lambda state, _v: catalogue_domain.decide(command, state),
+                metadata=metadata,
+            )
+            return created(
+                {"version": data.version, "objectives": len(data.objectives)},
+                version=outcome.version,
+            )
+
+        return await perform(request, work)

@@ -1,0 +1,30 @@
+"""Opaque pagination cursors: clients pass them back unchanged and never parse them."""
+
+from __future__ import annotations
+
+import base64
+
+from services.api.problems import ProblemError
+
+
+def encode(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p:{position}".encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "p" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except ValueError as err:
+        raise ProblemError(
+            400,
+            "invalid-cursor",
+            "Invalid cursor",
+            "cursor is not one this API handed out",
+            field="cursor",
+        ) from err

@@ -1,0 +1,157 @@
+"""Reading progress: a doctor's own, an employer's view of its doctors, the directorate's;
+the organisation work list; and the doctor's progress page (HTML, bokmål)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy import text
+
+from domain import progress as progress_domain
+from domain.rulesets import rule_set
+from services.api.access import Access, access, doctor_id_of
+from services.api.access_log import access_log_middleware
+from services.api.problems import ProblemError
+from services.api.progress_page import render_page
+from services.clock import today
+from services.read_models import states
+from services.read_models import worklist as worklist_model
+
+Req = Request[Any, Any, Any]
+AsOf = Annotated[date | None, QueryParameter(description="the state on this past date")]
+RuleSetId = Annotated[
+    str | None,
+    QueryParameter(
+        name="rule_set",
+        max_length=40,
+        description='"what if": evaluate under another rule set, e.g. proposed-2024',
+    ),
+]
+
+
+async def compute(
+    request: Req,
+    doctor_id: str,
+    as_of: date | None,
+    rule_set_id: str | None,
+    specialty: str | None = None,
+) -> tuple[progress_domain.Progress, int]:
+    on = as_of or today()
+    try:
+        rules = rule_set(rule_set_id) if rule_set_id else None
+    except KeyError as err:
+        raise ProblemError(
+            400,
+            "invalid-input",
+            "Invalid input",
+            f"rule_set: unknown rule set {rule_set_id}",
+            field="rule_set",
+        ) from err
+    async with request.app.state.engine.connect() as conn:
+        state, version = await states.read(conn, states.DOCTORS, doctor_id)
+        catalogue, _ = await states.read(conn, states.CATALOGUES, "catalogue-annex2")
+    result = progress_domain.progress(state, catalogue, on, rules=rules, specialty=specialty)
+    return result, version
+
+
+def as_json(result: progress_domain.Progress, version: int) -> Response[Any]:
+    return Response(result, headers={"ETag": f'"{version}"'})
+
+
+class ProgressController(Controller):
+    path = "/api/v1"
+    tags = ["progress"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @get(
+        "/doctors/{doctor_id:str}/progress",
+        opt=access(Access.DOCTOR_RECORD),
+        summary="Per part: objectives, counted service time (R8/R10), absence, blockers",
+    )
+    async def progress(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        as_of: AsOf = None,
+        rule_set_id: RuleSetId = None,
+        specialty: Annotated[str | None, QueryParameter(max_length=60)] = None,
+    ) -> Response[Any]:
+        return as_json(*await compute(request, doctor_id, as_of, rule_set_id, specialty))
+
+    @get("/me/progress", opt=access(Access.DOCTOR_ME), summary="A doctor's own progress")
+    async def my_progress(
+        self, request: Req, as_of: AsOf = None, rule_set_id: RuleSetId = None
+    ) -> Response[Any]:
+        doctor_id = await doctor_id_of(request.app.state, request.scope["state"]["principal"])
+        if doctor_id is None:
+            raise ProblemError(
+                404,
+                "not-found",
+                "Not found",
+                "no doctor is registered with your HPR or identity number",
+            )
+        request.scope["state"]["doctor_id"] = doctor_id
+        return as_json(*await compute(request, doctor_id, as_of, rule_set_id))
+
+    @get(
+        "/me/progress/page",
+        opt=access(Access.DOCTOR_ME),
+        media_type="text/html",
+        summary="The doctor's progress page (HTML, Norwegian bokmål)",
+    )
+    async def my_page(self, request: Req, as_of: AsOf = None) -> Response[str]:
+        doctor_id = await doctor_id_of(request.app.state, request.scope["state"]["principal"])
+        if doctor_id is None:
+            raise ProblemError(
+                404,
+                "not-found",
+                "Not found",
+                "no doctor is registered with your HPR or identity number",
+            )
+        request.scope["state"]["doctor_id"] = doctor_id
+        result, _ = await compute(request, doctor_id, as_of, None)
+        async with request.app.state.engine.connect() as conn:
+            name = await conn.scalar(
+                text("SELECT name FROM people WHERE doctor_id = :d"), {"d": doctor_id}
+            )
+            applications = (
+                await conn.execute(
+                    text(
+                        "SELECT specialty, status FROM application_queue WHERE doctor_id = :d "
+                        "ORDER BY submitted_on"
+                    ),
+                    {"d": doctor_id},
+                )
+            ).all()
+        return Response(
+            render_page(result, name, [(a.specialty, a.status) for a in applications]),
+            media_type="text/html",
+        )
+
+
+class WorklistController(Controller):
+    path = "/api/v1/organisations/{org_number:str}/worklist"
+    tags = ["organisations"]  # noqa: RUF012
+
+    @get(
+        "/",
+        opt=access(Access.ORGANISATION_SELF),
+        summary="Doctors in service, assessed-not-approved, without veileder, missing "
+        "confirmations (R14)",
+    )
+    async def worklist(self, request: Req, org_number: FromPath[str]) -> worklist_model.Worklist:
+        async with request.app.state.engine.connect() as conn:
+            doctor_ids = (
+                await conn.scalars(
+                    text(
+                        "SELECT doctor_id FROM doctor_organisations WHERE org_number = :o "
+                        "ORDER BY doctor_id"
+                    ),
+                    {"o": org_number},
+                )
+            ).all()
+            doctors = [(await states.read(conn, states.DOCTORS, d))[0] for d in doctor_ids]
+        return worklist_model.build(org_number, doctors, today())

@@ -1,0 +1,134 @@
+"""Reading a doctor's audit trail and access log (API.md: the doctor and the directorate)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy import text
+
+from services.api import cursor
+from services.api.access import Access, access
+from services.api.access_log import access_log_middleware
+from services.api.schemas import Page
+
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+
+
+class AuditEntry(msgspec.Struct, kw_only=True):
+    position: int
+    event_id: str
+    version: int
+    type: str
+    schema_version: int
+    recorded_at: str
+    actor: dict[str, Any]
+    on_behalf_of: str | None
+    request_id: str | None
+    data: msgspec.Raw
+
+
+class AccessEntry(msgspec.Struct, kw_only=True):
+    at: str
+    actor_kind: str
+    actor_hpr: str | None
+    client_id: str | None
+    org_number: str | None
+    action: str
+    method: str
+    endpoint: str
+    status: int
+
+
+class RecordReadsController(Controller):
+    path = "/api/v1/doctors/{doctor_id:str}"
+    tags = ["a doctor's record"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @get(
+        "/events",
+        opt=access(Access.DOCTOR_SELF_OR_DIRECTORATE),
+        summary="The audit trail: every event with who, when and on whose behalf",
+    )
+    async def events(
+        self,
+        state: State,
+        doctor_id: FromPath[str],
+        cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
+        limit: Limit = 100,
+    ) -> Page:
+        after = cursor.decode(cursor_)
+        async with state.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT position, event_id, version, type, schema_version, recorded_at, "
+                        "metadata::text AS metadata, data::text AS data FROM events "
+                        "WHERE stream_id = :s AND version > :after ORDER BY version LIMIT :n"
+                    ),
+                    {"s": doctor_id, "after": after, "n": limit + 1},
+                )
+            ).all()
+        items = []
+        for row in rows[:limit]:
+            metadata = msgspec.json.decode(row.metadata)
+            items.append(
+                AuditEntry(
+                    position=row.position,
+                    event_id=str(row.event_id),
+                    version=row.version,
+                    type=row.type,
+                    schema_version=row.schema_version,
+                    recorded_at=row.recorded_at.isoformat(),
+                    actor=metadata.get("actor", {}),
+                    on_behalf_of=metadata.get("on_behalf_of"),
+                    request_id=metadata.get("request_id"),
+                    data=msgspec.Raw(row.data.encode()),
+                )
+            )
+        more = len(rows) > limit
+        return Page(items=items, next_cursor=cursor.encode(items[-1].version) if more else None)
+
+    @get(
+        "/access-log",
+        opt=access(Access.DOCTOR_SELF_OR_DIRECTORATE),
+        summary="Who read or changed this doctor's record",
+    )
+    async def access_log(
+        self,
+        state: State,
+        doctor_id: FromPath[str],
+        cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
+        limit: Limit = 100,
+    ) -> Page:
+        after = cursor.decode(cursor_)
+        async with state.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT id, at, actor_kind, actor_hpr, client_id, org_number, action, "
+                        "method, endpoint, status FROM access_log "
+                        "WHERE doctor_id = :d AND id > :after ORDER BY id LIMIT :n"
+                    ),
+                    {"d": doctor_id, "after": after, "n": limit + 1},
+                )
+            ).all()
+        items = [
+            AccessEntry(
+                at=row.at.isoformat(),
+                actor_kind=row.actor_kind,
+                actor_hpr=row.actor_hpr,
+                client_id=row.client_id,
+                org_number=row.org_number,
+                action=row.action,
+                method=row.method,
+                endpoint=row.endpoint,
+                status=row.status,
+            )
+            for row in rows[:limit]
+        ]
+        more = len(rows) > limit
+        return Page(items=items, next_cursor=cursor.encode(rows[limit - 1].id) if more else None)

@@ -1,0 +1,25 @@
+"""Every controller of the public API, in one list the app factory mounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.api.applications import ApplicationsController
+from services.api.catalogue import CatalogueController
+from services.api.dev_login import DevLoginController
+from services.api.doctors import DoctorRegistrationController, DoctorWritesController
+from services.api.organisations import OrganisationsController
+from services.api.progress import ProgressController, WorklistController
+from services.api.record_reads import RecordReadsController
+
+ROUTE_HANDLERS: list[Any] = [
+    OrganisationsController,
+    DoctorRegistrationController,
+    DoctorWritesController,
+    RecordReadsController,
+    CatalogueController,
+    ProgressController,
+    WorklistController,
+    ApplicationsController,
+    DevLoginController,
+]

@@ -1,0 +1,42 @@
+"""Read-only context a doctor's decision needs: the catalogue and the organisations named by
+the command. The catalogue is large and changes rarely, so each process keeps the folded
+state and refreshes it when the catalogue stream's version moves."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.catalogue import Catalogue
+from domain.organisation import OrganisationState
+from services.application.aggregates import (
+    CATALOGUE,
+    ORGANISATION,
+    catalogue_stream,
+    organisation_stream,
+)
+from services.application.streams import load
+from services.store import eventstore
+
+_catalogue_cache: dict[str, tuple[int, Catalogue]] = {}
+
+
+async def current_catalogue(conn: AsyncConnection) -> Catalogue:
+    stream_id = catalogue_stream()
+    version = await eventstore.stream_version(conn, stream_id)
+    cached = _catalogue_cache.get(stream_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    state, version = await load(conn, CATALOGUE, stream_id)
+    _catalogue_cache[stream_id] = (version, state)
+    return state
+
+
+async def organisations(
+    conn: AsyncConnection, org_numbers: set[str]
+) -> dict[str, OrganisationState]:
+    found = {}
+    for org_number in sorted(org_numbers):
+        state, _ = await load(conn, ORGANISATION, organisation_stream(org_number))
+        if state.registered:
+            found[org_number] = state
+    return found

@@ -1,0 +1,38 @@
+"""The training read models as projections (see ``services.read_models``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.read_models import applications, states
+from services.store.eventstore import RecordedEvent
+
+
+class DomainStates:
+    """Doctor, organisation and catalogue states, one row per stream."""
+
+    name = "domain_states"
+    tables = tuple(t.table for t in states.TABLES.values())
+
+    def ddl(self, suffix: str) -> list[str]:
+        return [t.ddl(suffix) for t in states.TABLES.values()]
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
+        await states.apply(conn, event, suffix)
+
+
+class Applications:
+    """The application queue and each application's status history."""
+
+    name = "applications"
+    tables = (applications.TABLE,)
+
+    def ddl(self, suffix: str) -> list[str]:
+        return applications.ddl(suffix)
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
+        await applications.apply(conn, event, suffix)
+
+
+def training_projections() -> list[object]:
+    return [DomainStates(), Applications()]

@@ -1,0 +1,58 @@
+"""The application queue: one row per application with its status, for caseworkers."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.application import ApplicationDecided, ApplicationSubmitted
+from services.read_models.states import decode_event
+from services.store.eventstore import RecordedEvent
+
+TABLE = "application_queue"
+
+
+def ddl(suffix: str) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {TABLE}{suffix} ("
+        " application_id text PRIMARY KEY, doctor_id text NOT NULL, specialty text NOT NULL,"
+        " status text NOT NULL, submitted_on date NOT NULL, decided_on date,"
+        " last_reason text, last_position bigint NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {TABLE}{suffix}_by_status "
+        f"ON {TABLE}{suffix} (status, submitted_on, application_id)",
+    ]
+
+
+async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
+    if event.stream_type != "application":
+        return
+    match decode_event(event):
+        case ApplicationSubmitted() as submitted:
+            await conn.execute(
+                text(
+                    f"INSERT INTO {TABLE}{suffix} (application_id, doctor_id, specialty, status,"
+                    " submitted_on, last_position) VALUES (:a, :d, :s, 'submitted', :on, :p)"
+                    " ON CONFLICT (application_id) DO NOTHING"
+                ),
+                {
+                    "a": submitted.application_id,
+                    "d": submitted.doctor_id,
+                    "s": submitted.specialty,
+                    "on": submitted.submitted_on,
+                    "p": event.position,
+                },
+            )
+        case ApplicationDecided() as decided:
+            await conn.execute(
+                text(
+                    f"UPDATE {TABLE}{suffix} SET status = :st, decided_on = :on,"
+                    " last_reason = :r, last_position = :p WHERE application_id = :a"
+                ),
+                {
+                    "st": decided.outcome,
+                    "on": decided.decided_on,
+                    "r": decided.reason,
+                    "p": event.position,
+                    "a": decided.application_id,
+                },
+            )

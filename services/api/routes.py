@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.applications import ApplicationsController
+from services.api.batch import BatchController
 from services.api.catalogue import CatalogueController
 from services.api.dev_login import DevLoginController
 from services.api.doctors import DoctorRegistrationController, DoctorWritesController
@@ -22,4 +23,5 @@ ROUTE_HANDLERS: list[Any] = [
     WorklistController,
     ApplicationsController,
     DevLoginController,
+    BatchController,
 ]

@@ -225,6 +225,64 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
+def cmd_import_catalogue(settings: Settings, args: argparse.Namespace) -> int:
+    """Publish a catalogue version from a file (JSON, or CSV with --version/--effective-from;
+    formats in docs/rules.md)."""
+    from datetime import date
+    from pathlib import Path
+
+    from domain import catalogue as catalogue_domain
+    from domain.catalogue_import import CatalogueFormatError, parse_csv, parse_json
+    from services.application.aggregates import CATALOGUE, catalogue_stream
+    from services.application.streams import CommandRejected, run_command
+    from services.store.database import create_engine
+
+    settings, _, _ = _servers_for_tool(settings, args)
+    path = Path(args.file)
+    try:
+        if path.suffix.lower() == ".csv":
+            if not (args.version and args.effective_from):
+                print("a CSV catalogue needs --version and --effective-from", file=sys.stderr)
+                return 2
+            changes = Path(args.changes).read_text(encoding="utf-8") if args.changes else None
+            command = parse_csv(
+                path.read_text(encoding="utf-8"),
+                version=args.version,
+                effective_from=date.fromisoformat(args.effective_from),
+                changes_csv=changes,
+            )
+        else:
+            command = parse_json(path.read_bytes())
+    except (CatalogueFormatError, ValueError, OSError) as err:
+        print(f"cannot read {path}: {err}", file=sys.stderr)
+        return 2
+
+    async def go() -> int:
+        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        try:
+            async with engine.begin() as conn:
+                outcome = await run_command(
+                    conn,
+                    CATALOGUE,
+                    catalogue_stream(command.catalogue_id),
+                    expected_version=None,
+                    decide=lambda s, _v: catalogue_domain.decide(command, s),
+                    metadata={"actor": {"kind": "operator"}, "source": path.name},
+                )
+        except CommandRejected as rejected:
+            print(f"refused: {rejected}", file=sys.stderr)
+            return 1
+        finally:
+            await engine.dispose()
+        print(
+            f"published {command.version}: {len(command.objectives)} objectives "
+            f"(catalogue stream version {outcome.version})"
+        )
+        return 0
+
+    return asyncio.run(go())
+
+
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from services.seed import seed
 
@@ -251,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("projection", nargs="*")
     rebuild.set_defaults(func=cmd_rebuild)
     sub.add_parser("lag", help="show projection lag per consumer").set_defaults(func=cmd_lag)
+    importer = sub.add_parser("import-catalogue", help="publish a catalogue version from a file")
+    importer.add_argument("file")
+    importer.add_argument("--version")
+    importer.add_argument("--effective-from")
+    importer.add_argument("--changes", help="CSV of old_id,new_id,stricter")
+    importer.set_defaults(func=cmd_import_catalogue)
     sub.add_parser("seed", help="load the sample catalogue and demo data").set_defaults(
         func=cmd_seed
     )

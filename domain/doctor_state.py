@@ -13,6 +13,9 @@ import msgspec
 from events.doctor import (
     AbsenceLogged,
     AbsenceRetracted,
+    ApprovalRequested,
+    ApprovalRequestReturned,
+    ApprovalRequestWithdrawn,
     ApprovalRevoked,
     DoctorEvent,
     DoctorRegistered,
@@ -112,6 +115,18 @@ class SupervisionEntry(msgspec.Struct, frozen=True, kw_only=True):
     hours: float
 
 
+class ApprovalRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A doctor's request that a leader approve an objective: waiting, or returned with a
+    comment. Withdrawn and approved requests are gone."""
+
+    objective_id: str
+    org_number: str
+    requested_on: date
+    status: str = "waiting"  # waiting | returned
+    comment: str | None = None
+    returned_on: date | None = None
+
+
 class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     doctor_id: str = ""
     registered: bool = False
@@ -124,6 +139,7 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     approvals: tuple[Approval, ...] = ()  # history; revocation sets revoked_on
     exceptions: dict[str, ExceptionRecord] = {}
     supervision_hours: dict[str, SupervisionEntry] = {}
+    approval_requests: dict[str, ApprovalRequest] = {}
 
     def absences_of(self, period_id: str) -> list[Absence]:
         return [a for a in self.absences.values() if a.period_id == period_id]
@@ -211,7 +227,10 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
                 delegation_id=event.delegation_id,
                 approved_on=event.approved_on,
             )
-            return r(state, approvals=(*state.approvals, ap))
+            # An approval answers any waiting request for that objective.
+            requests = dict(state.approval_requests)
+            requests.pop(event.objective_id, None)
+            return r(state, approvals=(*state.approvals, ap), approval_requests=requests)
         case ApprovalRevoked():
             approvals = tuple(
                 r(a, revoked_on=event.revoked_on, revoke_reason=event.reason)
@@ -245,6 +264,29 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
                 reason=event.reason,
             )
             return r(state, exceptions={**state.exceptions, x.exception_id: x})
+        case ApprovalRequested():
+            request = ApprovalRequest(
+                objective_id=event.objective_id,
+                org_number=event.org_number,
+                requested_on=event.requested_on,
+            )
+            return r(
+                state, approval_requests={**state.approval_requests, event.objective_id: request}
+            )
+        case ApprovalRequestWithdrawn():
+            remaining = dict(state.approval_requests)
+            remaining.pop(event.objective_id, None)
+            return r(state, approval_requests=remaining)
+        case ApprovalRequestReturned():
+            old = state.approval_requests.get(event.objective_id)
+            if old is None:
+                return state
+            returned = msgspec.structs.replace(
+                old, status="returned", comment=event.comment, returned_on=event.returned_on
+            )
+            return r(
+                state, approval_requests={**state.approval_requests, event.objective_id: returned}
+            )
     return state
 
 

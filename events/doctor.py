@@ -174,6 +174,36 @@ class ExceptionGranted(Event, frozen=True, kw_only=True, tag="doctor.exception_g
     reason: str = ""
 
 
+class ApprovalRequested(Event, frozen=True, kw_only=True, tag="doctor.approval_requested"):
+    """The doctor asks an institution's leader to approve an objective (API.md)."""
+
+    doctor_id: str
+    objective_id: str
+    org_number: str
+    requested_on: date
+
+
+class ApprovalRequestWithdrawn(
+    Event, frozen=True, kw_only=True, tag="doctor.approval_request_withdrawn"
+):
+    doctor_id: str
+    objective_id: str
+    withdrawn_on: date
+
+
+class ApprovalRequestReturned(
+    Event, frozen=True, kw_only=True, tag="doctor.approval_request_returned"
+):
+    """The leader sends the request back saying what is missing."""
+
+    doctor_id: str
+    objective_id: str
+    org_number: str
+    returned_on: date
+    comment: str
+    returned_by_hpr: str | None = None
+
+
 DoctorEvent = (
     DoctorRegistered
     | ServicePeriodRecorded
@@ -188,6 +218,9 @@ DoctorEvent = (
     | ServiceConfirmationIssued
     | SupervisionHoursLogged
     | ExceptionGranted
+    | ApprovalRequested
+    | ApprovalRequestWithdrawn
+    | ApprovalRequestReturned
 )
 
 DOCTOR_EVENTS: tuple[type[Event], ...] = (
@@ -204,6 +237,9 @@ DOCTOR_EVENTS: tuple[type[Event], ...] = (
     ServiceConfirmationIssued,
     SupervisionHoursLogged,
     ExceptionGranted,
+    ApprovalRequested,
+    ApprovalRequestWithdrawn,
+    ApprovalRequestReturned,
 )
 
 for _cls in DOCTOR_EVENTS:
@@ -213,6 +249,9 @@ __all__ = [
     "DOCTOR_EVENTS",
     "AbsenceLogged",
     "AbsenceRetracted",
+    "ApprovalRequestReturned",
+    "ApprovalRequestWithdrawn",
+    "ApprovalRequested",
     "ApprovalRevoked",
     "DoctorEvent",
     "DoctorRegistered",

@@ -9,6 +9,7 @@ template, and each ``stream_name`` is unique, so tests do not see each other's e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -96,8 +97,20 @@ def nats_server_url(servers_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def stream_name() -> str:
-    return f"TEST_{uuid.uuid4().hex[:10].upper()}"
+async def stream_name(nats_server_url: str) -> AsyncIterator[str]:
+    """A stream of the test's own, deleted afterwards: JetStream refuses two streams with
+    overlapping subjects, and every stream here takes ``kompetanse.events.>``."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    name = f"TEST_{uuid.uuid4().hex[:10].upper()}"
+    yield name
+    nc = await nats.connect(nats_server_url)
+    try:
+        with contextlib.suppress(NotFoundError):
+            await nc.jetstream().delete_stream(name)
+    finally:
+        await nc.close()
 
 
 @pytest.fixture

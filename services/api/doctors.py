@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response, delete, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain import approval_requests as requests_domain
 from domain import doctor_commands as cmd
 from domain.doctor_decide import decide
 from domain.doctor_state import DoctorState
@@ -25,10 +26,12 @@ from services.api.problems import ProblemError
 from services.api.schemas import (
     AbsenceIn,
     ApprovalIn,
+    ApprovalRequestIn,
     AssessmentIn,
     ConfirmationIn,
     DoctorIn,
     ExceptionIn,
+    ReturnIn,
     RevocationIn,
     ServicePeriodIn,
     SupervisionHoursIn,
@@ -98,6 +101,7 @@ async def doctor_command(
     org_numbers: set[str] | None = None,
     employer: str | None = None,
     on_behalf_of: str | None = None,
+    decider: Any = decide,
 ) -> Response[bytes]:
     """Load, decide, append in one transaction; 201 with the new version as ETag."""
     expected = expected_version(request)
@@ -112,6 +116,8 @@ async def doctor_command(
         )
 
         def decision(state: DoctorState, _version: int) -> Any:
+            if decider is not decide:
+                return decider(command_of(state), state, catalogue=catalogue)
             return decide(
                 command_of(state), state, catalogue=catalogue, organisations=organisations
             )
@@ -448,6 +454,87 @@ class DoctorWritesController(Controller):
         )
         return await doctor_command(
             request, doctor_id, lambda _s: command, {"exception_id": exception_id}
+        )
+
+
+class ApprovalRequestsController(Controller):
+    """The doctor asks a leader to approve; withdraws; the leader returns it with a comment."""
+
+    path = "/api/v1/doctors/{doctor_id:str}/approval-requests"
+    tags = ["a doctor's record"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @post(
+        "/",
+        opt=access(Access.DOCTOR_SELF),
+        status_code=201,
+        summary="Ask an institution's leader to approve an objective",
+    )
+    async def request_approval(
+        self, request: Req, doctor_id: FromPath[str], data: JSONBody[ApprovalRequestIn]
+    ) -> Response[bytes]:
+        command = requests_domain.RequestApproval(
+            doctor_id=doctor_id,
+            objective_id=data.objective_id,
+            org_number=data.org_number,
+            requested_on=today(),
+        )
+        return await doctor_command(
+            request,
+            doctor_id,
+            lambda _s: command,
+            {"objective_id": data.objective_id, "status": "waiting"},
+            needs_catalogue=True,
+            decider=requests_domain.decide,
+        )
+
+    @delete(
+        "/{objective_id:str}",
+        opt=access(Access.DOCTOR_SELF),
+        status_code=200,
+        summary="Withdraw an approval request",
+    )
+    async def withdraw(
+        self, request: Req, doctor_id: FromPath[str], objective_id: FromPath[str]
+    ) -> Response[bytes]:
+        command = requests_domain.WithdrawApprovalRequest(
+            doctor_id=doctor_id, objective_id=objective_id, withdrawn_on=today()
+        )
+        return await doctor_command(
+            request,
+            doctor_id,
+            lambda _s: command,
+            {"objective_id": objective_id, "status": "withdrawn"},
+            decider=requests_domain.decide,
+        )
+
+    @post(
+        "/{objective_id:str}/returns",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="The leader sends the request back with what is missing",
+    )
+    async def return_request(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        objective_id: FromPath[str],
+        data: JSONBody[ReturnIn],
+    ) -> Response[bytes]:
+        command = requests_domain.ReturnApprovalRequest(
+            doctor_id=doctor_id,
+            objective_id=objective_id,
+            org_number=caller_org(request),
+            returned_on=today(),
+            comment=data.comment,
+            returned_by_hpr=principal(request).hpr_number,
+        )
+        return await doctor_command(
+            request,
+            doctor_id,
+            lambda _s: command,
+            {"objective_id": objective_id, "status": "returned"},
+            decider=requests_domain.decide,
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy import text
@@ -57,8 +58,49 @@ async def compute(
     return result, version
 
 
-def as_json(result: progress_domain.Progress, version: int) -> Response[Any]:
-    return Response(result, headers={"ETag": f'"{version}"'})
+async def applications_of(request: Req, doctor_id: str) -> list[dict[str, Any]]:
+    """The doctor's applications and their state, from the event store (not a projection:
+    a doctor who just applied sees it at once)."""
+    from services.application.aggregates import APPLICATION
+    from services.application.streams import load
+
+    out = []
+    async with request.app.state.engine.connect() as conn:
+        ids = (
+            await conn.scalars(
+                text(
+                    "SELECT application_id FROM application_bundles WHERE doctor_id = :d "
+                    "ORDER BY application_id"
+                ),
+                {"d": doctor_id},
+            )
+        ).all()
+        for application_id in ids:
+            state, _ = await load(conn, APPLICATION, application_id)
+            out.append(
+                {
+                    "application_id": application_id,
+                    "specialty": state.specialty,
+                    "status": state.status,
+                    "submitted_on": state.submitted_on,
+                }
+            )
+    return sorted(out, key=lambda a: (a["submitted_on"], a["application_id"]))
+
+
+async def as_json(request: Req, result: progress_domain.Progress, version: int) -> Response[Any]:
+    body = msgspec.to_builtins(result)
+    body["applications"] = msgspec.to_builtins(await applications_of(request, result.doctor_id))
+    body["approval_requests"] = msgspec.to_builtins(
+        list(await approval_requests_of(request, result.doctor_id))
+    )
+    return Response(body, headers={"ETag": f'"{version}"'})
+
+
+async def approval_requests_of(request: Req, doctor_id: str) -> list[Any]:
+    async with request.app.state.engine.connect() as conn:
+        state, _ = await states.read(conn, states.DOCTORS, doctor_id)
+    return sorted(state.approval_requests.values(), key=lambda r: r.objective_id)
 
 
 class ProgressController(Controller):
@@ -79,7 +121,9 @@ class ProgressController(Controller):
         rule_set_id: RuleSetId = None,
         specialty: Annotated[str | None, QueryParameter(max_length=60)] = None,
     ) -> Response[Any]:
-        return as_json(*await compute(request, doctor_id, as_of, rule_set_id, specialty))
+        return await as_json(
+            request, *await compute(request, doctor_id, as_of, rule_set_id, specialty)
+        )
 
     @get("/me/progress", opt=access(Access.DOCTOR_ME), summary="A doctor's own progress")
     async def my_progress(
@@ -94,7 +138,7 @@ class ProgressController(Controller):
                 "no doctor is registered with your HPR or identity number",
             )
         request.scope["state"]["doctor_id"] = doctor_id
-        return as_json(*await compute(request, doctor_id, as_of, rule_set_id))
+        return await as_json(request, *await compute(request, doctor_id, as_of, rule_set_id))
 
     @get(
         "/me/progress/page",
@@ -117,17 +161,9 @@ class ProgressController(Controller):
             name = await conn.scalar(
                 text("SELECT name FROM people WHERE doctor_id = :d"), {"d": doctor_id}
             )
-            applications = (
-                await conn.execute(
-                    text(
-                        "SELECT specialty, status FROM application_queue WHERE doctor_id = :d "
-                        "ORDER BY submitted_on"
-                    ),
-                    {"d": doctor_id},
-                )
-            ).all()
+        applications = await applications_of(request, doctor_id)
         return Response(
-            render_page(result, name, [(a.specialty, a.status) for a in applications]),
+            render_page(result, name, [(a["specialty"], a["status"]) for a in applications]),
             media_type="text/html",
         )
 

@@ -8,7 +8,11 @@ from services.api.applications import ApplicationsController
 from services.api.batch import BatchController
 from services.api.catalogue import CatalogueController
 from services.api.dev_login import DevLoginController
-from services.api.doctors import DoctorRegistrationController, DoctorWritesController
+from services.api.doctors import (
+    ApprovalRequestsController,
+    DoctorRegistrationController,
+    DoctorWritesController,
+)
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
@@ -17,6 +21,7 @@ ROUTE_HANDLERS: list[Any] = [
     OrganisationsController,
     DoctorRegistrationController,
     DoctorWritesController,
+    ApprovalRequestsController,
     RecordReadsController,
     CatalogueController,
     ProgressController,

@@ -17,17 +17,20 @@ from services.application.aggregates import (
 from services.application.streams import load
 from services.store import eventstore
 
-_catalogue_cache: dict[str, tuple[int, Catalogue]] = {}
+# Keyed by database and stream: a (stream, version) names the same events only within one
+# event store.
+_catalogue_cache: dict[tuple[str, str], tuple[int, Catalogue]] = {}
 
 
 async def current_catalogue(conn: AsyncConnection) -> Catalogue:
     stream_id = catalogue_stream()
     version = await eventstore.stream_version(conn, stream_id)
-    cached = _catalogue_cache.get(stream_id)
+    key = (conn.engine.url.render_as_string(hide_password=True), stream_id)
+    cached = _catalogue_cache.get(key)
     if cached is not None and cached[0] == version:
         return cached[1]
     state, version = await load(conn, CATALOGUE, stream_id)
-    _catalogue_cache[stream_id] = (version, state)
+    _catalogue_cache[key] = (version, state)
     return state
 
 

@@ -56,6 +56,15 @@ def build(org_number: str, doctors: list[DoctorState], today: date) -> Worklist:
                         doctor_id=state.doctor_id, period_id=period.period_id, since=period.end
                     )
                 )
+        for request in sorted(state.approval_requests.values(), key=lambda r: r.objective_id):
+            if request.org_number == org_number and request.status == "waiting":
+                worklist.approval_requests.append(
+                    WorkItem(
+                        doctor_id=state.doctor_id,
+                        objective_id=request.objective_id,
+                        since=request.requested_on,
+                    )
+                )
         approved = {a.objective_id for a in state.approvals if a.active_on(today)}
         pending: dict[str, date] = {}
         for a in state.assessments:

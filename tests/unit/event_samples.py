@@ -10,6 +10,9 @@ from events import (
     AbsenceRetracted,
     ApplicationDecided,
     ApplicationSubmitted,
+    ApprovalRequested,
+    ApprovalRequestReturned,
+    ApprovalRequestWithdrawn,
     ApprovalRevoked,
     CatalogueVersionPublished,
     DelegationEnded,
@@ -121,6 +124,18 @@ SAMPLES: list[Event] = [
         granted_on=date(2019, 8, 1),
         period_id="per-1",
         reason="erfaren lege",
+    ),
+    ApprovalRequested(
+        doctor_id=D, objective_id="KLS-001", org_number=H, requested_on=date(2019, 6, 1)
+    ),
+    ApprovalRequestWithdrawn(doctor_id=D, objective_id="KLS-001", withdrawn_on=date(2019, 6, 2)),
+    ApprovalRequestReturned(
+        doctor_id=D,
+        objective_id="KLS-001",
+        org_number=H,
+        returned_on=date(2019, 6, 3),
+        comment="Mangler vurdering fra supervisør",
+        returned_by_hpr="1000001",
     ),
     OrganisationRegistered(
         org_number=H,

@@ -9,19 +9,42 @@ async def test_batch_items_succeed_or_fail_on_their_own(api, issuer) -> None:  #
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
-    await ok(await api.post(f"{base}/service-periods", headers=world.hospital, json={
-        "org_number": HOSPITAL, "part": 1, "arena": "hospital", "position": "LIS1",
-        "fte_percent": 100, "start": "2024-01-01", "end": "2024-12-31"}))
-    assessment = {"assessor_hpr": VEILEDER, "assessor_role": "veileder",
-                  "outcome": "achieved", "assessed_on": "2024-05-20"}
+    await ok(
+        await api.post(
+            f"{base}/service-periods",
+            headers=world.hospital,
+            json={
+                "org_number": HOSPITAL,
+                "part": 1,
+                "arena": "hospital",
+                "position": "LIS1",
+                "fte_percent": 100,
+                "start": "2024-01-01",
+                "end": "2024-12-31",
+            },
+        )
+    )
+    assessment = {
+        "assessor_hpr": VEILEDER,
+        "assessor_role": "veileder",
+        "outcome": "achieved",
+        "assessed_on": "2024-05-20",
+    }
     items = [
-        {"path": f"{base}/assessments", "body": {**assessment, "objective_id": "KLS-001"},
-         "idempotency_key": "a-1"},
+        {
+            "path": f"{base}/assessments",
+            "body": {**assessment, "objective_id": "KLS-001"},
+            "idempotency_key": "a-1",
+        },
         {"path": f"{base}/assessments", "body": {**assessment, "objective_id": "NOPE-1"}},
-        {"path": f"{base}/assessments", "body": {**assessment, "objective_id": "KLS-002",
-                                                  "unexpected": True}},
-        {"path": "/api/v1/doctors/unknown/assessments",
-         "body": {**assessment, "objective_id": "KLS-002"}},
+        {
+            "path": f"{base}/assessments",
+            "body": {**assessment, "objective_id": "KLS-002", "unexpected": True},
+        },
+        {
+            "path": "/api/v1/doctors/unknown/assessments",
+            "body": {**assessment, "objective_id": "KLS-002"},
+        },
         {"path": "/api/v1/catalogue/versions", "body": {}},
         {"path": f"{base}/assessments", "body": {**assessment, "objective_id": "KLS-002"}},
     ]

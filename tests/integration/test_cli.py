@@ -14,10 +14,19 @@ SAMPLE = Path(domain.catalogues.__file__).parent / "annex2_sample_v1.json"
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "NATS_URL": "nats://127.0.0.1:1",
-           "LOG_LEVEL": "warning"}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "NATS_URL": "nats://127.0.0.1:1",
+        "LOG_LEVEL": "warning",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_import_rebuild_and_lag(database_url: str) -> None:

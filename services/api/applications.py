@@ -19,7 +19,7 @@ from services.api import cursor
 from services.api.access import Access, access, doctor_id_of
 from services.api.access_log import access_log_middleware
 from services.api.problems import ProblemError
-from services.api.schemas import ApplicationIn, DecisionIn, Page
+from services.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, Page, WriteResult
 from services.api.writes import created, perform, rejection_problem
 from services.application import bundle as bundle_model
 from services.application.aggregates import APPLICATION
@@ -54,7 +54,7 @@ class ApplicationsController(Controller):
     )
     async def apply(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[ApplicationIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         application_id = str(uuid.uuid4())
         on = today()
         metadata = event_metadata(
@@ -155,7 +155,7 @@ class ApplicationsController(Controller):
         opt=access(Access.APPLICATION_READ),
         summary="The evidence bundle as it stood when submitted, with its content hash",
     )
-    async def read(self, request: Req, application_id: FromPath[str]) -> Response[bytes]:
+    async def read(self, request: Req, application_id: FromPath[str]) -> Response[ApplicationOut]:
         principal = request.scope["state"]["principal"]
         async with request.app.state.engine.connect() as conn:
             row = (
@@ -182,17 +182,13 @@ class ApplicationsController(Controller):
                     "only the applicant and Helsedirektoratet may read this",
                 )
             state, version = await run_read(conn, application_id)
-        body = {
-            "application_id": application_id,
-            "status": state.status,
-            "content_hash": row.content_hash,
-            "bundle": msgspec.Raw(bytes(row.bundle)),
-        }
-        return Response(
-            msgspec.json.encode(body),
-            media_type="application/json",
-            headers={"ETag": f'"{version}"'},
+        body = ApplicationOut(
+            application_id=application_id,
+            status=state.status,
+            content_hash=row.content_hash,
+            bundle=msgspec.json.decode(bytes(row.bundle)),
         )
+        return Response(body, headers={"ETag": f'"{version}"'})
 
     @post(
         "/applications/{application_id:str}/decision",
@@ -202,7 +198,7 @@ class ApplicationsController(Controller):
     )
     async def decide(
         self, request: Req, application_id: FromPath[str], data: JSONBody[DecisionIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         principal = request.scope["state"]["principal"]
         command = application_domain.DecideApplication(
             application_id=application_id,

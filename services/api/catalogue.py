@@ -15,7 +15,7 @@ from domain import catalogue as catalogue_domain
 from events.catalogue import ObjectiveChange, ObjectiveSpec
 from services.api.access import Access, access
 from services.api.problems import ProblemError
-from services.api.schemas import CatalogueVersionIn
+from services.api.schemas import CatalogueVersionIn, WriteResult
 from services.api.writes import created, perform
 from services.application import context_loaders
 from services.application.aggregates import CATALOGUE, CATALOGUE_ID, catalogue_stream
@@ -119,7 +119,7 @@ class CatalogueController(Controller):
     )
     async def publish(
         self, request: Request[Any, Any, Any], data: JSONBody[CatalogueVersionIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = publish_command(data)
         metadata = event_metadata(
             request.scope["state"]["principal"], request.scope["state"].get("request_id")
@@ -135,7 +135,7 @@ class CatalogueController(Controller):
                 metadata=metadata,
             )
             return created(
-                {"version": data.version, "objectives": len(data.objectives)},
+                {"catalogue_version": data.version, "objectives": len(data.objectives)},
                 version=outcome.version,
             )
 

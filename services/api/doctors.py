@@ -36,6 +36,7 @@ from services.api.schemas import (
     ServicePeriodIn,
     SupervisionHoursIn,
     SupervisorIn,
+    WriteResult,
 )
 from services.api.writes import created, expected_version, perform
 from services.application import context_loaders
@@ -102,7 +103,7 @@ async def doctor_command(
     employer: str | None = None,
     on_behalf_of: str | None = None,
     decider: Any = decide,
-) -> Response[bytes]:
+) -> Response[WriteResult]:
     """Load, decide, append in one transaction; 201 with the new version as ETag."""
     expected = expected_version(request)
     metadata = event_metadata(
@@ -152,7 +153,7 @@ class DoctorRegistrationController(Controller):
         status_code=201,
         summary="Register a doctor; personal data is kept apart from the events",
     )
-    async def register(self, request: Req, data: JSONBody[DoctorIn]) -> Response[bytes]:
+    async def register(self, request: Req, data: JSONBody[DoctorIn]) -> Response[WriteResult]:
         if (reason := check_hpr_number(data.hpr_number)) is not None:
             raise invalid("hpr_number", reason)
         if data.national_id is not None and (reason := check_national_id(data.national_id)):
@@ -229,7 +230,7 @@ class DoctorWritesController(Controller):
     )
     async def service_period(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[ServicePeriodIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         require_own_org(request, data.org_number)
         period_id = str(uuid.uuid4())
         command = cmd.RecordServicePeriod(
@@ -266,7 +267,7 @@ class DoctorWritesController(Controller):
         doctor_id: FromPath[str],
         period_id: FromPath[str],
         data: JSONBody[AbsenceIn],
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         absence_id = str(uuid.uuid4())
 
         def command_of(state: DoctorState) -> Any:
@@ -295,7 +296,7 @@ class DoctorWritesController(Controller):
         doctor_id: FromPath[str],
         period_id: FromPath[str],
         data: JSONBody[ConfirmationIn],
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         def command_of(state: DoctorState) -> Any:
             org = self_check_period(request, state, period_id)
             return cmd.IssueServiceConfirmation(
@@ -316,7 +317,7 @@ class DoctorWritesController(Controller):
     )
     async def supervisor(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[SupervisorIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = cmd.AssignSupervisor(
             doctor_id=doctor_id,
             org_number=caller_org(request),
@@ -344,7 +345,7 @@ class DoctorWritesController(Controller):
     )
     async def assessment(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[AssessmentIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = cmd.AssessObjective(
             doctor_id=doctor_id,
             objective_id=data.objective_id,
@@ -372,7 +373,7 @@ class DoctorWritesController(Controller):
     )
     async def approval(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[ApprovalIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         require_own_org(request, data.org_number)
         command = cmd.ApproveObjective(
             doctor_id=doctor_id,
@@ -402,7 +403,7 @@ class DoctorWritesController(Controller):
         doctor_id: FromPath[str],
         objective_id: FromPath[str],
         data: JSONBody[RevocationIn],
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = cmd.RevokeApproval(
             doctor_id=doctor_id,
             objective_id=objective_id,
@@ -423,7 +424,7 @@ class DoctorWritesController(Controller):
     )
     async def supervision_hours(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[SupervisionHoursIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = cmd.LogSupervisionHours(
             doctor_id=doctor_id, org_number=caller_org(request), month=data.month, hours=data.hours
         )
@@ -437,7 +438,7 @@ class DoctorWritesController(Controller):
     )
     async def exception(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[ExceptionIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         who = principal(request)
         granted_by = DIRECTORATE if who.kind in ("admin", "caseworker") else caller_org(request)
         exception_id = str(uuid.uuid4())
@@ -472,7 +473,7 @@ class ApprovalRequestsController(Controller):
     )
     async def request_approval(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[ApprovalRequestIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = requests_domain.RequestApproval(
             doctor_id=doctor_id,
             objective_id=data.objective_id,
@@ -496,7 +497,7 @@ class ApprovalRequestsController(Controller):
     )
     async def withdraw(
         self, request: Req, doctor_id: FromPath[str], objective_id: FromPath[str]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = requests_domain.WithdrawApprovalRequest(
             doctor_id=doctor_id, objective_id=objective_id, withdrawn_on=today()
         )
@@ -520,7 +521,7 @@ class ApprovalRequestsController(Controller):
         doctor_id: FromPath[str],
         objective_id: FromPath[str],
         data: JSONBody[ReturnIn],
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = requests_domain.ReturnApprovalRequest(
             doctor_id=doctor_id,
             objective_id=objective_id,

@@ -13,7 +13,7 @@ from domain import organisation as org_domain
 from domain.identifiers import check_org_number
 from services.api.access import Access, access
 from services.api.problems import ProblemError
-from services.api.schemas import DelegationIn, LeaderIn, OrganisationIn
+from services.api.schemas import DelegationIn, LeaderIn, OrganisationIn, WriteResult
 from services.api.writes import created, perform
 from services.application.aggregates import ORGANISATION, organisation_stream
 from services.application.context import event_metadata
@@ -47,7 +47,7 @@ async def org_command(
     command: Any,
     body: Any,
     status: int = 201,
-) -> Response[bytes]:
+) -> Response[WriteResult]:
     async def work(conn: AsyncConnection) -> StoredResponse:
         outcome = await run_command(
             conn,
@@ -69,7 +69,7 @@ class OrganisationsController(Controller):
     @post("/", opt=access(Access.ADMIN), summary="Register a training institution", status_code=201)
     async def register(
         self, request: Request[Any, Any, Any], data: JSONBody[OrganisationIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         valid_org_number(data.org_number)
         command = org_domain.RegisterOrganisation(
             org_number=data.org_number, name=data.name, kind=data.kind, registered_on=today()
@@ -84,7 +84,7 @@ class OrganisationsController(Controller):
     )
     async def appoint_leader(
         self, request: Request[Any, Any, Any], org_number: FromPath[str], data: JSONBody[LeaderIn]
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = org_domain.AppointLeader(
             org_number=org_number,
             hpr_number=data.hpr_number,
@@ -106,7 +106,7 @@ class OrganisationsController(Controller):
         request: Request[Any, Any, Any],
         org_number: FromPath[str],
         data: JSONBody[DelegationIn],
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         delegation_id = str(uuid.uuid4())
         command = org_domain.GrantDelegation(
             org_number=org_number,
@@ -131,7 +131,7 @@ class OrganisationsController(Controller):
         request: Request[Any, Any, Any],
         org_number: FromPath[str],
         delegation_id: FromPath[str],
-    ) -> Response[bytes]:
+    ) -> Response[WriteResult]:
         command = org_domain.EndDelegation(
             org_number=org_number, delegation_id=delegation_id, ended_on=today()
         )

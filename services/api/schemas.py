@@ -186,11 +186,37 @@ class CatalogueVersionIn(Body):
 
 
 # Answers ----------------------------------------------------------------------------------
-class Created(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str | None = None
-    doctor_id: str | None = None
+class WriteResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What a write answers: the ids it created or touched and the stream's new version
+    (also in the ``ETag`` header)."""
+
     version: int | None = None
-    events: list[str] = []
+    doctor_id: str | None = None
+    org_number: str | None = None
+    period_id: str | None = None
+    absence_id: str | None = None
+    exception_id: str | None = None
+    objective_id: str | None = None
+    delegation_id: str | None = None
+    application_id: str | None = None
+    content_hash: str | None = None
+    hpr_number: str | None = None
+    role: str | None = None
+    month: str | None = None
+    status: str | None = None
+    revoked: bool | None = None
+    ended: bool | None = None
+    objectives: int | None = None
+    catalogue_version: str | None = None
+
+
+class ApplicationOut(msgspec.Struct, kw_only=True):
+    """An application with the evidence bundle as it stood when submitted."""
+
+    application_id: str
+    status: str
+    content_hash: str
+    bundle: dict[str, Any]
 
 
 class Page(msgspec.Struct, kw_only=True):

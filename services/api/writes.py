@@ -71,7 +71,7 @@ def rejection_problem(rejection: Any) -> ProblemError:
     )
 
 
-def json_response(response: StoredResponse) -> Response[bytes]:
+def json_response(response: StoredResponse) -> Response[Any]:
     return Response(
         content=response.body,
         status_code=response.status_code,
@@ -83,7 +83,7 @@ def json_response(response: StoredResponse) -> Response[bytes]:
 async def perform(
     request: Request[Any, Any, Any],
     work: Callable[[AsyncConnection], Awaitable[StoredResponse]],
-) -> Response[bytes]:
+) -> Response[Any]:
     """Run one write at most once per idempotency key and map failures to problems."""
     engine = request.app.state.engine
     try:

@@ -549,3 +549,33 @@ def self_check_period(request: Req, state: DoctorState, period_id: str) -> str:
         )
     require_own_org(request, period.org_number, field="period_id")
     return period.org_number
+
+
+class ErasureController(Controller):
+    """Erase a doctor's personal data (name, national identity number, HPR number). Events
+    never held it, so the record, its audit trail and the access log stay intact and keep
+    referring to the internal id."""
+
+    path = "/api/v1/doctors/{doctor_id:str}/erasure"
+    tags = ["a doctor's record"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @post(
+        "/",
+        opt=access(Access.ADMIN),
+        status_code=200,
+        summary="Erase the personal data kept apart from the events (directorate admin)",
+    )
+    async def erase(self, request: Req, doctor_id: FromPath[str]) -> WriteResult:
+        async with request.app.state.engine.begin() as conn:
+            erased = await conn.scalar(
+                text(
+                    "UPDATE people SET hpr_number = NULL, national_id = NULL, name = NULL, "
+                    "erased_at = coalesce(erased_at, now()) WHERE doctor_id = :d "
+                    "RETURNING doctor_id"
+                ),
+                {"d": doctor_id},
+            )
+        if erased is None:
+            raise ProblemError(404, "not-found", "Not found", f"no doctor with id {doctor_id}")
+        return WriteResult(doctor_id=doctor_id, status="erased")

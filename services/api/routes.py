@@ -12,6 +12,7 @@ from services.api.doctors import (
     ApprovalRequestsController,
     DoctorRegistrationController,
     DoctorWritesController,
+    ErasureController,
 )
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
@@ -22,6 +23,7 @@ ROUTE_HANDLERS: list[Any] = [
     DoctorRegistrationController,
     DoctorWritesController,
     ApprovalRequestsController,
+    ErasureController,
     RecordReadsController,
     CatalogueController,
     ProgressController,

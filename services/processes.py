@@ -68,7 +68,12 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
         for projection in all_projections()
         if names is None or projection.name in names
     ]
+    from services.projector.integration import publish_outbox
+
     try:
-        await asyncio.gather(*(p.run(stop) for p in projectors))
+        await asyncio.gather(
+            *(p.run(stop) for p in projectors),
+            publish_outbox(engine, settings.nats_url, stop),
+        )
     finally:
         await engine.dispose()

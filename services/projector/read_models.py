@@ -35,4 +35,6 @@ class Applications:
 
 
 def training_projections() -> list[object]:
-    return [DomainStates(), Applications()]
+    from services.projector.integration import Part1Completion
+
+    return [DomainStates(), Applications(), Part1Completion()]

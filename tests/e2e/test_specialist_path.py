@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from domain.calendar_days import add_months
 from services.processes import all_projections
+from services.projector.integration import SUBJECT, publish_outbox
 from services.projector.runtime import Projector, rebuild
 from services.relay.relay import Relay
 from services.store.database import create_engine
@@ -94,11 +95,13 @@ async def test_lis1_to_specialist_approval(api, issuer, api_settings) -> None:  
     ]
     tasks = [
         asyncio.create_task(relay.run(stop)),
+        asyncio.create_task(publish_outbox(engine, api_settings.nats_url, stop)),
         *(asyncio.create_task(p.run(stop)) for p in projectors),
     ]
     try:
-        await walk_the_path(api, issuer)
+        doctor_id = await walk_the_path(api, issuer)
         await until_projections_caught_up(engine)
+        await assert_hpr_told_once(api_settings.nats_url, doctor_id)
         await assert_rebuild_equals_live(engine)
     finally:
         stop.set()
@@ -106,7 +109,7 @@ async def test_lis1_to_specialist_approval(api, issuer, api_settings) -> None:  
         await engine.dispose()
 
 
-async def walk_the_path(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
     admin = bearer(issuer.mint("admin"))
     caseworker = bearer(issuer.mint("caseworker", hpr_number="3000001"))
     hospital = bearer(issuer.mint("organisation", org_number=HOSPITAL))
@@ -500,6 +503,38 @@ async def walk_the_path(api, issuer) -> None:  # type: ignore[no-untyped-def]
     assert decided["status"] == "approved"
     final = await ok(await api.get(f"{base}/progress", headers=doctor), 200)
     assert final["applications"][0]["status"] == "approved"
+    return str(doctor_id)
+
+
+async def assert_hpr_told_once(nats_url: str, doctor_id: str) -> None:
+    """All part-1 objectives approved: one integration event for the HPR register."""
+    import msgspec
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        mine: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 20
+        while not mine and time.monotonic() < deadline:
+            try:
+                sub = await js.subscribe(SUBJECT, ordered_consumer=True)
+            except nats.js.errors.NotFoundError:  # the publisher has not created it yet
+                await asyncio.sleep(0.2)
+                continue
+            while True:
+                try:
+                    msg = await sub.next_msg(timeout=0.5)
+                except nats.errors.TimeoutError:
+                    break
+                body = msgspec.json.decode(msg.data)
+                if body["doctor_id"] == doctor_id:
+                    mine.append(body)
+            await sub.unsubscribe()
+        assert len(mine) == 1, mine
+        assert mine[0]["approved_on"] == "2018-06-20"  # the last part-1 approval
+    finally:
+        await nc.close()
 
 
 async def wait_for(get, condition, seconds: float = 10) -> Any:  # type: ignore[no-untyped-def]

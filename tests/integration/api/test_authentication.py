@@ -98,3 +98,35 @@ async def test_every_endpoint_refuses_invalid_tokens(api, api_settings, issuer) 
 async def test_operations_endpoints_are_public(api) -> None:  # type: ignore[no-untyped-def]
     assert (await api.get("/healthz")).status_code == 200
     assert (await api.get("/schema/openapi.json")).status_code == 200
+
+
+async def test_every_endpoint_refuses_bad_dpop_proofs(api, api_settings, issuer) -> None:  # type: ignore[no-untyped-def]
+    import time as clock
+
+    from services.identity.dev_issuer import generate_dpop_key, make_dpop_proof
+    from services.identity.dpop import thumbprint
+
+    key = generate_dpop_key()
+    token = issuer.mint("admin", dpop_jkt=thumbprint(key))
+    base = "http://testserver.local"
+    failures = []
+    for method, path in protected_routes(api_settings):
+        now = clock.time()
+        used = make_dpop_proof(key, method, base + path, token, now)
+        await api.request(
+            method, path, json={}, headers={"Authorization": f"DPoP {token}", "DPoP": used}
+        )
+        other = "POST" if method != "POST" else "GET"
+        proofs = {
+            "reused jti": used,
+            "another method": make_dpop_proof(key, other, base + path, token, now),
+            "another URL": make_dpop_proof(key, method, base + "/api/v1/elsewhere", token, now),
+            "wrong key": make_dpop_proof(generate_dpop_key(), method, base + path, token, now),
+        }
+        for label, proof in proofs.items():
+            response = await api.request(
+                method, path, json={}, headers={"Authorization": f"DPoP {token}", "DPoP": proof}
+            )
+            if response.status_code != 401:
+                failures.append((label, method, path, response.status_code))
+    assert failures == []

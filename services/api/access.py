@@ -7,6 +7,7 @@ organisation and time come from the token and the server, never from the body.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -16,6 +17,8 @@ from sqlalchemy import text
 from services.api.problems import ProblemError
 
 OPENAPI_PATH = "/schema"
+# Every id in a path is made of these: anything else names nothing we hold.
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class Access(enum.Enum):
@@ -59,6 +62,9 @@ async def authorise(
     from services.api.authentication import principal_of
 
     principal = await principal_of(connection)
+    for name, value in connection.path_params.items():
+        if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
+            raise not_found(f"{name}: no such {name.removesuffix('_id')}")
     if rule is None:
         raise forbidden("this operation is not open to any caller")
     state = connection.app.state

@@ -4,7 +4,7 @@ the blockers while not ready; the caseworker reads the frozen evidence bundle an
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -117,7 +117,10 @@ class ApplicationsController(Controller):
     async def queue(
         self,
         request: Req,
-        status: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        status: Annotated[
+            Literal["submitted", "approved", "rejected", "more_information_needed"] | None,
+            QueryParameter(),
+        ] = None,
         cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> Page:

@@ -73,8 +73,10 @@ class CatalogueController(Controller):
         self,
         state: State,
         part: Annotated[int | None, QueryParameter(ge=1, le=3)] = None,
-        specialty: Annotated[str | None, QueryParameter(max_length=60)] = None,
-        version: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        specialty: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
+        ] = None,
+        version: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9._-]{1,40}$")] = None,
     ) -> ObjectivesOut:
         async with state.engine.connect() as conn:
             catalogue = await context_loaders.current_catalogue(conn)

@@ -27,7 +27,7 @@ RuleSetId = Annotated[
     str | None,
     QueryParameter(
         name="rule_set",
-        max_length=40,
+        pattern=r"^[a-z0-9-]{1,40}$",
         description='"what if": evaluate under another rule set, e.g. proposed-2024',
     ),
 ]
@@ -119,7 +119,9 @@ class ProgressController(Controller):
         doctor_id: FromPath[str],
         as_of: AsOf = None,
         rule_set_id: RuleSetId = None,
-        specialty: Annotated[str | None, QueryParameter(max_length=60)] = None,
+        specialty: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
+        ] = None,
     ) -> Response[Any]:
         return await as_json(
             request, *await compute(request, doctor_id, as_of, rule_set_id, specialty)

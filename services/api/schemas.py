@@ -24,9 +24,12 @@ from events.vocabulary import (
     SupervisorRole,
 )
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-Comment = Annotated[str, msgspec.Meta(max_length=4000)]
+# Free text: no control characters but tab and line breaks (PostgreSQL cannot store NUL in
+# JSON, and nothing a person writes contains them).
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=PRINTABLE)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=PRINTABLE)]
+Comment = Annotated[str, msgspec.Meta(max_length=4000, pattern=PRINTABLE)]
 OrgNumber = Annotated[str, msgspec.Meta(pattern=r"^\d{9}$", examples=["974589095"])]
 HprNumber = Annotated[str, msgspec.Meta(pattern=r"^[1-9]\d{0,8}$", examples=["1234567"])]
 NationalId = Annotated[str, msgspec.Meta(pattern=r"^\d{11}$")]
@@ -149,7 +152,7 @@ class ExceptionIn(Body):
     granted_on: date
     reason: Text
     granted_by_hpr: HprNumber | None = None
-    period_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    period_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")] | None = None
     supervisor_hpr: HprNumber | None = None
 
 

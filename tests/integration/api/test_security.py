@@ -99,6 +99,12 @@ async def test_bad_input_is_refused_with_a_problem_and_nothing_stored(
             {"month": "2024-13", "hours": 4},
             "month",
         ),
+        # Found by schemathesis: PostgreSQL cannot store NUL in JSON; refused up front.
+        (
+            f"/api/v1/doctors/{doctor_id}/exceptions",
+            {"kind": "turnus_approved", "granted_on": "2021-03-11", "reason": "a\u0000b"},
+            "reason",
+        ),
     ]
     for path, body, field in cases:
         response = await api.post(path, headers=world.hospital, json=body)
@@ -106,6 +112,10 @@ async def test_bad_input_is_refused_with_a_problem_and_nothing_stored(
         assert response.headers["content-type"].startswith("application/problem+json")
         problem = response.json()
         assert field in problem["detail"] or problem.get("field") == field, (field, problem)
+    odd_id = await api.get("/api/v1/doctors/a%00b/progress", headers=world.caseworker)
+    assert odd_id.status_code == 404
+    odd_id = await api.get("/api/v1/doctors/a%00b/progress", headers=world.caseworker)
+    assert odd_id.status_code == 404
     not_json = await api.post(
         "/api/v1/doctors",
         headers={**world.hospital, "Content-Type": "application/json"},

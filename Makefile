@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts unit integration clean-data help
+.PHONY: run test lint typecheck contracts unit integration fuzz clean-data help
 
 help:
 	@echo "make run    - start PostgreSQL, NATS, API, relay and projectors (embedded default)"
@@ -40,6 +40,11 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
+
+# schemathesis with a fresh random seed each run (CI uses a fixed one).
+fuzz: $(STAMP)
+	KOMPETANSE_FUZZ_SEED=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') \
+		$(BIN)/pytest -q tests/integration/api/test_schemathesis.py
 
 clean-data:
 	rm -rf var

@@ -103,6 +103,20 @@ async def approval_requests_of(request: Req, doctor_id: str) -> list[Any]:
     return sorted(state.approval_requests.values(), key=lambda r: r.objective_id)
 
 
+async def my_doctor_id(request: Req) -> str:
+    """The doctor a person's token belongs to; also noted for the access log."""
+    doctor_id = await doctor_id_of(request.app.state, request.scope["state"]["principal"])
+    if doctor_id is None:
+        raise ProblemError(
+            404,
+            "not-found",
+            "Not found",
+            "no doctor is registered with your HPR or identity number",
+        )
+    request.scope["state"]["doctor_id"] = doctor_id
+    return doctor_id
+
+
 class ProgressController(Controller):
     path = "/api/v1"
     tags = ["progress"]  # noqa: RUF012
@@ -131,15 +145,7 @@ class ProgressController(Controller):
     async def my_progress(
         self, request: Req, as_of: AsOf = None, rule_set_id: RuleSetId = None
     ) -> Response[Any]:
-        doctor_id = await doctor_id_of(request.app.state, request.scope["state"]["principal"])
-        if doctor_id is None:
-            raise ProblemError(
-                404,
-                "not-found",
-                "Not found",
-                "no doctor is registered with your HPR or identity number",
-            )
-        request.scope["state"]["doctor_id"] = doctor_id
+        doctor_id = await my_doctor_id(request)
         return await as_json(request, *await compute(request, doctor_id, as_of, rule_set_id))
 
     @get(
@@ -149,15 +155,7 @@ class ProgressController(Controller):
         summary="The doctor's progress page (HTML, Norwegian bokmål)",
     )
     async def my_page(self, request: Req, as_of: AsOf = None) -> Response[str]:
-        doctor_id = await doctor_id_of(request.app.state, request.scope["state"]["principal"])
-        if doctor_id is None:
-            raise ProblemError(
-                404,
-                "not-found",
-                "Not found",
-                "no doctor is registered with your HPR or identity number",
-            )
-        request.scope["state"]["doctor_id"] = doctor_id
+        doctor_id = await my_doctor_id(request)
         result, _ = await compute(request, doctor_id, as_of, None)
         async with request.app.state.engine.connect() as conn:
             name = await conn.scalar(

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts unit integration fuzz clean-data help
+.PHONY: run test lint typecheck contracts unit integration fuzz cluster-test clean-data help
 
 help:
 	@echo "make run    - start PostgreSQL, NATS, API, relay and projectors (embedded default)"
@@ -40,6 +40,11 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
+
+# The cluster under faults: 3 NATS nodes, PostgreSQL primary + replica, 2 API, 2 relay and
+# 2 projector processes on loopback (a few minutes; see deploy/RUNBOOK.md).
+cluster-test: $(STAMP)
+	KOMPETANSE_CLUSTER_TEST=1 $(BIN)/pytest -q -s -p no:cacheprovider tests/cluster/test_cluster.py
 
 # schemathesis with a fresh random seed each run (CI uses a fixed one).
 fuzz: $(STAMP)

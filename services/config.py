@@ -14,6 +14,8 @@ import msgspec
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
+    database_replica_url: str | None = None  # read-model queries may go to a replica
+    replica_max_lag_seconds: float = 5.0
     nats_url: str | None = None
     data_dir: str = "var"
     http_host: str = "127.0.0.1"
@@ -52,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 _ENV = {
     "database_url": "DATABASE_URL",
+    "database_replica_url": "DATABASE_REPLICA_URL",
+    "replica_max_lag_seconds": "KOMPETANSE_REPLICA_MAX_LAG_SECONDS",
     "nats_url": "NATS_URL",
     "data_dir": "KOMPETANSE_DATA_DIR",
     "http_host": "KOMPETANSE_HOST",

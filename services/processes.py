@@ -64,6 +64,7 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
             projection,
             stream_name=settings.stream_name,
             batch_size=settings.projector_batch_size,
+            replicas=settings.stream_replicas,
         )
         for projection in all_projections()
         if names is None or projection.name in names

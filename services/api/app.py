@@ -25,6 +25,7 @@ from services.api.ratelimit import RateLimiter
 from services.api.routes import ROUTE_HANDLERS
 from services.config import Settings
 from services.identity.authenticate import Authenticator
+from services.natsconn import servers_from_url
 from services.store.database import create_engine
 
 log = structlog.get_logger("api")
@@ -83,7 +84,7 @@ def create_app(settings: Settings) -> Litestar:
         if settings.nats_url:
             with contextlib.suppress(Exception):
                 nc = await nats.connect(
-                    settings.nats_url,
+                    servers_from_url(settings.nats_url),
                     name="kompetanse-api",
                     max_reconnect_attempts=-1,
                     connect_timeout=2,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.progress import progress
 from events.doctor import ObjectiveApproved
+from services.natsconn import servers_from_url
 from services.read_models.states import CATALOGUES, DOCTORS, decode_event
 from services.store import eventstore
 from services.store.eventstore import RecordedEvent
@@ -155,7 +156,9 @@ async def publish_outbox(
         nc = None
         try:
             nc = await nats.connect(
-                nats_url, name="kompetanse-integration", max_reconnect_attempts=-1
+                servers_from_url(nats_url),
+                name="kompetanse-integration",
+                max_reconnect_attempts=-1,
             )
             js = nc.jetstream()
             try:

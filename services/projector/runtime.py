@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import feed, metrics
+from services.natsconn import servers_from_url
 from services.projector.projection import Projection
 from services.store import eventstore
 from services.store.eventstore import RecordedEvent
@@ -99,12 +100,14 @@ class Projector:
         *,
         stream_name: str,
         batch_size: int = 256,
+        replicas: int = 1,
     ) -> None:
         self.engine = engine
         self.nats_url = nats_url
         self.projection = projection
         self.stream_name = stream_name
         self.batch_size = batch_size
+        self.replicas = replicas
 
     @property
     def durable(self) -> str:
@@ -117,13 +120,13 @@ class Projector:
             nc = None
             try:
                 nc = await nats.connect(
-                    self.nats_url,
+                    servers_from_url(self.nats_url),
                     name=f"kompetanse-{self.durable}",
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                 )
                 js = nc.jetstream()
-                await feed.ensure_stream(js, self.stream_name)
+                await feed.ensure_stream(js, self.stream_name, self.replicas)
                 sub = await js.pull_subscribe(
                     feed.STREAM_SUBJECTS,
                     durable=self.durable,

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import feed, metrics
+from services.natsconn import servers_from_url
 from services.store import eventstore
 
 log = structlog.get_logger("relay")
@@ -89,7 +90,7 @@ class Relay:
 
     async def _connect_nats(self) -> None:
         self._nc = await nats.connect(
-            self.nats_url,
+            servers_from_url(self.nats_url),
             name=f"kompetanse-relay-{self.name}",
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,

@@ -74,7 +74,7 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
     try:
         await asyncio.gather(
             *(p.run(stop) for p in projectors),
-            publish_outbox(engine, settings.nats_url, stop),
+            publish_outbox(engine, settings.nats_url, stop, replicas=settings.stream_replicas),
         )
     finally:
         await engine.dispose()

@@ -149,7 +149,11 @@ class Part1Completion:
 
 
 async def publish_outbox(
-    engine: AsyncEngine, nats_url: str, stop: asyncio.Event, poll_seconds: float = 0.2
+    engine: AsyncEngine,
+    nats_url: str,
+    stop: asyncio.Event,
+    poll_seconds: float = 0.2,
+    replicas: int = 1,
 ) -> None:
     """Drain the outbox to JetStream until ``stop``; at-least-once, deduplicated by id."""
     while not stop.is_set():
@@ -170,6 +174,7 @@ async def publish_outbox(
                         subjects=["kompetanse.integration.>"],
                         storage=StorageType.FILE,
                         duplicate_window=24 * 3600,
+                        num_replicas=replicas,
                     )
                 )
             while not stop.is_set():

@@ -133,6 +133,11 @@ async def run_command(
     decided = decide(state, version)
     if not isinstance(decided, list):
         raise CommandRejected(decided)
+    new_state = aggregate.fold(state, decided)
+    if decided:
+        # Before the append: the append takes the global lock, and everything after it in
+        # this transaction is serialised with every other writer until the commit.
+        await save_snapshot(conn, aggregate, stream_id, version + len(decided), new_state)
     recorded = await eventstore.append(
         conn,
         stream_type=aggregate.stream_type,
@@ -140,10 +145,8 @@ async def run_command(
         expected_version=version,
         events=new_events(decided, metadata),
     )
-    state = aggregate.fold(state, decided)
+    state = new_state
     version += len(decided)
-    if decided:
-        await save_snapshot(conn, aggregate, stream_id, version, state)
     if after_append is not None:
         await after_append(conn, state, recorded)
     return Outcome(state, version, recorded)

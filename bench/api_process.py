@@ -1,0 +1,78 @@
+"""The API as its own process (``python -m services.cli api``), as deployed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from services.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def api_process(
+    database_url: str,
+    nats_url: str,
+    data_dir: Path,
+    *,
+    pool_size: int = 32,
+    module: str = "services.cli",
+) -> Iterator[str]:
+    """``module`` ``bench.patches.whatif`` runs the same API with the proposed patches."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "NATS_URL": nats_url,
+        "KOMPETANSE_DATA_DIR": str(data_dir),
+        "KOMPETANSE_HOST": "127.0.0.1",
+        "KOMPETANSE_PORT": str(port),
+        "KOMPETANSE_STREAM": "BENCH_EVENTS",
+        "KOMPETANSE_DB_POOL_SIZE": str(pool_size),
+        "KOMPETANSE_RATE_LIMIT_PER_MINUTE": "100000000",
+        "LOG_LEVEL": "warning",
+        "LOG_JSON": "true",
+        "PYTHONPATH": str(ROOT),  # for -m bench.patches.whatif from any working directory
+    }
+    log = (data_dir / "api.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, "api"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"API exited with {proc.returncode}; see {data_dir}/api.log")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("API did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()

@@ -1,0 +1,576 @@
+"""Figures on a generated data set: bytes per event, full rebuild, progress reads, and the
+HTTP write path (single events and batches) against the raw ceiling on the same server."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from bench import generator
+from bench.core import ROOT, Figure, Options, Servers, log, percentile
+from bench.http_client import Connection
+from bench.load import closed_loop
+from bench.store_figures import raw_ceiling
+
+DATASET_DB = "bench_data"
+
+
+async def load_dataset(servers: Servers, opts: Options) -> tuple[str, dict[str, Any]]:
+    url = await servers.fresh_database(DATASET_DB)
+    size = "quick" if opts.quick else opts.size
+    log(f"generating the {size} data set ({generator.SIZES[size]} doctors) through the domain")
+    info = await generator.load(url, size)
+    log(f"data set: {info['events']} events in {info['seconds']:.0f} s")
+    return url, info
+
+
+async def fill_read_models(url: str, size: str) -> float:
+    """The state read models as the projector leaves them (each stream's state after all its
+    events), written from the stores' snapshots so the read figures need not wait for a
+    rebuild; ``rebuild`` is measured on its own below."""
+    from sqlalchemy import text
+
+    from services.processes import all_projections
+    from services.projector.runtime import ensure_tables
+    from services.read_models import states
+    from services.store.database import create_engine
+
+    started = time.perf_counter()
+    engine = create_engine(url, pool_size=2)
+    try:
+        async with engine.begin() as conn:
+            for projection in all_projections():
+                await ensure_tables(conn, projection)
+            for table in states.TABLES.values():
+                key = {
+                    "doctor": "s.stream_id",
+                    "organisation": "substr(s.stream_id, 5)",
+                    "catalogue": "substr(s.stream_id, 11)",
+                }[table.stream_type]
+                await conn.execute(
+                    text(
+                        f"INSERT INTO {table.table} (key, stream_id, version, state, "
+                        f"last_position) SELECT {key}, s.stream_id, s.version, s.state, "
+                        "(SELECT max(position) FROM events e WHERE e.stream_id = s.stream_id) "
+                        "FROM stream_snapshots s JOIN (SELECT DISTINCT stream_id, stream_type "
+                        "FROM events) t USING (stream_id) WHERE t.stream_type = :st"
+                    ),
+                    {"st": table.stream_type},
+                )
+            await conn.execute(
+                text(
+                    "UPDATE projection_checkpoints SET position = "
+                    "(SELECT max(position) FROM events)"
+                )
+            )
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - started
+
+
+async def bytes_per_event(url: str, opts: Options) -> list[Figure]:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM ANALYZE events")
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, pg_total_relation_size('events') AS total, "
+            "pg_relation_size('events') AS heap, pg_indexes_size('events') AS idx, "
+            "avg(octet_length(data::text)) AS data_len, "
+            "avg(octet_length(metadata::text)) AS meta_len FROM events"
+        )
+    finally:
+        await conn.close()
+    n = row["n"]
+    return [
+        Figure(
+            "bytes_per_event",
+            "bytes",
+            [row["total"] / n],
+            group="data",
+            higher_is_better=False,
+            note=(
+                f"pg_total_relation_size(events) / {n} events: heap {row['heap'] / n:.0f} B, "
+                f"indexes {row['idx'] / n:.0f} B; payload JSON {row['data_len']:.0f} B + "
+                f"metadata {row['meta_len']:.0f} B (as text)"
+            ),
+        )
+    ]
+
+
+def rebuild(url: str, opts: Options, events: int) -> list[Figure]:
+    """``services.projector.runtime.rebuild`` of every projection, in a subprocess (its own
+    peak RSS). Bounded in time: a projection that cannot finish in the budget is stopped
+    and its rate taken from the events it replayed (said in the note)."""
+    budget = 30.0 if opts.quick else float(os.environ.get("BENCH_REBUILD_BUDGET", "60"))
+    # At national scale one run each: the per-event rebuild alone would take an hour.
+    runs = 1 if opts.quick or opts.size == "national" else max(1, min(opts.runs, 2))
+    rates, rss, notes = [], [], []
+    for _ in range(runs):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.rebuild_worker", url, "--budget", str(budget)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        out, err = proc.communicate(timeout=budget * 4 + 120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"rebuild worker failed: {err.decode()[-2000:]}")
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        per_projection = result["projections"]
+        # Total time to rebuild all read models = sum over projections of events / rate.
+        seconds_per_event = sum(1 / p["events_per_s"] for p in per_projection.values())
+        rates.append(1 / seconds_per_event)
+        rss.append(result["maxrss_kb"] / 1024)
+        notes.append(
+            ", ".join(
+                f"{name} {p['events_per_s']:.0f} ev/s"
+                + ("" if p["complete"] else f" (stopped after {p['events']} events)")
+                for name, p in per_projection.items()
+            )
+        )
+    b_rates, b_rss = [], []
+    for _ in range(runs):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.rebuild_worker",
+                url,
+                "--batched",
+                "--budget",
+                str(budget),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        out, err = proc.communicate(timeout=max(budget * 5, 300.0) * 2 + 120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"batched rebuild failed: {err.decode()[-2000:]}")
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        b_rates.append(result["events_per_s"])
+        b_rss.append(result["maxrss_kb"] / 1024)
+        b_complete = result["complete"]
+    batched = [
+        Figure(
+            "rebuild_batched_events_per_s",
+            "events/s",
+            b_rates,
+            group="whatif",
+            note="bench/patches/batched_rebuild.py: one pass for all projections, each stream's "
+            "row read and written once per batch of 5000"
+            + ("" if b_complete else f" (stopped after {budget:.0f} s)"),
+        ),
+        Figure("rebuild_batched_peak_rss", "MB", b_rss, group="whatif", higher_is_better=False),
+    ]
+    return [
+        *batched,
+        Figure(
+            "rebuild_events_per_s",
+            "events/s",
+            rates,
+            goal=">= 20000 events/s",
+            met=None if opts.quick else statistics_median(rates) >= 20_000,
+            group="rebuild",
+            note=f"{events} events in the store, all read models; {notes[-1]}",
+        ),
+        Figure(
+            "rebuild_peak_rss",
+            "MB",
+            rss,
+            goal="<= 500 MB",
+            met=None if opts.quick else statistics_median(rss) <= 500,
+            group="rebuild",
+            higher_is_better=False,
+            note="ru_maxrss of the rebuild process",
+        ),
+    ]
+
+
+# HTTP ------------------------------------------------------------------------------------
+async def writers(url: str, count: int) -> list[tuple[str, str]]:
+    """(doctor id, employing hospital) pairs that can take assessments."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT DISTINCT ON (e.stream_id) e.stream_id, e.data->>'org_number' AS org "
+            "FROM events e WHERE e.type = 'doctor.service_period_recorded' "
+            "AND e.data->>'arena' = 'hospital' ORDER BY e.stream_id LIMIT $1",
+            count,
+        )
+    finally:
+        await conn.close()
+    return [(r["stream_id"], r["org"]) for r in rows]
+
+
+def assessment_body(seq: int) -> dict[str, Any]:
+    return {
+        "objective_id": f"KLS-{seq % 45 + 1:03d}",
+        "assessor_hpr": "9000010",
+        "assessor_role": "veileder",
+        "outcome": "achieved",
+        "assessed_on": "2025-03-14",
+        "method": "direkte observasjon",
+        "comment": "Gjennomført med god margin.",
+    }
+
+
+def mint_tokens(data_dir: Path, orgs: set[str]) -> dict[str, str]:
+    from services.identity.dev_issuer import DevIssuer
+
+    issuer = DevIssuer(data_dir)
+    tokens = {
+        org: issuer.mint("organisation", org_number=org, ttl_seconds=6 * 3600) for org in orgs
+    }
+    tokens["caseworker"] = issuer.mint("caseworker", hpr_number="3000001", ttl_seconds=6 * 3600)
+    return tokens
+
+
+async def http_append(
+    base: str, doctors: list[tuple[str, str]], tokens: dict[str, str], clients: int, seconds: float
+) -> Any:
+    host, port = base.removeprefix("http://").split(":")
+    conns = [Connection(host, int(port)) for _ in range(clients)]
+    per_client = max(1, len(doctors) // clients)
+
+    async def op(i: int, seq: int) -> int:
+        doctor_id, org = doctors[(i * per_client + seq % per_client) % len(doctors)]
+        status, body = await conns[i].request(
+            "POST",
+            f"/api/v1/doctors/{doctor_id}/assessments",
+            {"Authorization": f"Bearer {tokens[org]}"},
+            assessment_body(seq),
+        )
+        if status != 201:
+            raise RuntimeError(f"{status} {body[:200]!r}")
+        return 1
+
+    try:
+        return await closed_loop(clients, seconds, op)
+    finally:
+        for c in conns:
+            await c.close()
+
+
+async def http_batch(
+    base: str,
+    doctors: list[tuple[str, str]],
+    tokens: dict[str, str],
+    clients: int,
+    seconds: float,
+    size: int = 100,
+) -> Any:
+    """``POST /api/v1/batch`` with ``size`` assessments of one hospital's doctors."""
+    host, port = base.removeprefix("http://").split(":")
+    conns = [Connection(host, int(port)) for _ in range(clients)]
+    by_org: dict[str, list[str]] = {}
+    for doctor_id, org in doctors:
+        by_org.setdefault(org, []).append(doctor_id)
+    orgs = sorted(by_org, key=lambda o: -len(by_org[o]))
+
+    async def op(i: int, seq: int) -> int:
+        org = orgs[(i + seq) % len(orgs)]
+        ids = by_org[org]
+        items = [
+            {
+                "path": f"/api/v1/doctors/{ids[(seq * size + k) % len(ids)]}/assessments",
+                "body": assessment_body(seq + k),
+            }
+            for k in range(size)
+        ]
+        status, body = await conns[i].request(
+            "POST", "/api/v1/batch", {"Authorization": f"Bearer {tokens[org]}"}, {"items": items}
+        )
+        if status != 200:
+            raise RuntimeError(f"{status} {body[:200]!r}")
+        result = msgspec.json.decode(body)
+        return int(result["succeeded"])
+
+    try:
+        return await closed_loop(clients, seconds, op)
+    finally:
+        for c in conns:
+            await c.close()
+
+
+async def progress_reads(
+    base: str, url: str, doctor_ids: list[str], token: str, readers: int, seconds: float
+) -> tuple[Any, Any]:
+    """GET progress through the API, then the plain SQL read of the same row."""
+    host, port = base.removeprefix("http://").split(":")
+    conns = [Connection(host, int(port)) for _ in range(readers)]
+    rng = random.Random(32)
+    order = [rng.choice(doctor_ids) for _ in range(100_000)]
+
+    async def op(i: int, seq: int) -> int:
+        doctor_id = order[(i * 997 + seq) % len(order)]
+        status, body = await conns[i].request(
+            "GET", f"/api/v1/doctors/{doctor_id}/progress", {"Authorization": f"Bearer {token}"}
+        )
+        if status != 200:
+            raise RuntimeError(f"{status} {body[:200]!r}")
+        return 1
+
+    try:
+        api = await closed_loop(readers, seconds, op)
+    finally:
+        for c in conns:
+            await c.close()
+    pool = await asyncpg.create_pool(url, min_size=readers, max_size=readers)
+    try:
+
+        async def sql_op(i: int, seq: int) -> int:
+            doctor_id = order[(i * 997 + seq) % len(order)]
+            async with pool.acquire() as c:
+                row = await c.fetchrow(
+                    "SELECT version, state FROM doctor_states WHERE stream_id = $1", doctor_id
+                )
+            if row is None:
+                raise RuntimeError("no row")
+            return 1
+
+        sql = await closed_loop(readers, seconds, sql_op)
+    finally:
+        await pool.close()
+    return api, sql
+
+
+async def _patched_http(
+    servers: Servers,
+    url: str,
+    data_dir: Path,
+    doctors: list[tuple[str, str]],
+    tokens: dict[str, str],
+    levels: tuple[int, ...],
+    runs: int,
+    seconds: float,
+    results: dict[str, list[Any]],
+) -> list[Figure]:
+    """The same API with bench/patches/whatif.py, at the highest concurrency level."""
+    from bench.api_process import api_process
+
+    patched_level = levels[-1]
+    figures: list[Figure] = []
+    with api_process(url, servers.nats_url, data_dir, module="bench.patches.whatif") as base:
+        await http_append(base, doctors, tokens, patched_level, 2.0)  # warm the pool up
+        for run_no in range(runs):
+            results.setdefault("patched", []).append(
+                await http_append(base, doctors, tokens, patched_level, seconds)
+            )
+            h = results["patched"][-1]
+            log(
+                f"http (patched) run {run_no + 1} clients={patched_level}: {h.units_per_s:.0f} "
+                f"ev/s p50 {h.p50:.1f} ms p99 {h.p99:.1f} ms errors {h.errors}"
+            )
+    raw_top = Figure("x", "", [r.units_per_s for r in results[f"raw{patched_level}"]])
+    patched_f = Figure(
+        f"http_append_{patched_level}c_patched",
+        "events/s",
+        [h.units_per_s for h in results["patched"]],
+        group="whatif",
+        against=f"raw_asyncpg_append_{patched_level}c_loaded",
+        note="the same API with bench/patches/whatif.py (no pool pre-ping, one-statement "
+        "append, snapshot before the lock)",
+    )
+    patched_f.ratio = patched_f.value / raw_top.value if raw_top.value else None
+    figures += [
+        patched_f,
+        Figure(
+            f"http_append_{patched_level}c_patched_p99",
+            "ms",
+            [h.p99 for h in results["patched"]],
+            group="whatif",
+            higher_is_better=False,
+        ),
+    ]
+    return figures
+
+
+async def http_figures(
+    servers: Servers, url: str, opts: Options, info: dict[str, Any]
+) -> list[Figure]:
+    from bench.api_process import api_process
+
+    data_dir = servers.workdir / "api-var"
+    data_dir.mkdir(exist_ok=True)
+    doctors = await writers(url, 640 if not opts.quick else 40)
+    tokens = mint_tokens(data_dir, {org for _, org in doctors})
+    levels = (1, 16) if opts.quick else (1, 16, 64)
+    seconds = opts.duration
+    runs = opts.runs
+    figures: list[Figure] = []
+    results: dict[str, list[Any]] = {}
+    conn = await asyncpg.connect(url)
+    all_doctors = [
+        r["stream_id"]
+        for r in await conn.fetch("SELECT stream_id FROM doctor_states ORDER BY stream_id")
+    ]
+    await conn.close()
+    with api_process(url, servers.nats_url, data_dir) as base:
+        await http_append(base, doctors, tokens, levels[-1], 2.0)  # warm the pool up
+        for run_no in range(runs):
+            for clients in levels:
+                results.setdefault(f"raw{clients}", []).append(
+                    await raw_ceiling(url, clients, seconds)
+                )
+                results.setdefault(f"http{clients}", []).append(
+                    await http_append(base, doctors, tokens, clients, seconds)
+                )
+                r, h = results[f"raw{clients}"][-1], results[f"http{clients}"][-1]
+                log(
+                    f"http run {run_no + 1} clients={clients}: raw {r.units_per_s:.0f} ev/s, "
+                    f"HTTP {h.units_per_s:.0f} ev/s p50 {h.p50:.1f} ms p99 {h.p99:.1f} ms "
+                    f"errors {h.errors}"
+                )
+            batch_clients = 4 if not opts.quick else 2
+            size = 100 if not opts.quick else 20
+            results.setdefault("rawbatch", []).append(
+                await raw_ceiling(url, batch_clients, seconds, batch=size)
+            )
+            results.setdefault("batch", []).append(
+                await http_batch(base, doctors, tokens, batch_clients, seconds, size)
+            )
+            log(
+                f"batch run {run_no + 1}: raw {results['rawbatch'][-1].units_per_s:.0f} ev/s, "
+                f"HTTP batch {results['batch'][-1].units_per_s:.0f} ev/s "
+                f"errors {results['batch'][-1].errors}"
+            )
+            api, sql = await progress_reads(
+                base, url, all_doctors, tokens["caseworker"], 32, seconds
+            )
+            results.setdefault("progress", []).append(api)
+            results.setdefault("progress_sql", []).append(sql)
+            log(
+                f"progress run {run_no + 1}: API p50 {api.p50:.1f} p99 {api.p99:.1f} ms "
+                f"({api.ops_per_s:.0f}/s, errors {api.errors}); SQL p50 {sql.p50:.2f} "
+                f"p99 {sql.p99:.2f} ms ({sql.ops_per_s:.0f}/s)"
+            )
+    from bench.patches.whatif import already_in_services
+
+    if not already_in_services():
+        figures += await _patched_http(
+            servers, url, data_dir, doctors, tokens, levels, runs, seconds, results
+        )
+    for clients in levels:
+        raw = results[f"raw{clients}"]
+        http = results[f"http{clients}"]
+        raw_f = Figure(
+            f"raw_asyncpg_append_{clients}c_loaded",
+            "events/s",
+            [r.units_per_s for r in raw],
+            group="http",
+            note="ceiling, same server and database as the HTTP figures",
+        )
+        http_f = Figure(
+            f"http_append_{clients}c",
+            "events/s",
+            [h.units_per_s for h in http],
+            group="http",
+            against=raw_f.name,
+            note="POST /api/v1/doctors/{id}/assessments (auth, validation, decision, commit)",
+        )
+        http_f.ratio = http_f.value / raw_f.value if raw_f.value else None
+        p50 = Figure(
+            f"http_append_{clients}c_p50",
+            "ms",
+            [h.p50 for h in http],
+            group="http",
+            higher_is_better=False,
+        )
+        p99 = Figure(
+            f"http_append_{clients}c_p99",
+            "ms",
+            [h.p99 for h in http],
+            group="http",
+            higher_is_better=False,
+        )
+        if clients == 64:
+            http_f.goal = ">= 25 % of the raw asyncpg ceiling"
+            http_f.met = None if opts.quick else bool(http_f.ratio and http_f.ratio >= 0.25)
+            p99.goal = "<= 50 ms"
+            p99.met = None if opts.quick else p99.value <= 50
+        figures += [raw_f, http_f, p50, p99]
+    rawb = Figure(
+        "raw_asyncpg_append_batch100_4c",
+        "events/s",
+        [r.units_per_s for r in results["rawbatch"]],
+        group="http",
+        note="ceiling: 100 rows per INSERT, 4 connections",
+    )
+    batch = Figure(
+        "http_batch100_4c",
+        "events/s",
+        [r.units_per_s for r in results["batch"]],
+        group="http",
+        against=rawb.name,
+        goal=">= 60 % of the ceiling",
+        note="POST /api/v1/batch, 100 assessments a request, 4 clients",
+    )
+    batch.ratio = batch.value / rawb.value if rawb.value else None
+    batch.met = None if opts.quick else bool(batch.ratio and batch.ratio >= 0.6)
+    batch_p99 = Figure(
+        "http_batch100_4c_p99",
+        "ms",
+        [r.p99 for r in results["batch"]],
+        group="http",
+        higher_is_better=False,
+    )
+    prog = results["progress"]
+    sql = results["progress_sql"]
+    p_p50 = Figure(
+        "progress_query_32r_p50",
+        "ms",
+        [r.p50 for r in prog],
+        group="progress",
+        higher_is_better=False,
+    )
+    p_p99 = Figure(
+        "progress_query_32r_p99",
+        "ms",
+        [r.p99 for r in prog],
+        goal="<= 20 ms",
+        met=None if opts.quick else statistics_median([r.p99 for r in prog]) <= 20,
+        group="progress",
+        higher_is_better=False,
+        note=f"GET /api/v1/doctors/{{id}}/progress, 32 readers, {info['doctors']} doctors / "
+        f"{info['events']} events loaded",
+    )
+    s_p50 = Figure(
+        "progress_sql_32r_p50",
+        "ms",
+        [r.p50 for r in sql],
+        group="progress",
+        higher_is_better=False,
+    )
+    s_p99 = Figure(
+        "progress_sql_32r_p99",
+        "ms",
+        [r.p99 for r in sql],
+        group="progress",
+        higher_is_better=False,
+        note="plain asyncpg SELECT of the same doctor_states row",
+    )
+    p_p99.against = s_p99.name
+    p_p99.ratio = p_p99.value / s_p99.value if s_p99.value else None
+    p_rate = Figure(
+        "progress_query_32r_throughput",
+        "requests/s",
+        [r.ops_per_s for r in prog],
+        group="progress",
+    )
+    return [*figures, rawb, batch, batch_p99, p_p50, p_p99, s_p50, s_p99, p_rate]
+
+
+def statistics_median(values: list[float]) -> float:
+    return percentile(values, 50)

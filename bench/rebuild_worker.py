@@ -1,0 +1,101 @@
+"""Run in a subprocess by the rebuild figure, so its peak RSS is its own:
+``python -m bench.rebuild_worker DATABASE_URL [--budget SECONDS] [projection ...]``.
+
+Rebuilds each projection with ``services.projector.runtime.rebuild`` (fresh tables, replay,
+swap). A projection still replaying after ``--budget`` seconds is stopped (its ``__rebuild``
+tables are left behind; the live ones are untouched) and its rate taken from the events it
+replayed. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import time
+
+
+class OverBudget(Exception):
+    pass
+
+
+async def main(url: str, names: list[str], budget: float) -> dict[str, object]:
+    from sqlalchemy import text
+
+    from services.processes import all_projections
+    from services.projector.runtime import rebuild
+    from services.store.database import create_engine
+
+    engine = create_engine(url, pool_size=2)
+    projections: dict[str, dict[str, object]] = {}
+    try:
+        async with engine.connect() as conn:
+            head = int(await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events")))
+            total = int(await conn.scalar(text("SELECT count(*) FROM events")))
+        for projection in all_projections():
+            if names and projection.name not in names:
+                continue
+            t0 = time.perf_counter()
+            reached = [0]
+
+            def progress(
+                position: int, _head: int, t0: float = t0, reached: list = reached
+            ) -> None:  # type: ignore[type-arg]
+                reached[0] = position
+                if time.perf_counter() - t0 > budget:
+                    raise OverBudget()
+
+            complete = True
+            try:
+                await rebuild(engine, projection, progress=progress)
+                reached[0] = head
+            except OverBudget:
+                complete = False
+            seconds = time.perf_counter() - t0
+            # Positions are dense here (one writer, no rollbacks): position ~ event count.
+            events = total if complete else round(total * reached[0] / max(head, 1))
+            projections[projection.name] = {
+                "seconds": seconds,
+                "events": events,
+                "events_per_s": events / seconds,
+                "complete": complete,
+            }
+    finally:
+        await engine.dispose()
+    return {
+        "projections": projections,
+        "events_in_store": total,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+async def batched(url: str, budget: float) -> dict[str, object]:
+    from bench.patches.batched_rebuild import rebuild_all_batched
+    from services.store.database import create_engine
+
+    engine = create_engine(url, pool_size=2)
+    try:
+        result = await rebuild_all_batched(engine, budget=budget)
+    finally:
+        await engine.dispose()
+    result["events_per_s"] = result["events"] / result["seconds"]
+    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return result
+
+
+if __name__ == "__main__":
+    from services.logging import configure_logging
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("projection", nargs="*")
+    parser.add_argument("--budget", type=float, default=120.0)
+    parser.add_argument("--batched", action="store_true", help="bench.patches.batched_rebuild")
+    args = parser.parse_args()
+    configure_logging("warning", True)
+    if args.batched:
+        result = asyncio.run(batched(args.url, args.budget))
+    else:
+        result = asyncio.run(main(args.url, args.projection, args.budget))
+    print(json.dumps(result), flush=True)

@@ -60,6 +60,10 @@ def write(
         "over the runs; *runs* says how many. Every rival or ceiling was measured in the same "
         "run on the same PostgreSQL and NATS, with the same durability settings.",
         "",
+    ]
+    if explanations and "summary" in explanations:
+        lines += ["## Summary", "", explanations["summary"], ""]
+    lines += [
         "## Machine and versions",
         "",
     ]

@@ -11,18 +11,15 @@ from __future__ import annotations
 import msgspec
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
+from events.subjects import STREAM_SUBJECTS, subject_for
 from services.store.eventstore import RecordedEvent
 
-SUBJECT_PREFIX = "kompetanse.events"
-STREAM_SUBJECTS = f"{SUBJECT_PREFIX}.>"
+__all__ = ["STREAM_SUBJECTS", "decode", "encode", "ensure_stream", "stream_config", "subject_for"]
+
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(RecordedEvent)
-
-
-def subject_for(stream_type: str, stream_id: str) -> str:
-    return f"{SUBJECT_PREFIX}.{stream_type}.{stream_id}"
 
 
 def stream_config(name: str, replicas: int = 1) -> StreamConfig:

@@ -22,9 +22,10 @@ from services.api.problems import ProblemError
 from services.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, Page, WriteResult
 from services.api.writes import created, perform, rejection_problem
 from services.application import bundle as bundle_model
+from services.application import context_loaders
 from services.application.aggregates import APPLICATION
 from services.application.context import event_metadata
-from services.application.streams import CommandRejected, run_command
+from services.application.streams import load, run_command
 from services.clock import today
 from services.read_models import states
 from services.store.idempotency import StoredResponse
@@ -63,7 +64,7 @@ class ApplicationsController(Controller):
 
         async def work(conn: AsyncConnection) -> StoredResponse:
             state, _ = await states.read(conn, states.DOCTORS, doctor_id)
-            catalogue, _ = await states.read(conn, states.CATALOGUES, "catalogue-annex2")
+            catalogue = await context_loaders.current_catalogue(conn)
             readiness = progress_domain.readiness(state, catalogue, data.specialty, on)
             if not readiness.ready:
                 problem = rejection_problem(
@@ -108,10 +109,7 @@ class ApplicationsController(Controller):
                 location=f"/api/v1/applications/{application_id}",
             )
 
-        try:
-            return await perform(request, work)
-        except CommandRejected as rejected:  # pragma: no cover - perform maps it
-            raise rejection_problem(rejected.rejection) from rejected
+        return await perform(request, work)
 
     @get("/applications", opt=access(Access.CASEWORKER), summary="The caseworkers' queue")
     async def queue(
@@ -184,7 +182,7 @@ class ApplicationsController(Controller):
                     "Forbidden",
                     "only the applicant and Helsedirektoratet may read this",
                 )
-            state, version = await run_read(conn, application_id)
+            state, version = await load(conn, APPLICATION, application_id)
         body = ApplicationOut(
             application_id=application_id,
             status=state.status,
@@ -227,9 +225,3 @@ class ApplicationsController(Controller):
             )
 
         return await perform(request, work)
-
-
-async def run_read(conn: AsyncConnection, application_id: str) -> tuple[Any, int]:
-    from services.application.streams import load
-
-    return await load(conn, APPLICATION, application_id)

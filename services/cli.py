@@ -233,8 +233,9 @@ def cmd_import_catalogue(settings: Settings, args: argparse.Namespace) -> int:
 
     from domain import catalogue as catalogue_domain
     from domain.catalogue_import import CatalogueFormatError, parse_csv, parse_json
-    from services.application.aggregates import CATALOGUE, catalogue_stream
-    from services.application.streams import CommandRejected, run_command
+    from services.aggregates import CATALOGUE, catalogue_stream
+    from services.application.streams import run_command
+    from services.errors import CommandRejected
     from services.store.database import create_engine
 
     settings, _, _ = _servers_for_tool(settings, args)

@@ -19,14 +19,15 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
+from services.api.dependencies import DEPENDENCIES
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
 from services.api.routes import ROUTE_HANDLERS
+from services.bootstrap import bootstrap
 from services.config import Settings
 from services.identity.authenticate import Authenticator
 from services.natsconn import servers_from_url
-from services.store.database import create_engine
 
 log = structlog.get_logger("api")
 
@@ -71,12 +72,15 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def create_app(settings: Settings) -> Litestar:
-    assert settings.database_url is not None, "DATABASE_URL must be set"
+    if settings.database_url is None:
+        raise ValueError("DATABASE_URL must be set")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
-        app.state.engine = engine
+        services = bootstrap(settings)
+        app.state.services = services
+        # The operations endpoints read these two directly.
+        app.state.engine = services.engine
         app.state.settings = settings
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -96,7 +100,7 @@ def create_app(settings: Settings) -> Litestar:
             if nc is not None:
                 with contextlib.suppress(Exception):
                     await nc.close()
-            await engine.dispose()
+            await services.close()
 
     route_handlers: list[Any] = [OperationsController, *ROUTE_HANDLERS]
 
@@ -106,6 +110,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         guards=[authorise],
+        dependencies=DEPENDENCIES,
         middleware=[request_context_middleware],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

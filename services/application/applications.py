@@ -16,7 +16,7 @@ from services import aggregates as context_loaders
 from services.aggregates import APPLICATION, DOCTOR
 from services.application import bundle as bundle_model
 from services.application.messages import Envelope, Reply, created
-from services.application.streams import load, run_command, transaction
+from services.application.streams import load, run_command, transaction, write_one
 from services.errors import CommandRejected
 from services.store import people
 
@@ -76,18 +76,14 @@ class ApplicationHandlers:
     async def decide(
         self, command: application_domain.DecideApplication, envelope: Envelope
     ) -> Reply:
-        async def work(conn: AsyncConnection) -> Reply:
-            outcome = await run_command(
-                conn,
-                APPLICATION,
-                command.application_id,
-                expected_version=None,
-                decide=lambda s, _v: application_domain.decide(command, s),
-                metadata=envelope.metadata(),
-            )
-            return created(
+        return await write_one(
+            self._engine,
+            envelope,
+            APPLICATION,
+            command.application_id,
+            lambda state, _version: application_domain.decide(command, state),
+            lambda outcome: created(
                 {"application_id": command.application_id, "status": outcome.state.status},
                 version=outcome.version,
-            )
-
-        return await transaction(self._engine, envelope, work)
+            ),
+        )

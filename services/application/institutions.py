@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import catalogue as catalogue_domain
 from domain import organisation as org_domain
@@ -17,7 +17,7 @@ from services.aggregates import (
     organisation_stream,
 )
 from services.application.messages import Envelope, Reply, created
-from services.application.streams import run_command, transaction
+from services.application.streams import write_one
 from services.errors import Invalid
 
 
@@ -44,32 +44,24 @@ class InstitutionHandlers:
         if isinstance(command, org_domain.RegisterOrganisation):
             valid_org_number(command.org_number)
 
-        async def work(conn: AsyncConnection) -> Reply:
-            outcome = await run_command(
-                conn,
-                ORGANISATION,
-                organisation_stream(command.org_number),
-                expected_version=None,
-                decide=lambda state, _version: org_domain.decide(command, state),
-                metadata=envelope.metadata(),
-            )
-            return created(echo, version=outcome.version, status=status)
-
-        return await transaction(self._engine, envelope, work)
+        return await write_one(
+            self._engine,
+            envelope,
+            ORGANISATION,
+            organisation_stream(command.org_number),
+            lambda state, _version: org_domain.decide(command, state),
+            lambda outcome: created(echo, version=outcome.version, status=status),
+        )
 
     async def publish_catalogue(
         self, command: catalogue_domain.PublishCatalogueVersion, envelope: Envelope
     ) -> Reply:
-        async def work(conn: AsyncConnection) -> Reply:
-            outcome = await run_command(
-                conn,
-                CATALOGUE,
-                catalogue_stream(command.catalogue_id),
-                expected_version=None,
-                decide=lambda state, _v: catalogue_domain.decide(command, state),
-                metadata=envelope.metadata(),
-            )
-            body = {"catalogue_version": command.version, "objectives": len(command.objectives)}
-            return created(body, version=outcome.version)
-
-        return await transaction(self._engine, envelope, work)
+        body = {"catalogue_version": command.version, "objectives": len(command.objectives)}
+        return await write_one(
+            self._engine,
+            envelope,
+            CATALOGUE,
+            catalogue_stream(command.catalogue_id),
+            lambda state, _version: catalogue_domain.decide(command, state),
+            lambda outcome: created(body, version=outcome.version),
+        )

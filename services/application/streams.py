@@ -146,3 +146,28 @@ async def transaction(
         ) from reused
     except DuplicateEventId as duplicate:
         raise Conflict("this event was stored already", code="duplicate") from duplicate
+
+
+async def write_one(
+    engine: AsyncEngine,
+    envelope: Envelope,
+    aggregate: Aggregate[S],
+    stream_id: str,
+    decide: Callable[[S, int], Sequence[Event] | Rejection],
+    reply: Callable[[Outcome[S]], Reply],
+) -> Reply:
+    """The common handler body: one command on one stream, no context, no side table.
+    ``If-Match`` is the contract of a doctor's record only, so it is not applied here."""
+
+    async def work(conn: AsyncConnection) -> Reply:
+        outcome = await run_command(
+            conn,
+            aggregate,
+            stream_id,
+            expected_version=None,
+            decide=decide,
+            metadata=envelope.metadata(),
+        )
+        return reply(outcome)
+
+    return await transaction(engine, envelope, work)

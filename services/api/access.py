@@ -19,7 +19,7 @@ from services.api.authentication import principal_of
 from services.api.dependencies import services_of
 from services.api.problems import ProblemError
 from services.identity.principal import Principal
-from services.read_models.queries import Queries, Relation, orgs_of
+from services.read_models.queries import Queries, Relation
 
 OPENAPI_PATH = "/schema"
 # Every id in a path is made of these: anything else names nothing we hold.
@@ -100,7 +100,7 @@ async def _anyone(_caller: Caller) -> None:
 
 
 async def _organisation_self(caller: Caller) -> None:
-    if not caller.organisation or caller.params["org_number"] not in orgs_of(caller.principal):
+    if not caller.organisation or caller.params["org_number"] not in caller.principal.own_orgs():
         raise forbidden("an organisation may act only for itself")
 
 

@@ -69,7 +69,7 @@ def _own_period(command: DoctorCommand, state: DoctorState, envelope: Envelope) 
     period = state.periods.get(period_id)
     if period is None:
         raise NotFound(f"no service period {period_id}", field="period_id")
-    if period.org_number not in envelope.own_orgs:
+    if period.org_number not in envelope.principal.own_orgs():
         raise Forbidden(
             "period_id: an organisation records only its own service and approvals",
             field="period_id",
@@ -92,7 +92,7 @@ class DoctorHandlers:
     ) -> Reply:
         """Decide and append; 201 with the echo, the doctor id and the new version."""
         org = getattr(command, "org_number", None)
-        if isinstance(command, BODY_ORG_IS_OWN) and org not in envelope.own_orgs:
+        if isinstance(command, BODY_ORG_IS_OWN) and org not in envelope.principal.own_orgs():
             raise Forbidden(
                 "org_number: an organisation records only its own service and approvals",
                 field="org_number",

@@ -34,13 +34,6 @@ class Envelope:
     idempotency: IdempotentRequest | None = None
     expected_version: int | None = None
 
-    @property
-    def own_orgs(self) -> frozenset[str]:
-        """The acting unit and its legal entity: an institution may be registered as
-        either."""
-        p = self.principal
-        return frozenset(o for o in (p.org_number, p.parent_org_number) if o)
-
     def metadata(self, *, on_behalf_of: str | None = None) -> dict[str, Any]:
         """Who did it and on whose behalf, for every appended event: from the token and
         the server, never the body. A person's national identity number is never here."""

@@ -68,11 +68,6 @@ _APPLICATIONS = text(
 )
 
 
-def orgs_of(principal: Principal) -> list[str]:
-    """The acting unit and its legal entity: an institution may be registered as either."""
-    return sorted({o for o in (principal.org_number, principal.parent_org_number) if o})
-
-
 class Queries:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -86,7 +81,7 @@ class Queries:
                     _RELATION,
                     {
                         "d": doctor_id,
-                        "orgs": orgs_of(principal),
+                        "orgs": sorted(principal.own_orgs()),
                         "h": principal.hpr_number if person else None,
                         "p": principal.pid if person else None,
                     },

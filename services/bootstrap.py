@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
+from services.application.proofs import ProofLog
 from services.config import Settings
 from services.read_models.queries import Queries
 from services.read_models.records import Records
@@ -26,6 +27,7 @@ class Services:
     applications: ApplicationHandlers
     queries: Queries
     records: Records
+    proofs: ProofLog
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -47,4 +49,5 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         applications=ApplicationHandlers(engine),
         queries=Queries(engine),
         records=Records(engine),
+        proofs=ProofLog(engine),
     )

@@ -30,10 +30,10 @@ from services.aggregates import (
     organisation_stream,
 )
 from services.application.streams import load, run_command
+from services.bootstrap import engine_for
 from services.config import Settings
 from services.logging import get_logger
 from services.store import people
-from services.store.database import create_engine
 
 log = get_logger("seed")
 
@@ -265,7 +265,7 @@ async def seed(settings: Settings) -> None:
     from services.clock import today
 
     assert settings.database_url is not None
-    engine = create_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         await seed_all(engine, today())
         log.info("seed.done", demo_doctor_hpr=DEMO_DOCTOR_HPR, doctor_id=DEMO_DOCTOR_ID)

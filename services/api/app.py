@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import nats
 import structlog
 from litestar import Litestar
 from litestar.datastructures import State
@@ -26,8 +25,8 @@ from services.api.ratelimit import RateLimiter
 from services.api.routes import ROUTE_HANDLERS
 from services.bootstrap import bootstrap
 from services.config import Settings
+from services.feed_status import JetStreamProbe
 from services.identity.authenticate import Authenticator
-from services.natsconn import servers_from_url
 
 log = structlog.get_logger("api")
 
@@ -79,27 +78,18 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         services = bootstrap(settings)
         app.state.services = services
-        # The operations endpoints read these two directly.
-        app.state.engine = services.engine
-        app.state.settings = settings
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-        nc = None
+        # Connected on first use and again after any loss: NATS may start after the API.
+        probe = None
         if settings.nats_url:
-            with contextlib.suppress(Exception):
-                nc = await nats.connect(
-                    servers_from_url(settings.nats_url),
-                    name="kompetanse-api",
-                    max_reconnect_attempts=-1,
-                    connect_timeout=2,
-                )
-        app.state.nats = nc
+            probe = JetStreamProbe(settings.nats_url, settings.stream_name)
+        app.state.jetstream_probe = probe
         try:
             yield
         finally:
-            if nc is not None:
-                with contextlib.suppress(Exception):
-                    await nc.close()
+            if probe is not None:
+                await probe.close()
             await services.close()
 
     route_handlers: list[Any] = [OperationsController, *ROUTE_HANDLERS]

@@ -50,13 +50,18 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     if authorization is None and connection.scope.get("method") == "GET":
         authorization = dev_cookie_authorization(connection)
     try:
-        principal = authenticator.authenticate(
+        principal, seen = authenticator.authenticate_with_proof(
             authorization=authorization,
             dpop=connection.headers.get("dpop"),
             method=str(connection.scope.get("method", "GET")),
             url=request_url(connection),
             now=time.time(),
         )
+        # The process's own cache caught replays to this instance; this catches a proof
+        # replayed to another instance of the API.
+        proofs = services_of(connection.app.state).proofs
+        if seen is not None and not await proofs.first_use(seen.key, seen.expires_at):
+            raise Unauthenticated("DPoP proof replayed")
     except Unauthenticated as err:
         raise ProblemError(
             401,

@@ -80,7 +80,7 @@ class Part1Completion:
     """Writes one outbox message the moment a doctor's part-1 objectives are all approved."""
 
     name = "part1_completion"
-    tables = ("part1_completions",)
+    tables: tuple[str, ...] = ("part1_completions",)
 
     def ddl(self, suffix: str) -> list[str]:
         return [

@@ -37,7 +37,7 @@ class Applications:
     """The application queue and each application's status history."""
 
     name = "applications"
-    tables = (applications.TABLE,)
+    tables: tuple[str, ...] = (applications.TABLE,)
 
     def ddl(self, suffix: str) -> list[str]:
         return copies_of(self.tables, suffix)

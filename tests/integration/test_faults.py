@@ -153,7 +153,7 @@ async def test_kills_and_nats_restart_lose_and_duplicate_nothing(
     assert {row[0]: row[3] for row in live} == truth
     assert all(row[2] == row[3] for row in live), "an event was applied twice"
 
-    await rebuild(engine, StreamSummary())  # type: ignore[arg-type]
+    await rebuild(engine, StreamSummary())
     rebuilt = await table_rows(engine, "stream_summaries")
     assert rebuilt == live
     await engine.dispose()

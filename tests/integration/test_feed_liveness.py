@@ -109,7 +109,7 @@ async def stream_messages(nats_url: str, stream: str, subject: str) -> list[Reco
         while True:
             try:
                 msgs = await sub.fetch(500, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises asyncio's own when the fetch deadline passes
                 return out
             out += [feed.decode(m.data) for m in msgs]
     finally:

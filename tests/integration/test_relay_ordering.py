@@ -39,7 +39,7 @@ async def read_whole_stream(nats_url: str, stream_name: str, expected: int) -> l
         while True:
             try:
                 msgs = await sub.fetch(1000, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises asyncio's own when the fetch deadline passes
                 break
             received.extend(feed.decode(m.data) for m in msgs)
         return received

@@ -16,6 +16,12 @@ from domain.rejection import Blocker
 from domain.rulesets import RuleSet, rule_set_in_force
 from domain.supervision import SupervisionReport, supervision_report
 from domain.time_requirements import BlockName, BlockReport, TotalReport, block_report, total_report
+from domain.training_year import (
+    MeetingSummary,
+    ObjectiveActivity,
+    activities_by_objective,
+    meeting_summary,
+)
 
 ObjectiveStatusName = Literal["approved", "assessed_achieved", "assessed_not_yet", "open"]
 
@@ -38,6 +44,9 @@ class ObjectiveStatus(msgspec.Struct, frozen=True, kw_only=True):
     # An approval under an older version that did not carry over (the objective became
     # stricter): it must be assessed and approved again.
     needs_reapproval: bool = False
+    # The learning activities serving it, with their sign-off, and those its assessment cited.
+    activities: tuple[ObjectiveActivity, ...] = ()
+    cited_activity_ids: tuple[str, ...] = ()
 
 
 class PartProgress(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,6 +67,7 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
     total: TotalReport
     supervision: SupervisionReport | None
     blockers: tuple[Blocker, ...]
+    supervision_meetings: MeetingSummary = MeetingSummary()  # R12 meetings, R18 group
 
 
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +97,7 @@ def objective_statuses(
     by_part: dict[int, list[ObjectiveStatus]] = {}
     approvals = approvals_in_effect(state, catalogue, version.version, as_of)
     assessments = latest_assessments(state, catalogue, version.version, as_of)
+    activities = activities_by_objective(state, as_of)
     for o in path_objectives(version, specialty):
         approval = approvals.get(o.id)
         assessment = assessments.get(o.id)
@@ -115,6 +126,8 @@ def objective_statuses(
                 approved_at_org=approval.org_number if approval else None,
                 approved_under_version=approval.catalogue_version if approval else None,
                 needs_reapproval=stale,
+                activities=activities.get(o.id, ()),
+                cited_activity_ids=state.citations.get(o.id, ()) if assessment else (),
             )
         )
     parts = [
@@ -168,6 +181,7 @@ def progress(
         total=total_report(state, as_of, rules),
         supervision=supervision_report(state, specialty, as_of, rules) if specialty else None,
         blockers=tuple(all_blockers(state, catalogue, rules, as_of, specialty)),
+        supervision_meetings=meeting_summary(state, as_of),
     )
 
 

@@ -9,6 +9,7 @@ import msgspec
 from domain.calendar_days import add_months, month_bounds
 from domain.doctor.state import DoctorState, Supervisor
 from domain.rulesets import RuleSet
+from domain.training_year import meeting_hours_by_month
 
 
 def service_months(state: DoctorState, specialty: str, as_of: date) -> list[str]:
@@ -55,7 +56,8 @@ def supervision_report(
     if specialty not in rules.supervision_specialties:
         return None
     months = service_months(state, specialty, as_of)
-    hours_by_month: dict[str, float] = {}
+    # Individual supervision meetings count beside the monthly hours logged (issue 15).
+    hours_by_month = meeting_hours_by_month(state, as_of)
     for e in state.supervision_hours.values():
         hours_by_month[e.month] = hours_by_month.get(e.month, 0.0) + e.hours
     years: dict[int, list[str]] = {}

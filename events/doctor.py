@@ -17,6 +17,10 @@ from typing import ClassVar
 import msgspec
 
 from events.base import Event, register_union
+from events.training import AssessmentEvidenceCited as AssessmentEvidenceCited
+from events.training import LearningActivityRecorded as LearningActivityRecorded
+from events.training import LearningActivitySignedOff as LearningActivitySignedOff
+from events.training import SupervisionMeetingHeld as SupervisionMeetingHeld
 from events.vocabulary import (
     AbsenceKind,
     Arena,
@@ -279,6 +283,10 @@ DoctorEvent = (
     | ApprovalRequested
     | ApprovalRequestWithdrawn
     | ApprovalRequestReturned
+    | LearningActivityRecorded
+    | LearningActivitySignedOff
+    | AssessmentEvidenceCited
+    | SupervisionMeetingHeld
 )
 
 # The one list of a doctor's event types: the registry and every tuple derive from it.

@@ -71,7 +71,7 @@ DOCTOR = Aggregate(
     state_type=doctor.DoctorState,
     initial=doctor.DoctorState,
     evolve=doctor.evolve,
-    snapshot_schema="doctor-1",
+    snapshot_schema="doctor-2",
     table="doctor_states",
 )
 CATALOGUE = Aggregate(

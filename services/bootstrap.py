@@ -12,9 +12,11 @@ from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
 from services.application.proofs import ProofLog
+from services.application.training import TrainingHandlers
 from services.config import Settings
 from services.read_models.queries import Queries
 from services.read_models.records import Records
+from services.read_models.training import TrainingReads
 from services.store.database import create_engine
 
 
@@ -23,10 +25,12 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     doctors: DoctorHandlers
+    training: TrainingHandlers
     institutions: InstitutionHandlers
     applications: ApplicationHandlers
     queries: Queries
     records: Records
+    training_reads: TrainingReads
     proofs: ProofLog
 
     async def close(self) -> None:
@@ -45,9 +49,11 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         settings=settings,
         engine=engine,
         doctors=DoctorHandlers(engine),
+        training=TrainingHandlers(engine),
         institutions=InstitutionHandlers(engine),
         applications=ApplicationHandlers(engine),
         queries=Queries(engine),
         records=Records(engine),
+        training_reads=TrainingReads(engine),
         proofs=ProofLog(engine),
     )

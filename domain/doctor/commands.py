@@ -12,6 +12,7 @@ from datetime import date
 import msgspec
 
 from events import doctor as facts
+from events import training
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, tag_field="command"):
@@ -61,7 +62,7 @@ class AssignSupervisor(
 class AssessObjective(
     facts.AssessmentFacts, Command, frozen=True, kw_only=True, tag="assess_objective"
 ):
-    pass
+    activity_ids: tuple[str, ...] = ()  # the learning activities it rests on (cited)
 
 
 class ApproveObjective(Command, frozen=True, kw_only=True, tag="approve_objective"):
@@ -116,6 +117,24 @@ class ReturnApprovalRequest(
     pass
 
 
+class RecordLearningActivity(
+    training.ActivityFacts, Command, frozen=True, kw_only=True, tag="record_learning_activity"
+):
+    pass
+
+
+class SignOffLearningActivity(
+    training.SignOffFacts, Command, frozen=True, kw_only=True, tag="sign_off_learning_activity"
+):
+    pass
+
+
+class RecordSupervisionMeeting(
+    training.MeetingFacts, Command, frozen=True, kw_only=True, tag="record_supervision_meeting"
+):
+    org_number: str | None = None  # the employer recording it; None when the doctor does
+
+
 DoctorCommand = (
     RegisterDoctor
     | RecordServicePeriod
@@ -133,4 +152,7 @@ DoctorCommand = (
     | RequestApproval
     | WithdrawApprovalRequest
     | ReturnApprovalRequest
+    | RecordLearningActivity
+    | SignOffLearningActivity
+    | RecordSupervisionMeeting
 )

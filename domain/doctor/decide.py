@@ -17,7 +17,7 @@ from domain.approval import check_approval
 from domain.calendar_days import month_bounds, overlap, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
-from domain.doctor import commands, requests
+from domain.doctor import commands, requests, training
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
@@ -186,7 +186,14 @@ def _assess(cmd: commands.AssessObjective, state: DoctorState, ctx: Context) -> 
             field="org_number",
             rule="R5",
         )
-    return [copy_as(ev.ObjectiveAssessed, cmd, catalogue_version=version.version)]
+    if (refused := training.cite(cmd, state)) is not None:
+        return refused
+    assessed: list[ev.DoctorEvent] = [
+        copy_as(ev.ObjectiveAssessed, cmd, catalogue_version=version.version)
+    ]
+    if cmd.activity_ids:
+        assessed.append(copy_as(ev.AssessmentEvidenceCited, cmd))
+    return assessed
 
 
 def _approve(cmd: commands.ApproveObjective, state: DoctorState, ctx: Context) -> Decision:
@@ -326,6 +333,12 @@ def _dispatch(cmd: commands.DoctorCommand, s: DoctorState, c: Context) -> Decisi
             return requests.withdraw_request(cmd, s, c)
         case commands.ReturnApprovalRequest():
             return requests.return_request(cmd, s, c)
+        case commands.RecordLearningActivity():
+            return training.record_activity(cmd, s, c)
+        case commands.SignOffLearningActivity():
+            return training.sign_off(cmd, s, c)
+        case commands.RecordSupervisionMeeting():
+            return training.record_meeting(cmd, s, c)
         case _:
             assert_never(cmd)
 

@@ -12,6 +12,7 @@ from typing import assert_never
 import msgspec
 
 from domain.copying import copy_as
+from domain.doctor.training_records import Activity, Meeting, SignOff
 from events import doctor as ev
 from events.vocabulary import Arena, Part
 
@@ -124,6 +125,9 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     exceptions: dict[str, ExceptionRecord] = {}
     supervision_hours: dict[str, SupervisionEntry] = {}
     approval_requests: dict[str, ApprovalRequest] = {}
+    activities: dict[str, Activity] = {}  # learning activities (issue 15)
+    meetings: dict[str, Meeting] = {}  # supervision meetings (R12, R18)
+    citations: dict[str, tuple[str, ...]] = {}  # objective_id -> activities its assessment cited
 
     def absences_of(self, period_id: str) -> list[Absence]:
         return [a for a in self.absences.values() if a.period_id == period_id]
@@ -223,6 +227,26 @@ def _returned(state: DoctorState, e: ev.ApprovalRequestReturned) -> DoctorState:
     return r(state, approval_requests={**state.approval_requests, e.objective_id: returned})
 
 
+def _activity(state: DoctorState, e: ev.LearningActivityRecorded) -> DoctorState:
+    return r(state, activities={**state.activities, e.activity_id: copy_as(Activity, e)})
+
+
+def _signed_off(state: DoctorState, e: ev.LearningActivitySignedOff) -> DoctorState:
+    old = state.activities.get(e.activity_id)
+    if old is None:
+        return state
+    signed = r(old, sign_off=copy_as(SignOff, e))
+    return r(state, activities={**state.activities, e.activity_id: signed})
+
+
+def _cited(state: DoctorState, e: ev.AssessmentEvidenceCited) -> DoctorState:
+    return r(state, citations={**state.citations, e.objective_id: e.activity_ids})
+
+
+def _meeting(state: DoctorState, e: ev.SupervisionMeetingHeld) -> DoctorState:
+    return r(state, meetings={**state.meetings, e.meeting_id: copy_as(Meeting, e)})
+
+
 def evolve(state: DoctorState, event: ev.DoctorEvent) -> DoctorState:
     """One line per event type; ``assert_never`` makes mypy refuse a forgotten one."""
     match event:
@@ -256,6 +280,14 @@ def evolve(state: DoctorState, event: ev.DoctorEvent) -> DoctorState:
             return _withdrawn(state, event)
         case ev.ApprovalRequestReturned():
             return _returned(state, event)
+        case ev.LearningActivityRecorded():
+            return _activity(state, event)
+        case ev.LearningActivitySignedOff():
+            return _signed_off(state, event)
+        case ev.AssessmentEvidenceCited():
+            return _cited(state, event)
+        case ev.SupervisionMeetingHeld():
+            return _meeting(state, event)
         case _:
             assert_never(event)
 

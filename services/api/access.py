@@ -42,6 +42,7 @@ class Access(enum.Enum):
     ORGANISATION = "organisation"  # any organisation client (batch)
     EMPLOYER_OR_DIRECTORATE = "employer_or_directorate"  # exceptions
     APPLICATION_READ = "application_read"  # the applicant or a caseworker
+    DOCTOR_SELF_OR_EMPLOYER = "doctor_self_or_employer"  # the doctor or an employer (training)
 
 
 def access(rule: Access) -> dict[str, Any]:
@@ -144,6 +145,12 @@ async def _doctor_self_or_directorate(caller: Caller) -> None:
         raise forbidden("only the doctor and Helsedirektoratet may read this")
 
 
+async def _doctor_self_or_employer(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not (relation.is_self or (caller.organisation and relation.employs)):
+        raise forbidden("only the doctor and organisations the doctor has served at may do this")
+
+
 async def _application_read(caller: Caller) -> None:
     if caller.kind not in ("person", "caseworker", "admin"):
         raise forbidden("only the applicant and Helsedirektoratet may read applications")
@@ -165,6 +172,7 @@ RULES: dict[Access, Callable[[Caller], Awaitable[None]]] = {
     Access.DOCTOR_SELF_OR_DIRECTORATE: _doctor_self_or_directorate,
     Access.DOCTOR_ME: _kind_is("person", "requires a person's token"),
     Access.APPLICATION_READ: _application_read,
+    Access.DOCTOR_SELF_OR_EMPLOYER: _doctor_self_or_employer,
 }
 
 

@@ -17,6 +17,7 @@ from services.api.doctors import (
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
+from services.api.training import TrainingRecordController
 
 ROUTE_HANDLERS: list[Any] = [
     OrganisationsController,
@@ -26,6 +27,7 @@ ROUTE_HANDLERS: list[Any] = [
     CorrectionsController,
     ErasureController,
     RecordReadsController,
+    TrainingRecordController,
     CatalogueController,
     ProgressController,
     WorklistController,

@@ -36,6 +36,7 @@ NationalId = Annotated[str, msgspec.Meta(pattern=r"^\d{11}$")]
 ObjectiveId = Annotated[
     str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", examples=["KLS-001"])
 ]
+RecordId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Percent = Annotated[int, msgspec.Meta(ge=1, le=100)]
 Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2025-03"])]
 Specialty = Annotated[
@@ -131,6 +132,8 @@ class AssessmentIn(Body):
     assessed_on: date
     method: ShortText | None = None
     comment: Comment | None = None
+    # The learning activities the assessment rests on (issue 15).
+    activity_ids: Annotated[tuple[RecordId, ...], msgspec.Meta(max_length=50)] = ()
 
 
 class ApprovalIn(Body):
@@ -206,6 +209,8 @@ class WriteResult(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     version: int | None = None
     doctor_id: str | None = None
+    activity_id: str | None = None
+    meeting_id: str | None = None
     org_number: str | None = None
     period_id: str | None = None
     absence_id: str | None = None

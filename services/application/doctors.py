@@ -22,11 +22,13 @@ from domain.doctor.commands import (
     DoctorCommand,
     IssueServiceConfirmation,
     LogAbsence,
+    RecordLearningActivity,
     RecordServicePeriod,
     RegisterDoctor,
     RequestApproval,
     RetractAbsence,
     RetractServicePeriod,
+    SignOffLearningActivity,
 )
 from domain.doctor.decide import Decision, decide
 from domain.doctor.state import DoctorState
@@ -36,11 +38,12 @@ from services.aggregates import DOCTOR
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import run_command, transaction
 from services.errors import Conflict, Forbidden, Invalid, NotFound
-from services.store import people
+from services.store import meeting_notes, people
 
 # Which commands need which context and checks; a new command is in none of these unless
 # it needs it.
-NEEDS_CATALOGUE = (AssessObjective, ApproveObjective, RequestApproval)
+NEEDS_CATALOGUE = (AssessObjective, ApproveObjective, RequestApproval, RecordLearningActivity)
+NEEDS_ORGANISATIONS = (ApproveObjective, SignOffLearningActivity)
 BODY_ORG_IS_OWN = (RecordServicePeriod, CorrectServicePeriod, ApproveObjective)
 PERIOD_IS_OWN = (
     LogAbsence,
@@ -115,7 +118,7 @@ class DoctorHandlers:
         )
         organisations = (
             await context_loaders.organisations(conn, {command.org_number})
-            if isinstance(command, ApproveObjective)
+            if isinstance(command, NEEDS_ORGANISATIONS)
             else None
         )
 
@@ -184,6 +187,7 @@ class DoctorHandlers:
         async with self._engine.begin() as conn:
             if not await people.erase_person(conn, doctor_id):
                 raise NotFound(f"no doctor with id {doctor_id}")
+            await meeting_notes.erase_notes(conn, doctor_id)
 
     async def log_access(self, entry: dict[str, object]) -> None:
         """Who reached the record, in its own transaction (after the response is sent)."""

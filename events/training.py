@@ -1,0 +1,96 @@
+"""Events of the training year in a doctor's record (issue 15): learning activities and
+their sign-offs, the activities an assessment rests on, and supervision meetings.
+
+They belong to the doctor's stream (``doctor.*``) and are members of
+:data:`events.doctor.DoctorEvent`. A meeting's notes are free text a doctor and veileder
+write about the doctor, so they are personal data: they never enter an event. The event
+says only that notes exist (``has_notes``); the text is kept in the erasable table
+``meeting_notes`` by ``meeting_id`` (DESIGN: personal data stays out of events).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import msgspec
+
+from events.base import Event
+
+ActivityKind = Literal["course", "procedure", "rotation", "teaching", "e-learning", "other"]
+MeetingKind = Literal["individual", "group"]
+RECORDED_BY_DOCTOR = "doctor"
+
+
+class TrainingFacts(msgspec.Struct, frozen=True, kw_only=True):
+    doctor_id: str
+
+
+class ActivityFacts(TrainingFacts, frozen=True, kw_only=True):
+    activity_id: str
+    kind: ActivityKind
+    date: date
+    objective_ids: tuple[str, ...]
+    description: str
+    recorded_by: str  # the employer's organisation number, or "doctor"
+
+
+class SignOffFacts(TrainingFacts, frozen=True, kw_only=True):
+    """The supervisør who saw the activity signs it off; the employer records it."""
+
+    activity_id: str
+    org_number: str
+    signed_by_hpr: str
+    signed_on: date
+    comment: str | None = None
+
+
+class CitationFacts(TrainingFacts, frozen=True, kw_only=True):
+    """The activities an assessment rests on (recorded with the assessment)."""
+
+    objective_id: str
+    org_number: str
+    assessed_on: date
+    activity_ids: tuple[str, ...]
+
+
+class MeetingFacts(TrainingFacts, frozen=True, kw_only=True):
+    meeting_id: str
+    held_on: date
+    minutes: int
+    kind: MeetingKind
+    veileder_hpr: str
+    recorded_by: str  # the employer's organisation number, or "doctor"
+    has_notes: bool = False  # the notes themselves are in ``meeting_notes``, never here
+
+
+class LearningActivityRecorded(
+    ActivityFacts, Event, frozen=True, kw_only=True, tag="doctor.learning_activity_recorded"
+):
+    pass
+
+
+class LearningActivitySignedOff(
+    SignOffFacts, Event, frozen=True, kw_only=True, tag="doctor.learning_activity_signed_off"
+):
+    pass
+
+
+class AssessmentEvidenceCited(
+    CitationFacts, Event, frozen=True, kw_only=True, tag="doctor.assessment_evidence_cited"
+):
+    pass
+
+
+class SupervisionMeetingHeld(
+    MeetingFacts, Event, frozen=True, kw_only=True, tag="doctor.supervision_meeting_held"
+):
+    org_number: str  # the veileder's organisation: it (and the doctor) may read the notes
+
+
+TrainingEvent = (
+    LearningActivityRecorded
+    | LearningActivitySignedOff
+    | AssessmentEvidenceCited
+    | SupervisionMeetingHeld
+)

@@ -1,0 +1,174 @@
+"""The training year in the record (issue 15): learning activities and their sign-off, and
+supervision meetings, written by the doctor or an employer and read by whoever may read
+the record. A meeting's notes are read only by the doctor and the veileder's organisation;
+everyone else (other employers, the directorate) sees that the meeting took place."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from events.training import ActivityKind, MeetingKind
+from services.api.access import Access, access
+from services.api.access_log import access_log_middleware
+from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
+from services.api.schemas import Body, Comment, HprNumber, ObjectiveId, Text, WriteResult
+from services.api.writes import acting_org, json_response
+from services.application import commands as cmd
+from services.identity.principal import Principal
+from services.read_models.training import ActivityView, MeetingView, NotesReader
+
+DOCTOR = "doctor"
+Notes = Annotated[str, msgspec.Meta(min_length=1, max_length=8000, pattern=r"^[^\x00]*$")]
+
+
+class LearningActivityIn(Body):
+    kind: ActivityKind
+    date: datetime.date
+    objective_ids: Annotated[tuple[ObjectiveId, ...], msgspec.Meta(min_length=1, max_length=50)]
+    description: Text
+
+
+class SignOffIn(Body):
+    signed_by_hpr: HprNumber
+    signed_on: datetime.date
+    comment: Comment | None = None
+
+
+class SupervisionMeetingIn(Body):
+    held_on: datetime.date
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)]
+    kind: MeetingKind
+    veileder_hpr: HprNumber
+    notes: Notes | None = None
+
+
+def recorded_by(principal: Principal) -> str:
+    """The doctor (a person's token: the access rule has made sure it is the doctor's own)
+    or the employer's organisation."""
+    return DOCTOR if principal.kind == "person" else acting_org(principal)
+
+
+def notes_reader(principal: Principal) -> NotesReader:
+    """The doctor reads every note; an organisation those of its own veiledere; the
+    directorate none (it sees that the meeting took place)."""
+    if principal.kind == "person":
+        return NotesReader(doctor=True)
+    if principal.kind == "organisation":
+        return NotesReader(orgs=frozenset(principal.own_orgs()))
+    return NotesReader()
+
+
+class TrainingRecordController(Controller):
+    path = "/api/v1/doctors/{doctor_id:str}"
+    tags = ["the training year"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @post(
+        "/learning-activities",
+        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
+        status_code=201,
+        summary="Record a learning activity (the doctor or an employer); answers activity_id",
+    )
+    async def learning_activity(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        data: JSONBody[LearningActivityIn],
+    ) -> Response[WriteResult]:
+        activity_id = str(uuid.uuid4())
+        command = cmd.RecordLearningActivity(
+            doctor_id=doctor_id,
+            activity_id=activity_id,
+            kind=data.kind,
+            date=data.date,
+            objective_ids=data.objective_ids,
+            description=data.description,
+            recorded_by=recorded_by(envelope.principal),
+        )
+        reply = await services.doctors.handle(command, envelope, {"activity_id": activity_id})
+        return json_response(reply)
+
+    @post(
+        "/learning-activities/{activity_id:str}/sign-off",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="Record the sign-off of a learning activity by the supervisør who saw it",
+    )
+    async def sign_off(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        activity_id: FromPath[str],
+        data: JSONBody[SignOffIn],
+    ) -> Response[WriteResult]:
+        command = cmd.SignOffLearningActivity(
+            doctor_id=doctor_id,
+            activity_id=activity_id,
+            org_number=acting_org(envelope.principal),
+            signed_by_hpr=data.signed_by_hpr,
+            signed_on=data.signed_on,
+            comment=data.comment,
+        )
+        reply = await services.doctors.handle(command, envelope, {"activity_id": activity_id})
+        return json_response(reply)
+
+    @post(
+        "/supervision-meetings",
+        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
+        status_code=201,
+        summary="Record a supervision meeting (R12, R18); its notes are kept apart from the "
+        "events and read only by the doctor and the veileder's organisation",
+    )
+    async def supervision_meeting(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        data: JSONBody[SupervisionMeetingIn],
+    ) -> Response[WriteResult]:
+        meeting_id = str(uuid.uuid4())
+        by = recorded_by(envelope.principal)
+        command = cmd.RecordSupervisionMeeting(
+            doctor_id=doctor_id,
+            meeting_id=meeting_id,
+            held_on=data.held_on,
+            minutes=data.minutes,
+            kind=data.kind,
+            veileder_hpr=data.veileder_hpr,
+            recorded_by=by,
+            has_notes=bool(data.notes),
+            org_number=None if by == DOCTOR else by,
+        )
+        reply = await services.training.record_meeting(
+            command, data.notes, envelope, {"meeting_id": meeting_id}
+        )
+        return json_response(reply)
+
+    @get(
+        "/learning-activities",
+        opt=access(Access.DOCTOR_RECORD),
+        summary="The doctor's learning activities with their sign-off",
+    )
+    async def learning_activities(
+        self, services: ServicesDep, doctor_id: FromPath[str]
+    ) -> list[ActivityView]:
+        return await services.training_reads.activities(doctor_id)
+
+    @get(
+        "/supervision-meetings",
+        opt=access(Access.DOCTOR_RECORD),
+        summary="The supervision meetings held; notes only for the doctor and the veileder's "
+        "organisation",
+    )
+    async def supervision_meetings(
+        self, services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
+    ) -> list[MeetingView]:
+        return await services.training_reads.meetings(doctor_id, notes_reader(principal))

@@ -1,0 +1,113 @@
+"""Reads of the training year (issue 15): a doctor's learning activities and supervision
+meetings. A meeting's notes come from ``meeting_notes`` (kept apart from the events) and
+only for the readers entitled to them: the doctor, and the veileder's organisation."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.read_models import states
+
+
+@dataclass(frozen=True)
+class NotesReader:
+    """Whose notes the caller may read: all of them (the doctor) or those of meetings whose
+    veileder's organisation is one of ``orgs`` (an organisation). The directorate: none."""
+
+    doctor: bool = False
+    orgs: frozenset[str] = frozenset()
+
+    def may_read(self, org_number: str) -> bool:
+        return self.doctor or org_number in self.orgs
+
+
+class ActivityView(msgspec.Struct, frozen=True, kw_only=True):
+    activity_id: str
+    kind: str
+    date: datetime.date
+    objective_ids: tuple[str, ...]
+    description: str
+    recorded_by: str
+    signed_off: bool
+    signed_by_hpr: str | None = None
+    signed_on: datetime.date | None = None
+    signed_at_org: str | None = None
+    comment: str | None = None
+
+
+class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
+    meeting_id: str
+    held_on: datetime.date
+    minutes: int
+    kind: str
+    veileder_hpr: str
+    org_number: str
+    recorded_by: str
+    has_notes: bool
+    notes_readable: bool  # whether this caller may read the notes (then ``notes`` is set)
+    notes: str | None = None
+
+
+class TrainingReads:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def activities(self, doctor_id: str) -> list[ActivityView]:
+        async with self._engine.connect() as conn:
+            state, _ = await states.read(conn, states.DOCTORS, doctor_id)
+        views = []
+        for a in sorted(state.activities.values(), key=lambda a: (a.date, a.activity_id)):
+            s = a.sign_off
+            views.append(
+                ActivityView(
+                    activity_id=a.activity_id,
+                    kind=a.kind,
+                    date=a.date,
+                    objective_ids=a.objective_ids,
+                    description=a.description,
+                    recorded_by=a.recorded_by,
+                    signed_off=s is not None,
+                    signed_by_hpr=s.signed_by_hpr if s else None,
+                    signed_on=s.signed_on if s else None,
+                    signed_at_org=s.org_number if s else None,
+                    comment=s.comment if s else None,
+                )
+            )
+        return views
+
+    async def meetings(self, doctor_id: str, reader: NotesReader) -> list[MeetingView]:
+        async with self._engine.connect() as conn:
+            state, _ = await states.read(conn, states.DOCTORS, doctor_id)
+            readable = [
+                m.meeting_id for m in state.meetings.values() if reader.may_read(m.org_number)
+            ]
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT meeting_id, notes FROM meeting_notes "
+                        "WHERE doctor_id = :d AND meeting_id = ANY(:m) AND notes IS NOT NULL"
+                    ),
+                    {"d": doctor_id, "m": readable},
+                )
+            ).all()
+        notes = {r.meeting_id: str(r.notes) for r in rows}
+        return [
+            MeetingView(
+                meeting_id=m.meeting_id,
+                held_on=m.held_on,
+                minutes=m.minutes,
+                kind=m.kind,
+                veileder_hpr=m.veileder_hpr,
+                org_number=m.org_number,
+                recorded_by=m.recorded_by,
+                has_notes=m.has_notes,
+                notes_readable=reader.may_read(m.org_number),
+                notes=notes.get(m.meeting_id),
+            )
+            for m in sorted(state.meetings.values(), key=lambda m: (m.held_on, m.meeting_id))
+        ]

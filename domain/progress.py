@@ -19,8 +19,10 @@ from domain.time_requirements import BlockName, BlockReport, TotalReport, block_
 from domain.training_year import (
     MeetingSummary,
     ObjectiveActivity,
+    PartPlanStatus,
     activities_by_objective,
     meeting_summary,
+    plan_status,
 )
 
 ObjectiveStatusName = Literal["approved", "assessed_achieved", "assessed_not_yet", "open"]
@@ -68,6 +70,7 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
     supervision: SupervisionReport | None
     blockers: tuple[Blocker, ...]
     supervision_meetings: MeetingSummary = MeetingSummary()  # R12 meetings, R18 group
+    plan: tuple[PartPlanStatus, ...] = ()  # R17: plan against reality per part
 
 
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,6 +185,13 @@ def progress(
         supervision=supervision_report(state, specialty, as_of, rules) if specialty else None,
         blockers=tuple(all_blockers(state, catalogue, rules, as_of, specialty)),
         supervision_meetings=meeting_summary(state, as_of),
+        plan=plan_status(
+            state,
+            as_of,
+            frozenset(
+                o.objective_id for p in parts for o in p.objectives if o.status == "approved"
+            ),
+        ),
     )
 
 

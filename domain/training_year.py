@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from datetime import date
+from typing import Literal
 
 import msgspec
 
@@ -78,3 +79,69 @@ def meeting_summary(state: DoctorState, as_of: date) -> MeetingSummary:
         group_sessions=len(group),
         group_hours=round(sum(m.minutes for m in group) / 60, 2),
     )
+
+
+PlanStatusName = Literal["behind", "on_track", "ahead"]
+TOLERANCE = 0.10  # within 10 % of the planned time is on track
+
+
+class PartPlanStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """R17, plan against reality for one part up to ``as_of``: FTE-weighted days planned and
+    served, and the objectives planned in periods that have ended against those approved."""
+
+    part: int
+    plan_version: int
+    planned_days: float
+    served_days: float
+    objectives_due: tuple[str, ...]
+    objectives_due_approved: int
+    status: PlanStatusName
+
+
+def _weighted_days(spans: list[tuple[date, date, int]], as_of: date) -> float:
+    total = 0.0
+    for start, end, fte in spans:
+        last = min(end, as_of)
+        if last >= start:
+            total += ((last - start).days + 1) * fte / 100
+    return total
+
+
+def plan_status(
+    state: DoctorState, as_of: date, approved: frozenset[str]
+) -> tuple[PartPlanStatus, ...]:
+    """Per part with planned periods: behind when less time was served than planned (by
+    more than 10 %) or an objective planned in a period that has ended is not approved;
+    ahead when more was served than planned (by more than 10 %); otherwise on track."""
+    periods = [p for w in state.plan_at() for p in w.periods]
+    out = []
+    for part in sorted({p.part for p in periods}):
+        planned = [p for p in periods if p.part == part]
+        planned_days = _weighted_days([(p.start, p.end, p.fte_percent) for p in planned], as_of)
+        served_days = _weighted_days(
+            [
+                (s.start, s.end or as_of, s.fte_percent)
+                for s in state.periods.values()
+                if s.part == part
+            ],
+            as_of,
+        )
+        due = tuple(sorted({o for p in planned if p.end <= as_of for o in p.objective_ids}))
+        done = sum(1 for o in due if o in approved)
+        status: PlanStatusName = "on_track"
+        if served_days < planned_days * (1 - TOLERANCE) or done < len(due):
+            status = "behind"
+        elif served_days > planned_days * (1 + TOLERANCE):
+            status = "ahead"
+        out.append(
+            PartPlanStatus(
+                part=part,
+                plan_version=state.plan_version,
+                planned_days=round(planned_days, 1),
+                served_days=round(served_days, 1),
+                objectives_due=due,
+                objectives_due_approved=done,
+                status=status,
+            )
+        )
+    return tuple(out)

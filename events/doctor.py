@@ -18,6 +18,7 @@ import msgspec
 
 from events.base import Event, register_union
 from events.training import AssessmentEvidenceCited as AssessmentEvidenceCited
+from events.training import EducationPlanRecorded as EducationPlanRecorded
 from events.training import LearningActivityRecorded as LearningActivityRecorded
 from events.training import LearningActivitySignedOff as LearningActivitySignedOff
 from events.training import SupervisionMeetingHeld as SupervisionMeetingHeld
@@ -287,6 +288,7 @@ DoctorEvent = (
     | LearningActivitySignedOff
     | AssessmentEvidenceCited
     | SupervisionMeetingHeld
+    | EducationPlanRecorded
 )
 
 # The one list of a doctor's event types: the registry and every tuple derive from it.

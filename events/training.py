@@ -16,6 +16,7 @@ from typing import Literal
 import msgspec
 
 from events.base import Event
+from events.vocabulary import Arena, Part
 
 ActivityKind = Literal["course", "procedure", "rotation", "teaching", "e-learning", "other"]
 MeetingKind = Literal["individual", "group"]
@@ -88,9 +89,38 @@ class SupervisionMeetingHeld(
     org_number: str  # the veileder's organisation: it (and the doctor) may read the notes
 
 
+class PlanPeriod(msgspec.Struct, frozen=True, kw_only=True):
+    """One planned period of the individual education plan (R17)."""
+
+    part: Part
+    arena: Arena | None = None
+    org_number: str
+    start: date
+    end: date  # inclusive
+    fte_percent: int
+    objective_ids: tuple[str, ...] = ()
+
+
+class PlanFacts(TrainingFacts, frozen=True, kw_only=True):
+    org_number: str  # the employer writing the plan for its own service
+    recorded_on: date
+    periods: tuple[PlanPeriod, ...] = ()
+
+
+class EducationPlanRecorded(
+    PlanFacts, Event, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"
+):
+    """R17: an employer writes (a new version of) the doctor's individual education plan
+    for its own service. ``plan_version`` counts every plan written for the doctor, by any
+    employer; the plan at version N is each employer's latest periods up to N."""
+
+    plan_version: int = 1
+
+
 TrainingEvent = (
     LearningActivityRecorded
     | LearningActivitySignedOff
     | AssessmentEvidenceCited
     | SupervisionMeetingHeld
+    | EducationPlanRecorded
 )

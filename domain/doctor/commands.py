@@ -135,6 +135,12 @@ class RecordSupervisionMeeting(
     org_number: str | None = None  # the employer recording it; None when the doctor does
 
 
+class RecordEducationPlan(
+    training.PlanFacts, Command, frozen=True, kw_only=True, tag="record_education_plan"
+):
+    """R17: the decision numbers the new ``plan_version``."""
+
+
 DoctorCommand = (
     RegisterDoctor
     | RecordServicePeriod
@@ -155,4 +161,5 @@ DoctorCommand = (
     | RecordLearningActivity
     | SignOffLearningActivity
     | RecordSupervisionMeeting
+    | RecordEducationPlan
 )

@@ -339,6 +339,8 @@ def _dispatch(cmd: commands.DoctorCommand, s: DoctorState, c: Context) -> Decisi
             return training.sign_off(cmd, s, c)
         case commands.RecordSupervisionMeeting():
             return training.record_meeting(cmd, s, c)
+        case commands.RecordEducationPlan():
+            return training.record_plan(cmd, s, c)
         case _:
             assert_never(cmd)
 

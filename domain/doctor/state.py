@@ -12,7 +12,7 @@ from typing import assert_never
 import msgspec
 
 from domain.copying import copy_as
-from domain.doctor.training_records import Activity, Meeting, SignOff
+from domain.doctor.training_records import Activity, Meeting, PlanWrite, SignOff
 from events import doctor as ev
 from events.vocabulary import Arena, Part
 
@@ -128,6 +128,19 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     activities: dict[str, Activity] = {}  # learning activities (issue 15)
     meetings: dict[str, Meeting] = {}  # supervision meetings (R12, R18)
     citations: dict[str, tuple[str, ...]] = {}  # objective_id -> activities its assessment cited
+    plan_history: tuple[PlanWrite, ...] = ()  # R17: every version of the education plan
+
+    @property
+    def plan_version(self) -> int:
+        return self.plan_history[-1].plan_version if self.plan_history else 0
+
+    def plan_at(self, version: int | None = None) -> list[PlanWrite]:
+        """The plan at ``version`` (default: the latest): each employer's latest write."""
+        latest: dict[str, PlanWrite] = {}
+        for w in self.plan_history:
+            if version is None or w.plan_version <= version:
+                latest[w.org_number] = w
+        return sorted(latest.values(), key=lambda w: w.org_number)
 
     def absences_of(self, period_id: str) -> list[Absence]:
         return [a for a in self.absences.values() if a.period_id == period_id]
@@ -247,6 +260,10 @@ def _meeting(state: DoctorState, e: ev.SupervisionMeetingHeld) -> DoctorState:
     return r(state, meetings={**state.meetings, e.meeting_id: copy_as(Meeting, e)})
 
 
+def _plan(state: DoctorState, e: ev.EducationPlanRecorded) -> DoctorState:
+    return r(state, plan_history=(*state.plan_history, copy_as(PlanWrite, e)))
+
+
 def evolve(state: DoctorState, event: ev.DoctorEvent) -> DoctorState:
     """One line per event type; ``assert_never`` makes mypy refuse a forgotten one."""
     match event:
@@ -288,6 +305,8 @@ def evolve(state: DoctorState, event: ev.DoctorEvent) -> DoctorState:
             return _cited(state, event)
         case ev.SupervisionMeetingHeld():
             return _meeting(state, event)
+        case ev.EducationPlanRecorded():
+            return _plan(state, event)
         case _:
             assert_never(event)
 

@@ -13,7 +13,7 @@ from domain.doctor.state import DoctorState
 from domain.organisation import authority
 from domain.rejection import Rejection, reject
 from events import doctor as ev
-from events.training import RECORDED_BY_DOCTOR
+from events.training import RECORDED_BY_DOCTOR, PlanPeriod
 
 if TYPE_CHECKING:
     from domain.doctor.decide import Context, Decision
@@ -148,3 +148,50 @@ def record_meeting(
             rule="R12",
         )
     return [copy_as(ev.SupervisionMeetingHeld, cmd, org_number=org)]
+
+
+def _check_plan_period(
+    i: int, p: PlanPeriod, cmd: commands.RecordEducationPlan, ctx: Context
+) -> Rejection | None:
+    where = f"periods[{i}]"
+    if p.org_number != cmd.org_number:
+        return reject(
+            "rule_violation",
+            f"{where}.org_number: an employer writes the plan for its own service only (R17)",
+            field=f"{where}.org_number",
+            rule="R17",
+        )
+    if p.end < p.start:
+        return reject("invalid_value", f"{where}.end: before start", field=f"{where}.end")
+    if not 1 <= p.fte_percent <= 100:
+        return reject(
+            "invalid_value", f"{where}.fte_percent: must be 1-100", field=f"{where}.fte_percent"
+        )
+    if p.part == 1 and p.arena is None:
+        return reject(
+            "invalid_value",
+            f"{where}.arena: a part-1 period needs arena hospital or municipal (R1)",
+            field=f"{where}.arena",
+            rule="R1",
+        )
+    version = ctx.require_catalogue().version_on(p.start)
+    known = set(version.objectives) if version is not None else set()
+    for objective_id in p.objective_ids:
+        if objective_id not in known:
+            return reject(
+                "unknown_reference",
+                f"{where}.objective_ids: {objective_id} is not in the catalogue in force on "
+                f"{p.start.isoformat()} (R4)",
+                field=f"{where}.objective_ids",
+                rule="R4",
+            )
+    return None
+
+
+def record_plan(cmd: commands.RecordEducationPlan, state: DoctorState, ctx: Context) -> Decision:
+    if not cmd.periods:
+        return reject("invalid_value", "periods: the plan has no periods", field="periods")
+    for i, p in enumerate(cmd.periods):
+        if (refused := _check_plan_period(i, p, cmd, ctx)) is not None:
+            return refused
+    return [copy_as(ev.EducationPlanRecorded, cmd, plan_version=state.plan_version + 1)]

@@ -9,6 +9,8 @@ from datetime import date
 
 import msgspec
 
+from events.training import PlanPeriod
+
 
 class SignOff(msgspec.Struct, frozen=True, kw_only=True):
     org_number: str
@@ -36,3 +38,12 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
     org_number: str
     recorded_by: str
     has_notes: bool = False
+
+
+class PlanWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """One version of the plan, as an employer wrote it for its own service (R17)."""
+
+    plan_version: int
+    org_number: str
+    recorded_on: date
+    periods: tuple[PlanPeriod, ...]

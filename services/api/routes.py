@@ -17,7 +17,7 @@ from services.api.doctors import (
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
-from services.api.training import TrainingRecordController
+from services.api.training import EducationPlanController, TrainingRecordController
 
 ROUTE_HANDLERS: list[Any] = [
     OrganisationsController,
@@ -28,6 +28,7 @@ ROUTE_HANDLERS: list[Any] = [
     ErasureController,
     RecordReadsController,
     TrainingRecordController,
+    EducationPlanController,
     CatalogueController,
     ProgressController,
     WorklistController,

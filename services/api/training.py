@@ -10,18 +10,30 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Response, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.training import ActivityKind, MeetingKind
+from events.vocabulary import Arena, Part
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
-from services.api.schemas import Body, Comment, HprNumber, ObjectiveId, Text, WriteResult
+from services.api.problems import ProblemError
+from services.api.schemas import (
+    Body,
+    Comment,
+    HprNumber,
+    ObjectiveId,
+    OrgNumber,
+    Percent,
+    Text,
+    WriteResult,
+)
 from services.api.writes import acting_org, json_response
 from services.application import commands as cmd
+from services.clock import today
 from services.identity.principal import Principal
-from services.read_models.training import ActivityView, MeetingView, NotesReader
+from services.read_models.training import ActivityView, MeetingView, NotesReader, PlanView
 
 DOCTOR = "doctor"
 Notes = Annotated[str, msgspec.Meta(min_length=1, max_length=8000, pattern=r"^[^\x00]*$")]
@@ -46,6 +58,27 @@ class SupervisionMeetingIn(Body):
     kind: MeetingKind
     veileder_hpr: HprNumber
     notes: Notes | None = None
+
+
+class PlanPeriodIn(Body):
+    part: Part
+    org_number: OrgNumber
+    start: datetime.date
+    end: datetime.date
+    fte_percent: Percent
+    arena: Arena | None = None
+    objective_ids: Annotated[tuple[ObjectiveId, ...], msgspec.Meta(max_length=200)] = ()
+
+
+class EducationPlanIn(Body):
+    periods: Annotated[tuple[PlanPeriodIn, ...], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class PlanWritten(msgspec.Struct, kw_only=True):
+    doctor_id: str
+    org_number: str
+    plan_version: int
+    version: int
 
 
 def recorded_by(principal: Principal) -> str:
@@ -172,3 +205,59 @@ class TrainingRecordController(Controller):
         self, services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
     ) -> list[MeetingView]:
         return await services.training_reads.meetings(doctor_id, notes_reader(principal))
+
+
+class EducationPlanController(Controller):
+    """R17: each employer writes the individual education plan for its own service; every
+    PUT makes a new ``plan_version``; the doctor and the employers read any version."""
+
+    path = "/api/v1/doctors/{doctor_id:str}/education-plan"
+    tags = ["the training year"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @put(
+        "/",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=200,
+        summary="Write the individual education plan for the employer's own service (R17)",
+    )
+    async def write_plan(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        data: JSONBody[EducationPlanIn],
+    ) -> Response[PlanWritten]:
+        command = cmd.RecordEducationPlan(
+            doctor_id=doctor_id,
+            org_number=acting_org(envelope.principal),
+            recorded_on=today(),
+            periods=tuple(
+                msgspec.convert(msgspec.to_builtins(p), cmd.PlanPeriod) for p in data.periods
+            ),
+        )
+        reply = await services.training.record_plan(command, envelope)
+        response = json_response(reply)
+        response.status_code = 200
+        return response
+
+    @get(
+        "/",
+        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
+        summary="The individual education plan (R17), the latest or ?version=N",
+    )
+    async def read_plan(
+        self,
+        services: ServicesDep,
+        doctor_id: FromPath[str],
+        version: Annotated[int | None, QueryParameter(ge=1, le=1_000_000)] = None,
+    ) -> PlanView:
+        plan = await services.training_reads.plan(doctor_id, version)
+        if plan is None:
+            raise ProblemError(
+                404,
+                "not-found",
+                "Not found",
+                "version: no such plan version" if version else "no education plan yet (R17)",
+            )
+        return plan

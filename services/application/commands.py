@@ -14,6 +14,7 @@ from domain.organisation import GrantDelegation as GrantDelegation
 from domain.organisation import RegisterOrganisation as RegisterOrganisation
 from events.catalogue import ObjectiveChange as ObjectiveChange
 from events.catalogue import ObjectiveSpec as ObjectiveSpec
+from events.training import PlanPeriod as PlanPeriod
 from events.vocabulary import DIRECTORATE as DIRECTORATE
 from services.application.doctors import Person as Person
 

@@ -22,6 +22,7 @@ from domain.doctor.commands import (
     DoctorCommand,
     IssueServiceConfirmation,
     LogAbsence,
+    RecordEducationPlan,
     RecordLearningActivity,
     RecordServicePeriod,
     RegisterDoctor,
@@ -42,7 +43,13 @@ from services.store import meeting_notes, people
 
 # Which commands need which context and checks; a new command is in none of these unless
 # it needs it.
-NEEDS_CATALOGUE = (AssessObjective, ApproveObjective, RequestApproval, RecordLearningActivity)
+NEEDS_CATALOGUE = (
+    AssessObjective,
+    ApproveObjective,
+    RequestApproval,
+    RecordLearningActivity,
+    RecordEducationPlan,
+)
 NEEDS_ORGANISATIONS = (ApproveObjective, SignOffLearningActivity)
 BODY_ORG_IS_OWN = (RecordServicePeriod, CorrectServicePeriod, ApproveObjective)
 PERIOD_IS_OWN = (

@@ -9,10 +9,14 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.doctor.commands import RecordSupervisionMeeting
+from domain.doctor.commands import RecordEducationPlan, RecordSupervisionMeeting
+from domain.doctor.decide import Decision, decide
+from domain.doctor.state import DoctorState
+from services import aggregates as context_loaders
+from services.aggregates import DOCTOR
 from services.application.doctors import DoctorHandlers
 from services.application.messages import Envelope, Reply, created
-from services.application.streams import transaction
+from services.application.streams import run_command, transaction
 from services.store import meeting_notes
 
 
@@ -30,5 +34,33 @@ class TrainingHandlers(DoctorHandlers):
                 await meeting_notes.add_notes(conn, command.doctor_id, command.meeting_id, notes)
             body = {**echo, "doctor_id": command.doctor_id, "version": version}
             return created(body, version=version)
+
+        return await transaction(self._engine, envelope, work)
+
+    async def record_plan(self, command: RecordEducationPlan, envelope: Envelope) -> Reply:
+        """R17: a new version of the plan; the answer names the ``plan_version`` the
+        decision gave it."""
+
+        async def work(conn: AsyncConnection) -> Reply:
+            catalogue = await context_loaders.current_catalogue(conn)
+
+            def decision(state: DoctorState, _version: int) -> Decision:
+                return decide(command, state, catalogue=catalogue)
+
+            outcome = await run_command(
+                conn,
+                DOCTOR,
+                command.doctor_id,
+                expected_version=envelope.expected_version,
+                decide=decision,
+                metadata=envelope.metadata(),
+            )
+            body = {
+                "doctor_id": command.doctor_id,
+                "org_number": command.org_number,
+                "plan_version": outcome.state.plan_version,
+                "version": outcome.version,
+            }
+            return created(body, version=outcome.version)
 
         return await transaction(self._engine, envelope, work)

@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.training import PlanPeriod
 from services.read_models import states
 
 
@@ -51,6 +52,22 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     has_notes: bool
     notes_readable: bool  # whether this caller may read the notes (then ``notes`` is set)
     notes: str | None = None
+
+
+class PlanWriteView(msgspec.Struct, frozen=True, kw_only=True):
+    plan_version: int
+    org_number: str
+    recorded_on: datetime.date
+
+
+class PlanView(msgspec.Struct, frozen=True, kw_only=True):
+    """R17: the plan at ``plan_version``: each employer's latest periods up to it."""
+
+    doctor_id: str
+    plan_version: int
+    latest_version: int
+    periods: tuple[PlanPeriod, ...]
+    written: tuple[PlanWriteView, ...]
 
 
 class TrainingReads:
@@ -111,3 +128,25 @@ class TrainingReads:
             )
             for m in sorted(state.meetings.values(), key=lambda m: (m.held_on, m.meeting_id))
         ]
+
+    async def plan(self, doctor_id: str, version: int | None) -> PlanView | None:
+        """None: no such version (or no plan at all)."""
+        async with self._engine.connect() as conn:
+            state, _ = await states.read(conn, states.DOCTORS, doctor_id)
+        latest = state.plan_version
+        wanted = latest if version is None else version
+        if not 1 <= wanted <= latest:
+            return None
+        writes = state.plan_at(wanted)
+        return PlanView(
+            doctor_id=doctor_id,
+            plan_version=wanted,
+            latest_version=latest,
+            periods=tuple(p for w in writes for p in sorted(w.periods, key=lambda p: p.start)),
+            written=tuple(
+                PlanWriteView(
+                    plan_version=w.plan_version, org_number=w.org_number, recorded_on=w.recorded_on
+                )
+                for w in writes
+            ),
+        )

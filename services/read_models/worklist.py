@@ -25,6 +25,7 @@ class Worklist(msgspec.Struct, kw_only=True):
     without_veileder: list[WorkItem]
     missing_confirmation: list[WorkItem]
     approval_requests: list[WorkItem]
+    without_plan: list[WorkItem] = []  # R17: in service here, no education plan from us
 
 
 def _service(worklist: Worklist, state: DoctorState, org_number: str, today: date) -> None:
@@ -39,6 +40,8 @@ def _service(worklist: Worklist, state: DoctorState, org_number: str, today: dat
         s.role == "veileder" and s.valid_from <= today for s in state.supervisors
     ):
         worklist.without_veileder.append(WorkItem(doctor_id=state.doctor_id))
+    if current and not any(w.org_number == org_number for w in state.plan_history):
+        worklist.without_plan.append(WorkItem(doctor_id=state.doctor_id))
     for period in ours:
         ended = period.end is not None and period.end < today
         if ended and period.period_id not in state.confirmations:

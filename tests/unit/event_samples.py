@@ -19,6 +19,7 @@ from events import (
     DelegationEnded,
     DelegationGranted,
     DoctorRegistered,
+    EducationPlanRecorded,
     Event,
     ExceptionGranted,
     LeaderAppointed,
@@ -37,6 +38,7 @@ from events import (
     SupervisionMeetingHeld,
     SupervisorAssigned,
 )
+from events.training import PlanPeriod
 
 D = "doc-7f3a"
 H = "983974899"
@@ -220,5 +222,22 @@ SAMPLES: list[Event] = [
         org_number=H,
         recorded_by=H,
         has_notes=True,
+    ),
+    EducationPlanRecorded(
+        doctor_id=D,
+        org_number=H,
+        recorded_on=date(2020, 3, 1),
+        plan_version=2,
+        periods=(
+            PlanPeriod(
+                part=1,
+                arena="hospital",
+                org_number=H,
+                start=date(2020, 3, 1),
+                end=date(2021, 2, 28),
+                fte_percent=100,
+                objective_ids=("KLS-001", "KLS-002"),
+            ),
+        ),
     ),
 ]

@@ -10,6 +10,7 @@ from domain.doctor.commands import (
     AssessObjective,
     AssignSupervisor,
     LogSupervisionHours,
+    RecordEducationPlan,
     RecordLearningActivity,
     RecordSupervisionMeeting,
     SignOffLearningActivity,
@@ -17,7 +18,8 @@ from domain.doctor.commands import (
 from domain.progress import progress
 from domain.rulesets import rule_set_in_force
 from domain.supervision import supervision_report
-from events.doctor import AssessmentEvidenceCited, SupervisionMeetingHeld
+from events.doctor import AssessmentEvidenceCited, EducationPlanRecorded, SupervisionMeetingHeld
+from events.training import PlanPeriod
 from tests.unit.builders import DOCTOR, HOSPITAL, LEADER_H, MUNICIPALITY, VEILEDER, World, d
 
 
@@ -218,3 +220,66 @@ def test_meeting_refusals_name_their_field() -> None:
     assert w.rejected(stranger).field == "veileder_hpr"
     w.ok(meeting("m1", "2022-02-01", 60))
     assert w.rejected(meeting("m1", "2022-02-02", 60)).field == "meeting_id"
+
+
+def plan(org: str = HOSPITAL, **period: object) -> RecordEducationPlan:
+    fields: dict[str, object] = {
+        "part": 1,
+        "arena": "hospital",
+        "org_number": org,
+        "start": d("2020-03-01"),
+        "end": d("2020-08-31"),
+        "fte_percent": 100,
+        "objective_ids": ("KLS-001",),
+    }
+    fields.update(period)
+    return RecordEducationPlan(
+        doctor_id=DOCTOR,
+        org_number=HOSPITAL,
+        recorded_on=d("2020-03-01"),
+        periods=(PlanPeriod(**fields),),  # type: ignore[arg-type]
+    )
+
+
+def test_every_plan_written_is_a_new_version_and_old_versions_stay() -> None:
+    w = world()
+    first = w.ok(plan())
+    assert isinstance(first[0], EducationPlanRecorded) and first[0].plan_version == 1
+    w.ok(plan(end=d("2021-02-28")))
+    assert w.state.plan_version == 2
+    assert [p.end for wr in w.state.plan_at(1) for p in wr.periods] == [d("2020-08-31")]
+    assert [p.end for wr in w.state.plan_at() for p in wr.periods] == [d("2021-02-28")]
+
+
+@pytest.mark.parametrize(
+    ("period", "field"),
+    [
+        ({"org_number": MUNICIPALITY}, "periods[0].org_number"),
+        ({"end": d("2020-01-01")}, "periods[0].end"),
+        ({"arena": None}, "periods[0].arena"),
+        ({"objective_ids": ("NOPE-1",)}, "periods[0].objective_ids"),
+    ],
+)
+def test_a_bad_plan_is_refused_naming_the_period(period: dict[str, object], field: str) -> None:
+    w = world()
+    r = w.rejected(plan(**period))
+    assert r.field == field
+    assert w.state.plan_history == ()
+
+
+def test_plan_against_reality_behind_on_track_ahead() -> None:
+    w = world()  # served 2020-03-01..2021-02-28 at 100 %
+    w.ok(plan())  # planned 2020-03-01..2020-08-31, KLS-001 due by its end
+    [part1] = progress(w.state, w.catalogue, d("2020-06-01")).plan
+    assert part1.status == "on_track" and part1.plan_version == 1
+    [late] = progress(w.state, w.catalogue, d("2020-09-15")).plan
+    assert late.status == "behind" and late.objectives_due == ("KLS-001",)
+    w.ok(plan(objective_ids=()))
+    [ahead] = progress(w.state, w.catalogue, d("2020-12-31")).plan
+    assert ahead.status == "ahead" and ahead.served_days > ahead.planned_days
+    w.ok(plan(objective_ids=(), fte_percent=100, end=d("2021-12-31")))
+    [on] = progress(w.state, w.catalogue, d("2020-12-31")).plan
+    assert on.status == "on_track"
+    w.ok(plan(objective_ids=(), fte_percent=100, start=d("2020-01-01"), end=d("2021-12-31")))
+    [behind] = progress(w.state, w.catalogue, d("2020-12-31")).plan
+    assert behind.status == "behind"

@@ -329,3 +329,63 @@ async def test_notes_are_kept_out_of_events_and_erased_with_the_person(  # type:
     finally:
         await engine.dispose()
     assert OTHER  # the third organisation of the world reads nothing (ROLES above)
+
+
+async def test_education_plan_versions_plan_against_reality_and_the_worklist(api, issuer) -> None:  # type: ignore[no-untyped-def]
+    world = World(issuer)
+    doctor_id = await set_up(api, world)
+    await hospital_year(api, world, doctor_id, start="2025-01-01", end="2099-12-31")
+    base = f"/api/v1/doctors/{doctor_id}"
+    worklist = f"/api/v1/organisations/{HOSPITAL}/worklist"
+    before = await ok(await api.get(worklist, headers=world.hospital), 200)
+    assert [i["doctor_id"] for i in before["without_plan"]] == [doctor_id]
+    period = {
+        "part": 1,
+        "arena": "hospital",
+        "org_number": HOSPITAL,
+        "start": "2025-01-01",
+        "end": "2025-06-30",
+        "fte_percent": 100,
+        "objective_ids": ["KLS-001"],
+    }
+    first = await ok(
+        await api.put(f"{base}/education-plan", headers=world.hospital, json={"periods": [period]}),
+        200,
+    )
+    assert first["plan_version"] == 1
+    second = await ok(
+        await api.put(
+            f"{base}/education-plan",
+            headers=world.hospital,
+            json={"periods": [{**period, "end": "2099-12-31", "objective_ids": []}]},
+        ),
+        200,
+    )
+    assert second["plan_version"] == 2
+    after = await ok(await api.get(worklist, headers=world.hospital), 200)
+    assert after["without_plan"] == []
+    latest = await ok(await api.get(f"{base}/education-plan", headers=world.doctor), 200)
+    assert (latest["plan_version"], latest["periods"][0]["end"]) == (2, "2099-12-31")
+    old = await ok(
+        await api.get(f"{base}/education-plan", params={"version": 1}, headers=world.hospital), 200
+    )
+    assert (old["plan_version"], old["periods"][0]["end"]) == (1, "2025-06-30")
+    missing = await api.get(f"{base}/education-plan", params={"version": 3}, headers=world.doctor)
+    assert missing.status_code == 404 and "version" in missing.json()["detail"]
+    for outsider in (world.other_org, world.other_doctor, world.caseworker):
+        assert (await api.get(f"{base}/education-plan", headers=outsider)).status_code == 403
+    not_ours = await api.put(
+        f"{base}/education-plan",
+        headers=world.hospital,
+        json={"periods": [{**period, "org_number": MUNICIPALITY}]},
+    )
+    assert not_ours.status_code == 422 and "periods[0].org_number" in not_ours.json()["detail"]
+    progress = await ok(
+        await api.get(f"{base}/progress", params={"as_of": "2025-03-01"}, headers=world.doctor),
+        200,
+    )
+    [part1] = progress["plan"]
+    assert (part1["part"], part1["plan_version"], part1["status"]) == (1, 2, "on_track")
+    assert (await api.get(f"{base}/education-plan", headers=world.doctor)).json()[
+        "plan_version"
+    ] == 2  # the refused PUT stored nothing

@@ -222,11 +222,11 @@ def test_meeting_refusals_name_their_field() -> None:
     assert w.rejected(meeting("m1", "2022-02-02", 60)).field == "meeting_id"
 
 
-def plan(org: str = HOSPITAL, **period: object) -> RecordEducationPlan:
+def plan(**period: object) -> RecordEducationPlan:
     fields: dict[str, object] = {
         "part": 1,
         "arena": "hospital",
-        "org_number": org,
+        "org_number": HOSPITAL,
         "start": d("2020-03-01"),
         "end": d("2020-08-31"),
         "fte_percent": 100,

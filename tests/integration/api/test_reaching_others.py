@@ -18,6 +18,7 @@ ALLOWED = {
     Access.DOCTOR_SELF_OR_DIRECTORATE: {"doctor", "caseworker", "admin"},
     Access.EMPLOYER_OR_DIRECTORATE: {"hospital", "caseworker", "admin"},
     Access.ADMIN: {"admin"},
+    Access.DOCTOR_SELF_OR_EMPLOYER: {"hospital", "doctor"},  # the training year (issue 15)
 }
 ROLES = ("hospital", "municipality", "other_org", "doctor", "other_doctor", "caseworker", "admin")
 
@@ -38,7 +39,7 @@ def doctor_routes(settings) -> list[tuple[str, str, Access]]:  # type: ignore[no
 
 def concrete(path: str, doctor_id: str) -> str:
     path = path.replace("{doctor_id:str}", doctor_id)
-    for name in ("period_id", "objective_id"):
+    for name in ("period_id", "objective_id", "activity_id"):
         path = path.replace("{" + name + ":str}", "KLS-001")
     return path
 

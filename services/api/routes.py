@@ -14,6 +14,7 @@ from services.api.doctors import (
     DoctorWritesController,
     ErasureController,
 )
+from services.api.export import ExportController
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
@@ -29,6 +30,7 @@ ROUTE_HANDLERS: list[Any] = [
     RecordReadsController,
     TrainingRecordController,
     EducationPlanController,
+    ExportController,
     CatalogueController,
     ProgressController,
     WorklistController,

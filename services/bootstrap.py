@@ -14,6 +14,7 @@ from services.application.institutions import InstitutionHandlers
 from services.application.proofs import ProofLog
 from services.application.training import TrainingHandlers
 from services.config import Settings
+from services.read_models.casework import CaseworkReads
 from services.read_models.queries import Queries
 from services.read_models.records import Records
 from services.read_models.training import TrainingReads
@@ -31,6 +32,7 @@ class Services:
     queries: Queries
     records: Records
     training_reads: TrainingReads
+    casework: CaseworkReads
     proofs: ProofLog
 
     async def close(self) -> None:
@@ -55,5 +57,6 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         queries=Queries(engine),
         records=Records(engine),
         training_reads=TrainingReads(engine),
+        casework=CaseworkReads(engine),
         proofs=ProofLog(engine),
     )

@@ -16,20 +16,12 @@ from services.api.access_log import access_log_middleware
 from services.api.dependencies import PrincipalDep, ServicesDep
 from services.api.progress import my_doctor_id
 from services.api.progress_page import STATUS_NB, STYLE
+from services.api.training_page import KIND_NB, MEETING_NB
 from services.bootstrap import Services
 from services.clock import today
 from services.read_models.training import NotesReader
 
 PAGE = 500
-KIND_NB = {
-    "course": "Kurs",
-    "procedure": "Prosedyre",
-    "rotation": "Hospitering/rotasjon",
-    "teaching": "Undervisning",
-    "e-learning": "E-læring",
-    "other": "Annet",
-}
-MEETING_NB = {"individual": "Individuell veiledning", "group": "Gruppeveiledning"}
 
 
 async def _all_events(services: Services, doctor_id: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from services.api.access_log import access_log_middleware
 from services.api.dependencies import PrincipalDep, ServicesDep
 from services.api.problems import ProblemError
 from services.api.progress_page import render_page
+from services.api.training_page import training_sections, training_year
 from services.clock import today
 from services.read_models.queries import ProgressView
 from services.read_models.worklist import Worklist
@@ -106,8 +107,14 @@ class ProgressController(Controller):
         view = await services.queries.progress(doctor_id, as_of or today(), None, None)
         name = await services.queries.name_of(doctor_id)
         applications = await services.queries.applications_of(doctor_id)
+        year = await training_year(services, doctor_id, applications)
         return Response(
-            render_page(view.progress, name, [(a["specialty"], a["status"]) for a in applications]),
+            render_page(
+                view.progress,
+                name,
+                [(a["specialty"], a["status"]) for a in applications],
+                training_sections(view.progress, year),
+            ),
             media_type="text/html",
         )
 

@@ -19,6 +19,10 @@ APPLICATION_NB = {
     "approved": "Godkjent",
     "rejected": "Avslått",
 }
+RULE_SET_NB = {
+    "in-force-2017": "spesialistforskriften slik den gjelder",
+    "proposed-2024": "høringsforslaget 2024",
+}
 PART_NB = {1: "Del 1 (LIS1)", 2: "Del 2 (LIS2)", 3: "Del 3 (LIS3)"}
 BLOCK_NB = {
     "part1_hospital": "LIS1 i spesialisthelsetjenesten (12 måneder)",
@@ -126,7 +130,10 @@ def _parts(progress: Progress) -> list[str]:
 
 
 def render_page(
-    progress: Progress, name: str | None, applications: list[tuple[str, str]] | None = None
+    progress: Progress,
+    name: str | None,
+    applications: list[tuple[str, str]] | None = None,
+    extra: list[str] | None = None,
 ) -> str:
     e = escape
     out = [
@@ -135,7 +142,7 @@ def render_page(
         f"<title>Min spesialistutdanning</title><style>{STYLE}</style></head><body><main>",
         "<h1>Min spesialistutdanning</h1>",
         f'<p class="muted">{e(name) + " · " if name else ""}per {progress.as_of:%d.%m.%Y}'
-        f" · regelsett {e(progress.rule_set_id)}"
+        f" · regelverk: {e(RULE_SET_NB.get(progress.rule_set_id, progress.rule_set_id))}"
         f"{' · ' + e(progress.specialty) if progress.specialty else ''}</p>",
         "<section><h2>Hva gjenstår</h2>",
         *_blockers(progress),
@@ -148,5 +155,6 @@ def render_page(
         )
     out += _time(progress)
     out += _parts(progress)
+    out += extra or []
     out.append("</main></body></html>")
     return "".join(out)

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.api.applications import ApplicationsController
 from services.api.batch import BatchController
+from services.api.casework_pages import CaseworkPagesController
 from services.api.catalogue import CatalogueController
 from services.api.dev_login import DevLoginController
 from services.api.doctor_requests import ApprovalRequestsController, CorrectionsController
@@ -35,6 +36,7 @@ ROUTE_HANDLERS: list[Any] = [
     ProgressController,
     WorklistController,
     ApplicationsController,
+    CaseworkPagesController,
     DevLoginController,
     BatchController,
 ]

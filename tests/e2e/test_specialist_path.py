@@ -28,6 +28,7 @@ from services.projector.integration import SUBJECT, publish_outbox
 from services.projector.runtime import Projector, rebuild
 from services.relay.relay import Relay
 from services.store.database import create_engine
+from tests.e2e.pages import caseworker_pages, doctor_page
 
 HOSPITAL, MUNICIPALITY = "974589095", "974749025"
 LEADER_H, DELEGATE_H, LEADER_M = "1000001", "1000003", "1000002"
@@ -492,6 +493,14 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
         lambda body: len(body["items"]) == 1,
     )
     assert queue["items"][0]["application_id"] == application_id
+    tokens = {
+        "admin": admin,
+        "caseworker": caseworker,
+        "doctor": doctor,
+        "hospital": hospital,
+        "municipality": municipality,
+    }
+    await caseworker_pages(api, tokens, application_id)  # issue 15
     await ok(
         await api.post(
             f"/api/v1/applications/{application_id}/decision",
@@ -503,6 +512,7 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
     assert decided["status"] == "approved"
     final = await ok(await api.get(f"{base}/progress", headers=doctor), 200)
     assert final["applications"][0]["status"] == "approved"
+    await doctor_page(api, tokens, doctor_id, VEILEDER_GP)  # issue 15
     return str(doctor_id)
 
 

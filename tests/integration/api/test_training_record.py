@@ -389,3 +389,30 @@ async def test_education_plan_versions_plan_against_reality_and_the_worklist(api
     assert (await api.get(f"{base}/education-plan", headers=world.doctor)).json()[
         "plan_version"
     ] == 2  # the refused PUT stored nothing
+
+
+async def test_the_training_endpoints_are_documented_in_openapi(api) -> None:  # type: ignore[no-untyped-def]
+    paths = (await ok(await api.get("/schema/openapi.json"), 200))["paths"]
+    doctor = "/api/v1/doctors/{doctor_id}"
+    expected = {
+        f"{doctor}/learning-activities": {"get", "post"},
+        f"{doctor}/learning-activities/{{activity_id}}/sign-off": {"post"},
+        f"{doctor}/supervision-meetings": {"get", "post"},
+        f"{doctor}/education-plan": {"get", "put"},
+        "/api/v1/me/export": {"get"},
+        "/api/v1/me/export/page": {"get"},
+        "/saksbehandling": {"get"},
+        "/saksbehandling/soknader/{application_id}": {"get"},
+        "/saksbehandling/soknader/{application_id}/vedtak": {"post"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), (path, set(paths[path]))
+    for path in (
+        "/api/v1/me/export/page",
+        "/saksbehandling",
+        "/saksbehandling/soknader/{application_id}",
+    ):
+        assert "text/html" in paths[path]["get"]["responses"]["200"]["content"], path
+    form = paths["/saksbehandling/soknader/{application_id}/vedtak"]["post"]["requestBody"]
+    assert "application/x-www-form-urlencoded" in form["content"]

@@ -295,13 +295,15 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         pg.start_replica()
         nc = await nats.connect(servers=cluster.urls, max_reconnect_attempts=-1)
         js = nc.jetstream(timeout=5)
-        deadline = time.monotonic() + 30
+        # JetStream's meta leader is elected some seconds after the nodes answer /healthz;
+        # on a loaded 2-core machine it has taken over 30 s.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 await feed.ensure_stream(js, STREAM, 3)
                 break
-            except Exception:
-                assert time.monotonic() < deadline, "stream could not be created"
+            except Exception as err:
+                assert time.monotonic() < deadline, f"stream could not be created: {err!r}"
                 await asyncio.sleep(0.5)
 
         data_dir = base / "var"

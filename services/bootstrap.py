@@ -17,6 +17,7 @@ from services.config import Settings
 from services.read_models.casework import CaseworkReads
 from services.read_models.queries import Queries
 from services.read_models.records import Records
+from services.read_models.routing import ReadRouter
 from services.read_models.training import TrainingReads
 from services.store.database import create_engine
 
@@ -34,9 +35,12 @@ class Services:
     training_reads: TrainingReads
     casework: CaseworkReads
     proofs: ProofLog
+    reads: ReadRouter
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reads.replica is not None:
+            await self.reads.replica.dispose()
 
 
 def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
@@ -47,6 +51,12 @@ def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngi
 
 def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
     engine = engine_for(settings, pool_size=pool_size)
+    replica = None
+    if settings.database_replica_url:
+        replica = create_engine(
+            settings.database_replica_url, pool_size=pool_size or settings.db_pool_size
+        )
+    reads = ReadRouter(engine, replica, settings.replica_max_lag_seconds)
     return Services(
         settings=settings,
         engine=engine,
@@ -54,9 +64,10 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         training=TrainingHandlers(engine),
         institutions=InstitutionHandlers(engine),
         applications=ApplicationHandlers(engine),
-        queries=Queries(engine),
+        queries=Queries(reads),
         records=Records(engine),
         training_reads=TrainingReads(engine),
         casework=CaseworkReads(engine),
         proofs=ProofLog(engine),
+        reads=reads,
     )

@@ -77,6 +77,7 @@ class RetractAbsence(Command, frozen=True, kw_only=True, tag="retract_absence"):
 
 class AssignSupervisor(Command, frozen=True, kw_only=True, tag="assign_supervisor"):
     org_number: str
+    assignment_id: str = ""  # empty: derived from the fields (domain.lifecycle)
     hpr_number: str
     role: SupervisorRole
     valid_from: date
@@ -85,6 +86,14 @@ class AssignSupervisor(Command, frozen=True, kw_only=True, tag="assign_superviso
     specialist_in: str | None = None
     substantial_experience: bool = False
     external_stay: bool = False
+
+
+class EndSupervisorAssignment(Command, frozen=True, kw_only=True, tag="end_supervisor"):
+    """R13/R14: the assignment holds up to and including ``valid_to``."""
+
+    assignment_id: str
+    org_number: str
+    valid_to: date
 
 
 class AssessObjective(Command, frozen=True, kw_only=True, tag="assess_objective"):
@@ -133,10 +142,36 @@ class GrantException(Command, frozen=True, kw_only=True, tag="grant_exception"):
     kind: ExceptionKind
     granted_by: str
     granted_on: date
+    valid_from: date | None = None  # None: from granted_on
+    valid_to: date | None = None
     granted_by_hpr: str | None = None
     period_id: str | None = None
     supervisor_hpr: str | None = None
+    credit_months: int | None = None  # foreign_credit (§32)
     reason: str = ""
+
+
+class WithdrawException(Command, frozen=True, kw_only=True, tag="withdraw_exception"):
+    exception_id: str
+    withdrawn_by: str  # organisation number or "helsedirektoratet"
+    withdrawn_on: date
+    reason: str
+    withdrawn_by_hpr: str | None = None
+
+
+class RecordEducationPlan(Command, frozen=True, kw_only=True, tag="record_education_plan"):
+    """R17: the employer's individual education plan exists (content: training record)."""
+
+    org_number: str
+    recorded_on: date
+
+
+class RecordGroupSupervision(Command, frozen=True, kw_only=True, tag="record_group_supervision"):
+    """R18: one attended group supervision session."""
+
+    org_number: str
+    held_on: date
+    minutes: int
 
 
 DoctorCommand = (
@@ -153,4 +188,8 @@ DoctorCommand = (
     | IssueServiceConfirmation
     | LogSupervisionHours
     | GrantException
+    | EndSupervisorAssignment
+    | WithdrawException
+    | RecordEducationPlan
+    | RecordGroupSupervision
 )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from domain import lifecycle
 from domain.approval import check_approval
+from domain.authority import Issuer, authorise
 from domain.calendar_days import month_bounds, overlap, parse_month
 from domain.catalogue import Catalogue
 from domain.doctor_commands import (
@@ -18,15 +20,19 @@ from domain.doctor_commands import (
     AssignSupervisor,
     CorrectServicePeriod,
     DoctorCommand,
+    EndSupervisorAssignment,
     GrantException,
     IssueServiceConfirmation,
     LogAbsence,
     LogSupervisionHours,
+    RecordEducationPlan,
+    RecordGroupSupervision,
     RecordServicePeriod,
     RegisterDoctor,
     RetractAbsence,
     RetractServicePeriod,
     RevokeApproval,
+    WithdrawException,
 )
 from domain.doctor_state import DoctorState
 from domain.organisation import OrganisationState
@@ -77,6 +83,9 @@ def _check_period(
         )
     if not cmd.position.strip():
         return reject("invalid_value", "position is empty", field="position")
+    anchored = lifecycle.check_period_anchors(cmd)
+    if anchored is not None:
+        return anchored
     # R10: simultaneous positions may not add up past 100 % (two 50 % positions are fine).
     others = [
         (p.start, p.end, p.fte_percent)
@@ -109,12 +118,20 @@ def decide(
     *,
     catalogue: Catalogue | None = None,
     organisations: Mapping[str, OrganisationState] | None = None,
+    issuer: Issuer | None = None,
 ) -> Decision:
     """Decide one command. ``catalogue`` is needed by assessments and approvals,
-    ``organisations`` (by org number: the institutions named by the command) by approvals.
-    Both are read-only context the service layer loads."""
+    ``organisations`` (by org number: the institutions named by the command) by approvals
+    and, with an ``issuer``, by service periods (arena and kind). Both are read-only context
+    the service layer loads. With an ``issuer`` the command is first checked against
+    RULES.md authority (:func:`domain.authority.authorise`); the service layer always
+    passes one."""
     if not isinstance(command, RegisterDoctor) and not state.registered:
         return reject("unknown_reference", "doctor not registered", field="doctor_id")
+    if issuer is not None:
+        refused = authorise(command, issuer, state, organisations or {})
+        if refused is not None:
+            return refused
     d = command.doctor_id
     match command:
         case RegisterDoctor():
@@ -234,9 +251,13 @@ def decide(
             ]
         case AssignSupervisor():
             # R13 qualification is recorded and flagged, not rejected (see domain.supervision).
+            assignment_id = lifecycle.assignment_id_of(command)
+            if any(s.assignment_id == assignment_id for s in state.supervisors):
+                return reject("duplicate", "assignment_id exists", field="assignment_id")
             return [
                 SupervisorAssigned(
                     doctor_id=d,
+                    assignment_id=assignment_id,
                     org_number=command.org_number,
                     hpr_number=command.hpr_number,
                     role=command.role,
@@ -266,6 +287,11 @@ def decide(
                     field="org_number",
                     rule="R5",
                 )
+            uncounted = lifecycle.check_assessment(
+                command, state, version.objectives[command.objective_id]
+            )
+            if uncounted is not None:
+                return uncounted
             return [
                 ObjectiveAssessed(
                     doctor_id=d,
@@ -358,6 +384,9 @@ def decide(
                     field="issued_on",
                     rule="R7",
                 )
+            incomplete = lifecycle.check_confirmation(command, state)
+            if incomplete is not None:
+                return incomplete
             return [
                 ServiceConfirmationIssued(
                     doctor_id=d,
@@ -403,6 +432,9 @@ def decide(
                     field="supervisor_hpr",
                     rule="R13",
                 )
+            invalid = lifecycle.check_grant(command, state)
+            if invalid is not None:
+                return invalid
             return [
                 ExceptionGranted(
                     doctor_id=d,
@@ -410,10 +442,25 @@ def decide(
                     kind=command.kind,
                     granted_by=command.granted_by,
                     granted_on=command.granted_on,
+                    valid_from=lifecycle.valid_from_of(command),
+                    valid_to=command.valid_to,
                     granted_by_hpr=command.granted_by_hpr,
                     period_id=command.period_id,
                     supervisor_hpr=command.supervisor_hpr,
+                    credit_months=command.credit_months,
                     reason=command.reason,
                 )
             ]
+        case EndSupervisorAssignment():
+            ended = lifecycle.end_supervisor(command, state)
+            return ended if isinstance(ended, Rejection) else list(ended)
+        case WithdrawException():
+            withdrawn = lifecycle.withdraw_exception(command, state)
+            return withdrawn if isinstance(withdrawn, Rejection) else list(withdrawn)
+        case RecordEducationPlan():
+            planned = lifecycle.record_plan(command, state)
+            return planned if isinstance(planned, Rejection) else list(planned)
+        case RecordGroupSupervision():
+            attended = lifecycle.record_group_supervision(command, state)
+            return attended if isinstance(attended, Rejection) else list(attended)
     raise TypeError(f"not a doctor command: {command!r}")

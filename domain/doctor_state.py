@@ -19,7 +19,10 @@ from events.doctor import (
     ApprovalRevoked,
     DoctorEvent,
     DoctorRegistered,
+    EducationPlanRecorded,
     ExceptionGranted,
+    ExceptionWithdrawn,
+    GroupSupervisionAttended,
     ObjectiveApproved,
     ObjectiveAssessed,
     ServiceConfirmationIssued,
@@ -28,6 +31,7 @@ from events.doctor import (
     ServicePeriodRetracted,
     SupervisionHoursLogged,
     SupervisorAssigned,
+    SupervisorAssignmentEnded,
 )
 from events.vocabulary import Arena, Part
 
@@ -55,13 +59,26 @@ class Absence(msgspec.Struct, frozen=True, kw_only=True):
     percent: int
 
 
+class ConfirmedAbsence(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    start: date
+    end: date
+    percent: int
+
+
 class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    """R7. ``period`` and ``absences`` are the facts as they stood when it was issued: a later
+    correction that changes them makes the confirmation stale (:mod:`domain.basis`)."""
+
     period_id: str
     issued_on: date
     signed_by_hpr: str
+    period: Period | None = None
+    absences: tuple[ConfirmedAbsence, ...] = ()
 
 
 class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
+    assignment_id: str = ""
     org_number: str
     hpr_number: str
     role: str
@@ -71,6 +88,10 @@ class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
     specialist_in: str | None = None
     substantial_experience: bool = False
     external_stay: bool = False
+    valid_to: date | None = None  # R13: an ended assignment holds up to this day
+
+    def valid_on(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
 
 class Assessment(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,10 +124,28 @@ class ExceptionRecord(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     granted_by: str
     granted_on: date
+    valid_from: date | None = None
+    valid_to: date | None = None
     granted_by_hpr: str | None = None
     period_id: str | None = None
     supervisor_hpr: str | None = None
+    credit_months: int | None = None
     reason: str = ""
+    withdrawn_on: date | None = None
+    withdraw_reason: str | None = None
+
+    def in_force(self, on: date) -> bool:
+        """Valid on ``on``: inside its validity period and not withdrawn by then."""
+        start = self.valid_from or self.granted_on
+        if on < start or (self.valid_to is not None and on > self.valid_to):
+            return False
+        return self.withdrawn_on is None or on < self.withdrawn_on
+
+
+class GroupSession(msgspec.Struct, frozen=True, kw_only=True):
+    org_number: str
+    held_on: date
+    minutes: int
 
 
 class SupervisionEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,6 +179,8 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     exceptions: dict[str, ExceptionRecord] = {}
     supervision_hours: dict[str, SupervisionEntry] = {}
     approval_requests: dict[str, ApprovalRequest] = {}
+    plans: dict[str, date] = {}  # R17: employer org number -> first plan recorded on
+    group_sessions: tuple[GroupSession, ...] = ()  # R18
 
     def absences_of(self, period_id: str) -> list[Absence]:
         return [a for a in self.absences.values() if a.period_id == period_id]
@@ -195,6 +236,7 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
             )
         case SupervisorAssigned():
             s = Supervisor(
+                assignment_id=event.assignment_id,
                 org_number=event.org_number,
                 hpr_number=event.hpr_number,
                 role=event.role,
@@ -206,6 +248,12 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
                 external_stay=event.external_stay,
             )
             return r(state, supervisors=(*state.supervisors, s))
+        case SupervisorAssignmentEnded():
+            ended = tuple(
+                r(x, valid_to=event.valid_to) if x.assignment_id == event.assignment_id else x
+                for x in state.supervisors
+            )
+            return r(state, supervisors=ended)
         case ObjectiveAssessed():
             a2 = Assessment(
                 objective_id=event.objective_id,
@@ -244,6 +292,8 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
                 period_id=event.period_id,
                 issued_on=event.issued_on,
                 signed_by_hpr=event.signed_by_hpr,
+                period=state.periods.get(event.period_id),
+                absences=confirmed_absences(state, event.period_id),
             )
             return r(state, confirmations={**state.confirmations, c.period_id: c})
         case SupervisionHoursLogged():
@@ -258,12 +308,30 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
                 kind=event.kind,
                 granted_by=event.granted_by,
                 granted_on=event.granted_on,
+                valid_from=event.valid_from,
+                valid_to=event.valid_to,
                 granted_by_hpr=event.granted_by_hpr,
                 period_id=event.period_id,
                 supervisor_hpr=event.supervisor_hpr,
+                credit_months=event.credit_months,
                 reason=event.reason,
             )
             return r(state, exceptions={**state.exceptions, x.exception_id: x})
+        case ExceptionWithdrawn():
+            old_x = state.exceptions.get(event.exception_id)
+            if old_x is None:
+                return state
+            gone = r(old_x, withdrawn_on=event.withdrawn_on, withdraw_reason=event.reason)
+            return r(state, exceptions={**state.exceptions, gone.exception_id: gone})
+        case EducationPlanRecorded():
+            if event.org_number in state.plans:
+                return state
+            return r(state, plans={**state.plans, event.org_number: event.recorded_on})
+        case GroupSupervisionAttended():
+            g = GroupSession(
+                org_number=event.org_number, held_on=event.held_on, minutes=event.minutes
+            )
+            return r(state, group_sessions=(*state.group_sessions, g))
         case ApprovalRequested():
             request = ApprovalRequest(
                 objective_id=event.objective_id,
@@ -288,6 +356,20 @@ def evolve(state: DoctorState, event: DoctorEvent) -> DoctorState:
                 state, approval_requests={**state.approval_requests, event.objective_id: returned}
             )
     return state
+
+
+def confirmed_absences(state: DoctorState, period_id: str) -> tuple[ConfirmedAbsence, ...]:
+    """The absences of a period as facts (no ids), in a stable order: what a confirmation
+    states and what its staleness is compared against (R7)."""
+    return tuple(
+        sorted(
+            (
+                ConfirmedAbsence(kind=a.kind, start=a.start, end=a.end, percent=a.percent)
+                for a in state.absences_of(period_id)
+            ),
+            key=lambda a: (a.start, a.end, a.kind, a.percent),
+        )
+    )
 
 
 def fold(state: DoctorState, events: Iterable[DoctorEvent]) -> DoctorState:

@@ -14,6 +14,8 @@ from events.organisation import (
     LeaderAppointed,
     OrganisationEvent,
     OrganisationRegistered,
+    TrainingRegistrationEnded,
+    TrainingRegistrationRecorded,
 )
 from events.vocabulary import OrganisationKind
 
@@ -40,6 +42,23 @@ class Delegation(msgspec.Struct, frozen=True, kw_only=True):
         return self.valid_from <= on and (last is None or on <= last)
 
 
+class TrainingRegistration(msgspec.Struct, frozen=True, kw_only=True):
+    """R16: registered as utdanningsvirksomhet for a specialty, by the directorate."""
+
+    registration_id: str
+    specialty: str
+    valid_from: date
+    valid_to: date | None = None
+    ended_on: date | None = None
+
+    def last_day(self) -> date | None:
+        return min((d for d in (self.valid_to, self.ended_on) if d is not None), default=None)
+
+    def valid_on(self, on: date) -> bool:
+        last = self.last_day()
+        return self.valid_from <= on and (last is None or on <= last)
+
+
 class OrganisationState(msgspec.Struct, frozen=True, kw_only=True):
     org_number: str = ""
     name: str = ""
@@ -47,6 +66,7 @@ class OrganisationState(msgspec.Struct, frozen=True, kw_only=True):
     registered: bool = False
     leaders: tuple[Leadership, ...] = ()
     delegations: dict[str, Delegation] = {}
+    registrations: dict[str, TrainingRegistration] = {}  # R16
 
     def is_leader(self, hpr: str, on: date) -> bool:
         return any(lead.hpr_number == hpr and lead.valid_on(on) for lead in self.leaders)
@@ -107,6 +127,24 @@ def evolve(state: OrganisationState, event: OrganisationEvent) -> OrganisationSt
             return msgspec.structs.replace(
                 state, delegations={**state.delegations, old.delegation_id: ended}
             )
+        case TrainingRegistrationRecorded():
+            reg = TrainingRegistration(
+                registration_id=event.registration_id,
+                specialty=event.specialty,
+                valid_from=event.valid_from,
+                valid_to=event.valid_to,
+            )
+            return msgspec.structs.replace(
+                state, registrations={**state.registrations, reg.registration_id: reg}
+            )
+        case TrainingRegistrationEnded():
+            found = state.registrations.get(event.registration_id)
+            if found is None:
+                return state
+            done = msgspec.structs.replace(found, ended_on=event.ended_on)
+            return msgspec.structs.replace(
+                state, registrations={**state.registrations, done.registration_id: done}
+            )
     return state
 
 
@@ -142,12 +180,73 @@ class EndDelegation(msgspec.Struct, frozen=True, kw_only=True, tag="end_delegati
     ended_on: date
 
 
-OrganisationCommand = RegisterOrganisation | AppointLeader | GrantDelegation | EndDelegation
+class RegisterForSpecialty(msgspec.Struct, frozen=True, kw_only=True, tag="register_training"):
+    """R16: the directorate registers the organisation as utdanningsvirksomhet."""
+
+    org_number: str
+    registration_id: str
+    specialty: str
+    valid_from: date
+    valid_to: date | None = None
+
+
+class EndRegistration(msgspec.Struct, frozen=True, kw_only=True, tag="end_registration"):
+    """R16: a registration is withdrawn by a dated end (valid up to and including it)."""
+
+    org_number: str
+    registration_id: str
+    ended_on: date
+
+
+OrganisationCommand = (
+    RegisterOrganisation
+    | AppointLeader
+    | GrantDelegation
+    | EndDelegation
+    | RegisterForSpecialty
+    | EndRegistration
+)
+
+
+def authorise_organisation(
+    command: OrganisationCommand, issuer_kind: str, issuer_org: str | None
+) -> Rejection | None:
+    """RULES.md authority for an institution's own record: the directorate registers
+    institutions and their R16 registrations; the organisation itself appoints its leaders
+    and their delegations (R5)."""
+    if isinstance(command, RegisterOrganisation | RegisterForSpecialty | EndRegistration):
+        if issuer_kind != "directorate":
+            rule = "R5" if isinstance(command, RegisterOrganisation) else "R16"
+            return reject(
+                "not_entitled",
+                "registered by Helsedirektoratet alone",
+                field="org_number",
+                rule=rule,
+            )
+        return None
+    if issuer_kind != "organisation" or issuer_org != command.org_number:
+        return reject(
+            "not_entitled",
+            "an organisation appoints its own leaders and delegations only",
+            field="org_number",
+            rule="R5",
+        )
+    return None
 
 
 def decide(
-    command: OrganisationCommand, state: OrganisationState
+    command: OrganisationCommand,
+    state: OrganisationState,
+    *,
+    issuer_kind: str | None = None,
+    issuer_org: str | None = None,
 ) -> list[OrganisationEvent] | Rejection:
+    """With ``issuer_kind`` ("organisation", "directorate") the command is first checked
+    against RULES.md authority; the service layer always passes it."""
+    if issuer_kind is not None:
+        refused = authorise_organisation(command, issuer_kind, issuer_org)
+        if refused is not None:
+            return refused
     if not isinstance(command, RegisterOrganisation) and not state.registered:
         return reject("unknown_reference", "organisation not registered", field="org_number")
     match command:
@@ -214,7 +313,61 @@ def decide(
                     ended_on=command.ended_on,
                 )
             ]
+        case RegisterForSpecialty():
+            if command.registration_id in state.registrations:
+                return reject("duplicate", "registration_id exists", field="registration_id")
+            if command.valid_to is not None and command.valid_to < command.valid_from:
+                return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
+            if not command.specialty.strip():
+                return reject("invalid_value", "specialty is empty", field="specialty", rule="R16")
+            return [
+                TrainingRegistrationRecorded(
+                    org_number=command.org_number,
+                    registration_id=command.registration_id,
+                    specialty=command.specialty,
+                    valid_from=command.valid_from,
+                    valid_to=command.valid_to,
+                )
+            ]
+        case EndRegistration():
+            reg = state.registrations.get(command.registration_id)
+            if reg is None:
+                return reject("unknown_reference", "no such registration", field="registration_id")
+            if reg.ended_on is not None:
+                return reject("duplicate", "registration already ended", field="registration_id")
+            if command.ended_on < reg.valid_from:
+                return reject(
+                    "invalid_value", "ended_on is before valid_from", field="ended_on", rule="R16"
+                )
+            return [
+                TrainingRegistrationEnded(
+                    org_number=command.org_number,
+                    registration_id=command.registration_id,
+                    ended_on=command.ended_on,
+                )
+            ]
     raise TypeError(f"not an organisation command: {command!r}")
+
+
+def registered_for(org: OrganisationState, specialty: str, start: date, end: date) -> bool:
+    """R16: the organisation is registered for ``specialty`` on every day from ``start`` to
+    ``end`` (registrations may follow each other without a gap)."""
+    day = start
+    spans = sorted(
+        (r for r in org.registrations.values() if r.specialty == specialty),
+        key=lambda r: r.valid_from,
+    )
+    for r in spans:
+        if r.valid_from > day:
+            break
+        last = r.last_day()
+        if last is None:
+            return True
+        if last >= day:
+            if last >= end:
+                return True
+            day = date.fromordinal(last.toordinal() + 1)
+    return day > end
 
 
 def fold(state: OrganisationState, events: list[OrganisationEvent]) -> OrganisationState:

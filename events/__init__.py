@@ -30,7 +30,10 @@ from events.doctor import (
     ApprovalRevoked,
     DoctorEvent,
     DoctorRegistered,
+    EducationPlanRecorded,
     ExceptionGranted,
+    ExceptionWithdrawn,
+    GroupSupervisionAttended,
     ObjectiveApproved,
     ObjectiveAssessed,
     ServiceConfirmationIssued,
@@ -39,6 +42,7 @@ from events.doctor import (
     ServicePeriodRetracted,
     SupervisionHoursLogged,
     SupervisorAssigned,
+    SupervisorAssignmentEnded,
 )
 from events.organisation import (
     ORGANISATION_EVENTS,
@@ -47,6 +51,8 @@ from events.organisation import (
     LeaderAppointed,
     OrganisationEvent,
     OrganisationRegistered,
+    TrainingRegistrationEnded,
+    TrainingRegistrationRecorded,
 )
 from events.streams import stream_of, stream_type_of, subject_of
 from events.subjects import STREAM_SUBJECTS, STREAM_TYPES, subject_for
@@ -81,9 +87,12 @@ __all__ = [
     "DelegationGranted",
     "DoctorEvent",
     "DoctorRegistered",
+    "EducationPlanRecorded",
     "Event",
     "EventRegistry",
     "ExceptionGranted",
+    "ExceptionWithdrawn",
+    "GroupSupervisionAttended",
     "LeaderAppointed",
     "ObjectiveApproved",
     "ObjectiveAssessed",
@@ -97,6 +106,9 @@ __all__ = [
     "ServicePeriodRetracted",
     "SupervisionHoursLogged",
     "SupervisorAssigned",
+    "SupervisorAssignmentEnded",
+    "TrainingRegistrationEnded",
+    "TrainingRegistrationRecorded",
     "UnknownEventType",
     "registry",
     "stream_of",

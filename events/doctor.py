@@ -93,7 +93,13 @@ class AbsenceRetracted(Event, frozen=True, kw_only=True, tag="doctor.absence_ret
 
 
 class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"):
+    """v2 adds ``assignment_id`` (the assignment can be ended, R13); v1 payloads get an id
+    derived from their fields (see :mod:`events.upcasters`)."""
+
+    schema_version: ClassVar[int] = 2
+
     doctor_id: str
+    assignment_id: str
     org_number: str
     hpr_number: str
     role: SupervisorRole
@@ -104,6 +110,17 @@ class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.superviso
     specialist_in: str | None = None
     substantial_experience: bool = False
     external_stay: bool = False
+
+
+class SupervisorAssignmentEnded(
+    Event, frozen=True, kw_only=True, tag="doctor.supervisor_assignment_ended"
+):
+    """The assignment holds up to and including ``valid_to`` (R13, R14)."""
+
+    doctor_id: str
+    assignment_id: str
+    org_number: str
+    valid_to: date
 
 
 class ObjectiveAssessed(Event, frozen=True, kw_only=True, tag="doctor.objective_assessed"):
@@ -163,15 +180,55 @@ class SupervisionHoursLogged(
 
 
 class ExceptionGranted(Event, frozen=True, kw_only=True, tag="doctor.exception_granted"):
+    """v2 adds the validity period (``valid_from``, ``valid_to`` inclusive) and, for a §32
+    foreign credit, ``credit_months``; v1 payloads are valid from ``granted_on``."""
+
+    schema_version: ClassVar[int] = 2
+
     doctor_id: str
     exception_id: str
     kind: ExceptionKind
     granted_by: str  # organisation number or "helsedirektoratet"
     granted_on: date
+    valid_from: date
+    valid_to: date | None = None
     granted_by_hpr: str | None = None
     period_id: str | None = None  # the post/period it concerns, where it concerns one
     supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
+    credit_months: int | None = None  # §32 foreign credit: months credited toward R9
     reason: str = ""
+
+
+class ExceptionWithdrawn(Event, frozen=True, kw_only=True, tag="doctor.exception_withdrawn"):
+    """The grantor withdraws an exception or status; it no longer holds from ``withdrawn_on``."""
+
+    doctor_id: str
+    exception_id: str
+    withdrawn_by: str  # organisation number or "helsedirektoratet"
+    withdrawn_on: date
+    reason: str
+    withdrawn_by_hpr: str | None = None
+
+
+class EducationPlanRecorded(Event, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"):
+    """R17: the employer has made the doctor's individual education plan (the plan's content
+    is the training-record issue's; here only that it exists, from when, by whom)."""
+
+    doctor_id: str
+    org_number: str
+    recorded_on: date
+    plan_version: int = 1
+
+
+class GroupSupervisionAttended(
+    Event, frozen=True, kw_only=True, tag="doctor.group_supervision_attended"
+):
+    """R18: one attended group supervision session (gruppeveiledning)."""
+
+    doctor_id: str
+    org_number: str
+    held_on: date
+    minutes: int
 
 
 class ApprovalRequested(Event, frozen=True, kw_only=True, tag="doctor.approval_requested"):
@@ -212,12 +269,16 @@ DoctorEvent = (
     | AbsenceLogged
     | AbsenceRetracted
     | SupervisorAssigned
+    | SupervisorAssignmentEnded
     | ObjectiveAssessed
     | ObjectiveApproved
     | ApprovalRevoked
     | ServiceConfirmationIssued
     | SupervisionHoursLogged
     | ExceptionGranted
+    | ExceptionWithdrawn
+    | EducationPlanRecorded
+    | GroupSupervisionAttended
     | ApprovalRequested
     | ApprovalRequestWithdrawn
     | ApprovalRequestReturned
@@ -231,12 +292,16 @@ DOCTOR_EVENTS: tuple[type[Event], ...] = (
     AbsenceLogged,
     AbsenceRetracted,
     SupervisorAssigned,
+    SupervisorAssignmentEnded,
     ObjectiveAssessed,
     ObjectiveApproved,
     ApprovalRevoked,
     ServiceConfirmationIssued,
     SupervisionHoursLogged,
     ExceptionGranted,
+    ExceptionWithdrawn,
+    EducationPlanRecorded,
+    GroupSupervisionAttended,
     ApprovalRequested,
     ApprovalRequestWithdrawn,
     ApprovalRequestReturned,
@@ -255,7 +320,10 @@ __all__ = [
     "ApprovalRevoked",
     "DoctorEvent",
     "DoctorRegistered",
+    "EducationPlanRecorded",
     "ExceptionGranted",
+    "ExceptionWithdrawn",
+    "GroupSupervisionAttended",
     "ObjectiveApproved",
     "ObjectiveAssessed",
     "ServiceConfirmationIssued",
@@ -264,4 +332,5 @@ __all__ = [
     "ServicePeriodRetracted",
     "SupervisionHoursLogged",
     "SupervisorAssigned",
+    "SupervisorAssignmentEnded",
 ]

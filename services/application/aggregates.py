@@ -14,7 +14,7 @@ ORGANISATION = Aggregate(
     state_type=organisation.OrganisationState,
     initial=organisation.OrganisationState,
     evolve=organisation.evolve,  # type: ignore[arg-type]
-    snapshot_schema="organisation-1",
+    snapshot_schema="organisation-2",
 )
 
 DOCTOR = Aggregate(
@@ -22,7 +22,7 @@ DOCTOR = Aggregate(
     state_type=doctor_state.DoctorState,
     initial=doctor_state.DoctorState,
     evolve=doctor_state.evolve,  # type: ignore[arg-type]
-    snapshot_schema="doctor-1",
+    snapshot_schema="doctor-2",
 )
 
 CATALOGUE = Aggregate(

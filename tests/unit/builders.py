@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from domain import doctor_decide, organisation
+from domain.authority import is_appointed_veileder, is_supervisor_at
 from domain.catalogue import Catalogue
 from domain.catalogue import decide as catalogue_decide
 from domain.catalogue import evolve as catalogue_evolve
@@ -15,6 +16,7 @@ from domain.catalogues import sample_versions
 from domain.doctor_commands import (
     ApproveObjective,
     AssessObjective,
+    AssignSupervisor,
     DoctorCommand,
     RecordServicePeriod,
     RegisterDoctor,
@@ -157,13 +159,30 @@ class World:
     def assess(
         self, objective_id: str, org_number: str, on: str, outcome: str = "achieved"
     ) -> None:
+        """An assessment that counts (R5): by the appointed veileder if ``VEILEDER`` is one,
+        else by ``VEILEDER`` as a supervisør at the institution (assigned here if needed, a
+        role that raises no R13/R14 blocker of its own)."""
+        role = "veileder" if is_appointed_veileder(self.state, VEILEDER, d(on)) else None
+        if role is None:
+            role = "clinical_supervisor"
+            if not is_supervisor_at(self.state, VEILEDER, org_number, d(on)):
+                self.ok(
+                    AssignSupervisor(
+                        doctor_id=DOCTOR,
+                        org_number=org_number,
+                        hpr_number=VEILEDER,
+                        role="clinical_supervisor",
+                        valid_from=d("2000-01-01"),
+                        part=1,
+                    )
+                )
         self.ok(
             AssessObjective(
                 doctor_id=DOCTOR,
                 objective_id=objective_id,
                 org_number=org_number,
                 assessor_hpr=VEILEDER,
-                assessor_role="veileder",
+                assessor_role=role,  # type: ignore[arg-type]
                 outcome=outcome,  # type: ignore[arg-type]
                 assessed_on=d(on),
             )

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from domain import doctor_decide, organisation
-from domain.authority import is_appointed_veileder, is_supervisor_at
+from domain.authority import Issuer, is_appointed_veileder, is_supervisor_at
 from domain.catalogue import Catalogue
 from domain.catalogue import decide as catalogue_decide
 from domain.catalogue import evolve as catalogue_evolve
@@ -108,23 +108,27 @@ class World:
             )
         )
 
-    def try_(self, command: DoctorCommand) -> list[DoctorEvent] | Rejection:
+    def try_(
+        self, command: DoctorCommand, issuer: Issuer | None = None
+    ) -> list[DoctorEvent] | Rejection:
         result = doctor_decide.decide(
-            command, self.state, catalogue=self.catalogue, organisations=self.orgs
+            command, self.state, catalogue=self.catalogue, organisations=self.orgs, issuer=issuer
         )
         if isinstance(result, list):
             self.events += result
             self.state = fold(self.state, result)
         return result
 
-    def ok(self, command: DoctorCommand) -> list[DoctorEvent]:
-        result = self.try_(command)
+    def ok(self, command: DoctorCommand, issuer: Issuer | None = None) -> list[DoctorEvent]:
+        result = self.try_(command, issuer)
         assert isinstance(result, list), result
         return result
 
-    def rejected(self, command: DoctorCommand) -> Rejection:
-        result = self.try_(command)
+    def rejected(self, command: DoctorCommand, issuer: Issuer | None = None) -> Rejection:
+        before = self.state
+        result = self.try_(command, issuer)
         assert isinstance(result, Rejection), result
+        assert self.state == before  # nothing stored
         return result
 
     def period(

@@ -115,11 +115,8 @@ def _employer(
     issuer: Issuer, org_number: str, rule: str, field: str = "org_number"
 ) -> Rejection | None:
     if not issuer.acts_for(org_number):
-        return refuse(
-            f"only the employer ({org_number}) records this, for its own service only",
-            rule,
-            field,
-        )
+        # The refusal names no organisation: it tells the caller nothing about the record.
+        return refuse("only the employer records this, for its own service only", rule, field)
     return None
 
 
@@ -338,14 +335,9 @@ def authorise(
                 return None
             return _period_employer(issuer, state, absence.period_id, "R8")
         case AssignSupervisor():
-            refused = _employer(issuer, command.org_number, "R14")
-            if refused is None and not _served_at(state, command.org_number):
-                return refuse(
-                    "supervisors are assigned by an institution where the doctor serves",
-                    "R14",
-                    "org_number",
-                )
-            return refused
+            # The employer appoints (R14), for itself; it may do so before the service it
+            # hires the doctor for is recorded.
+            return _employer(issuer, command.org_number, "R14")
         case EndSupervisorAssignment():
             found = next(
                 (s for s in state.supervisors if s.assignment_id == command.assignment_id), None

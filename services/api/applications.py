@@ -24,6 +24,7 @@ from services.api.writes import created, perform, rejection_problem
 from services.application import bundle as bundle_model
 from services.application import context_loaders
 from services.application.aggregates import APPLICATION
+from services.application.authority import doctor_organisations
 from services.application.context import event_metadata
 from services.application.streams import load, run_command
 from services.clock import today
@@ -65,7 +66,10 @@ class ApplicationsController(Controller):
         async def work(conn: AsyncConnection) -> StoredResponse:
             state, _ = await states.read(conn, states.DOCTORS, doctor_id)
             catalogue = await context_loaders.current_catalogue(conn)
-            readiness = progress_domain.readiness(state, catalogue, data.specialty, on)
+            organisations = await doctor_organisations(conn, state)  # R16
+            readiness = progress_domain.readiness(
+                state, catalogue, data.specialty, on, organisations=organisations
+            )
             if not readiness.ready:
                 problem = rejection_problem(
                     reject("not_ready", "not ready for specialist approval", rule="R6")
@@ -76,7 +80,9 @@ class ApplicationsController(Controller):
                     blockers=[msgspec.to_builtins(b) for b in readiness.blockers],
                 )
                 raise problem
-            progress = progress_domain.progress(state, catalogue, on, specialty=data.specialty)
+            progress = progress_domain.progress(
+                state, catalogue, on, specialty=data.specialty, organisations=organisations
+            )
             evidence = bundle_model.encode(
                 bundle_model.build(application_id, data.specialty, on, state, catalogue, progress)
             )

@@ -29,18 +29,23 @@ from services.api.schemas import (
     ApprovalRequestIn,
     AssessmentIn,
     ConfirmationIn,
+    CorrectionIn,
     DoctorIn,
     ExceptionIn,
+    RetractionIn,
     ReturnIn,
     RevocationIn,
     ServicePeriodIn,
     SupervisionHoursIn,
+    SupervisorEndIn,
     SupervisorIn,
+    WithdrawalIn,
     WriteResult,
 )
 from services.api.writes import created, expected_version, perform
 from services.application import context_loaders
 from services.application.aggregates import DOCTOR
+from services.application.authority import issuer_of, organisations_for
 from services.application.context import event_metadata
 from services.application.streams import run_command
 from services.clock import today
@@ -103,6 +108,7 @@ async def doctor_command(
     employer: str | None = None,
     on_behalf_of: str | None = None,
     decider: Any = decide,
+    status: int = 201,
 ) -> Response[WriteResult]:
     """Load, decide, append in one transaction; 201 with the new version as ETag."""
     expected = expected_version(request)
@@ -110,17 +116,22 @@ async def doctor_command(
         principal(request), request.scope["state"].get("request_id"), on_behalf_of=on_behalf_of
     )
 
+    # RULES.md authority: the domain checks the issuer, taken from the token.
+    issuer = issuer_of(principal(request), doctor_id)
+
     async def work(conn: AsyncConnection) -> StoredResponse:
         catalogue = await context_loaders.current_catalogue(conn) if needs_catalogue else None
-        organisations = (
-            await context_loaders.organisations(conn, org_numbers) if org_numbers else None
-        )
+        organisations = await organisations_for(conn, issuer, org_numbers or ())
 
         def decision(state: DoctorState, _version: int) -> Any:
             if decider is not decide:
                 return decider(command_of(state), state, catalogue=catalogue)
             return decide(
-                command_of(state), state, catalogue=catalogue, organisations=organisations
+                command_of(state),
+                state,
+                catalogue=catalogue,
+                organisations=organisations,
+                issuer=issuer,
             )
 
         async def after(conn: AsyncConnection, _state: DoctorState, _events: Any) -> None:
@@ -137,7 +148,9 @@ async def doctor_command(
             after_append=after,
         )
         return created(
-            {**body, "doctor_id": doctor_id, "version": outcome.version}, version=outcome.version
+            {**body, "doctor_id": doctor_id, "version": outcome.version},
+            version=outcome.version,
+            status=status,
         )
 
     return await perform(request, work)
@@ -318,8 +331,10 @@ class DoctorWritesController(Controller):
     async def supervisor(
         self, request: Req, doctor_id: FromPath[str], data: JSONBody[SupervisorIn]
     ) -> Response[WriteResult]:
+        assignment_id = str(uuid.uuid4())
         command = cmd.AssignSupervisor(
             doctor_id=doctor_id,
+            assignment_id=assignment_id,
             org_number=caller_org(request),
             hpr_number=data.hpr_number,
             role=data.role,
@@ -334,7 +349,116 @@ class DoctorWritesController(Controller):
             request,
             doctor_id,
             lambda _s: command,
-            {"hpr_number": data.hpr_number, "role": data.role},
+            {"hpr_number": data.hpr_number, "role": data.role, "assignment_id": assignment_id},
+        )
+
+    @post(
+        "/supervisors/{assignment_id:str}/end",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="End a supervisor assignment (the assigning institution; R13, R14)",
+    )
+    async def end_supervisor(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        assignment_id: FromPath[str],
+        data: JSONBody[SupervisorEndIn],
+    ) -> Response[WriteResult]:
+        command = cmd.EndSupervisorAssignment(
+            doctor_id=doctor_id,
+            assignment_id=assignment_id,
+            org_number=caller_org(request),
+            valid_to=data.valid_to,
+        )
+        return await doctor_command(
+            request, doctor_id, lambda _s: command, {"assignment_id": assignment_id, "ended": True}
+        )
+
+    @post(
+        "/service-periods/{period_id:str}/corrections",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="Correct a service period (the employer that recorded it); approvals and "
+        "confirmations resting on it are re-checked",
+    )
+    async def correction(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        period_id: FromPath[str],
+        data: JSONBody[CorrectionIn],
+    ) -> Response[WriteResult]:
+        def command_of(state: DoctorState) -> Any:
+            self_check_period(request, state, period_id)
+            return cmd.CorrectServicePeriod(
+                doctor_id=doctor_id,
+                period_id=period_id,
+                org_number=data.org_number,
+                part=data.part,
+                arena=data.arena,
+                position=data.position,
+                fte_percent=data.fte_percent,
+                start=data.start,
+                end=data.end,
+                specialty=data.specialty,
+                open_unselected_gp=data.open_unselected_gp,
+                self_created_post=data.self_created_post,
+                reason=data.reason or "",
+            )
+
+        return await doctor_command(request, doctor_id, command_of, {"period_id": period_id})
+
+    @post(
+        "/service-periods/{period_id:str}/retractions",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="Retract a service period recorded in error (the employer that recorded it)",
+    )
+    async def retraction(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        period_id: FromPath[str],
+        data: JSONBody[RetractionIn],
+    ) -> Response[WriteResult]:
+        def command_of(state: DoctorState) -> Any:
+            self_check_period(request, state, period_id)
+            return cmd.RetractServicePeriod(
+                doctor_id=doctor_id, period_id=period_id, reason=data.reason
+            )
+
+        return await doctor_command(
+            request, doctor_id, command_of, {"period_id": period_id, "retracted": True}
+        )
+
+    @post(
+        "/service-periods/{period_id:str}/absences/{absence_id:str}/retractions",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="Retract an absence recorded in error (the employer that recorded it)",
+    )
+    async def absence_retraction(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        period_id: FromPath[str],
+        absence_id: FromPath[str],
+        data: JSONBody[RetractionIn],
+    ) -> Response[WriteResult]:
+        def command_of(state: DoctorState) -> Any:
+            self_check_period(request, state, period_id)
+            absence = state.absences.get(absence_id)
+            if absence is None or absence.period_id != period_id:
+                raise ProblemError(
+                    404, "not-found", "Not found", f"no absence {absence_id}", field="absence_id"
+                )
+            return cmd.RetractAbsence(
+                doctor_id=doctor_id, absence_id=absence_id, reason=data.reason
+            )
+
+        return await doctor_command(
+            request, doctor_id, command_of, {"absence_id": absence_id, "retracted": True}
         )
 
     @post(
@@ -451,10 +575,44 @@ class DoctorWritesController(Controller):
             granted_by_hpr=data.granted_by_hpr or who.hpr_number,
             period_id=data.period_id,
             supervisor_hpr=data.supervisor_hpr,
+            valid_from=data.valid_from,
+            valid_to=data.valid_to,
+            credit_months=data.credit_months,
             reason=data.reason,
         )
         return await doctor_command(
             request, doctor_id, lambda _s: command, {"exception_id": exception_id}
+        )
+
+    @delete(
+        "/exceptions/{exception_id:str}",
+        opt=access(Access.EMPLOYER_OR_DIRECTORATE),
+        status_code=200,
+        summary="Withdraw an exception or status (its grantor), with a reason",
+    )
+    async def withdraw_exception(
+        self,
+        request: Req,
+        doctor_id: FromPath[str],
+        exception_id: FromPath[str],
+        data: JSONBody[WithdrawalIn],
+    ) -> Response[WriteResult]:
+        who = principal(request)
+        withdrawn_by = DIRECTORATE if who.kind in ("admin", "caseworker") else caller_org(request)
+        command = cmd.WithdrawException(
+            doctor_id=doctor_id,
+            exception_id=exception_id,
+            withdrawn_by=withdrawn_by,
+            withdrawn_on=data.withdrawn_on or today(),
+            reason=data.reason,
+            withdrawn_by_hpr=who.hpr_number,
+        )
+        return await doctor_command(
+            request,
+            doctor_id,
+            lambda _s: command,
+            {"exception_id": exception_id, "withdrawn": True},
+            status=200,
         )
 
 

@@ -13,9 +13,17 @@ from domain import organisation as org_domain
 from domain.identifiers import check_org_number
 from services.api.access import Access, access
 from services.api.problems import ProblemError
-from services.api.schemas import DelegationIn, LeaderIn, OrganisationIn, WriteResult
+from services.api.schemas import (
+    DelegationIn,
+    LeaderIn,
+    OrganisationIn,
+    RegistrationEndIn,
+    RegistrationIn,
+    WriteResult,
+)
 from services.api.writes import created, perform
 from services.application.aggregates import ORGANISATION, organisation_stream
+from services.application.authority import issuer_of
 from services.application.context import event_metadata
 from services.application.streams import run_command
 from services.clock import today
@@ -48,13 +56,23 @@ async def org_command(
     body: Any,
     status: int = 201,
 ) -> Response[WriteResult]:
+    issuer = issuer_of(request.scope["state"]["principal"])
+
     async def work(conn: AsyncConnection) -> StoredResponse:
         outcome = await run_command(
             conn,
             ORGANISATION,
             organisation_stream(org_number),
             expected_version=None,
-            decide=lambda state, _version: org_domain.decide(command, state),
+            # RULES.md authority: the directorate registers, the organisation appoints.
+            decide=lambda state, _version: org_domain.decide(
+                command,
+                state,
+                issuer_kind=issuer.kind,
+                issuer_org=issuer.org_number
+                if issuer.org_number == org_number
+                else issuer.parent_org_number,
+            ),
             metadata=metadata(request),
         )
         return created(body, version=outcome.version, status=status)
@@ -141,4 +159,54 @@ class OrganisationsController(Controller):
             command,
             {"delegation_id": delegation_id, "ended": True},
             status=200,
+        )
+
+    @post(
+        "/{org_number:str}/registrations",
+        opt=access(Access.ADMIN),
+        summary="Register as utdanningsvirksomhet for a specialty (R16, the directorate)",
+        status_code=201,
+    )
+    async def register_training(
+        self,
+        request: Request[Any, Any, Any],
+        org_number: FromPath[str],
+        data: JSONBody[RegistrationIn],
+    ) -> Response[WriteResult]:
+        registration_id = str(uuid.uuid4())
+        command = org_domain.RegisterForSpecialty(
+            org_number=org_number,
+            registration_id=registration_id,
+            specialty=data.specialty,
+            valid_from=data.valid_from,
+            valid_to=data.valid_to,
+        )
+        return await org_command(
+            request,
+            org_number,
+            command,
+            {"registration_id": registration_id, "org_number": org_number},
+        )
+
+    @post(
+        "/{org_number:str}/registrations/{registration_id:str}/end",
+        opt=access(Access.ADMIN),
+        summary="Withdraw an R16 registration by a dated end (the directorate)",
+        status_code=201,
+    )
+    async def end_training(
+        self,
+        request: Request[Any, Any, Any],
+        org_number: FromPath[str],
+        registration_id: FromPath[str],
+        data: JSONBody[RegistrationEndIn],
+    ) -> Response[WriteResult]:
+        command = org_domain.EndRegistration(
+            org_number=org_number, registration_id=registration_id, ended_on=data.ended_on
+        )
+        return await org_command(
+            request,
+            org_number,
+            command,
+            {"registration_id": registration_id, "ended": True},
         )

@@ -19,6 +19,7 @@ from services.api.access_log import access_log_middleware
 from services.api.problems import ProblemError
 from services.api.progress_page import render_page
 from services.application import context_loaders
+from services.application.authority import doctor_organisations
 from services.clock import today
 from services.read_models import states
 from services.read_models import worklist as worklist_model
@@ -57,7 +58,10 @@ async def compute(
         state, version = await states.read(conn, states.DOCTORS, doctor_id)
         # The folded catalogue is kept per process and refreshed when its stream moves.
         catalogue = await context_loaders.current_catalogue(conn)
-    result = progress_domain.progress(state, catalogue, on, rules=rules, specialty=specialty)
+        organisations = await doctor_organisations(conn, state)  # R16
+    result = progress_domain.progress(
+        state, catalogue, on, rules=rules, specialty=specialty, organisations=organisations
+    )
     return result, version, state
 
 

@@ -240,7 +240,7 @@ def test_R14_supervisor_assigned_and_ended_by_the_employer_only() -> None:
     cmd = assign(HOSPITAL, VEILEDER)
     for issuer in others(H):
         refused(w, cmd, issuer, "R14")
-    refused(w, assign(OTHER_HOSPITAL, VEILEDER), OTHER, "R14")  # no service there
+    refused(w, assign(OTHER_HOSPITAL, VEILEDER), H, "R14")  # not for another institution
     [event] = w.ok(cmd, H)
     end = EndSupervisorAssignment(
         doctor_id=DOCTOR,

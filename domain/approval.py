@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from domain.catalogue import Catalogue, is_common, parts_of
 from domain.authority import counting_assessment, in_doctors_path
+from domain.catalogue import Catalogue, is_common, parts_of
 from domain.doctor_state import Approval, Assessment, DoctorState
 from domain.organisation import Authority, OrganisationState, authority
 from domain.rejection import Rejection, reject

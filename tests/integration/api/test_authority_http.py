@@ -456,3 +456,115 @@ async def test_R8_reported_lis1_widening_does_not_reach_part_3_over_http(api, is
     )
     part3 = next(b for b in progress["time"] if b["block"] == "part3")
     assert part3["absence_allowed_days"] == 36.6  # 10 % of 366 days, no LIS1 extra days
+
+
+async def test_R2_under_the_2024_proposal_only_both_institutions_of_the_post_clear_it(
+    api, issuer
+) -> None:  # type: ignore[no-untyped-def]
+    world = World(issuer)
+    doctor_id = await set_up(api, world)
+    base = f"/api/v1/doctors/{doctor_id}"
+    municipal = await period(
+        api,
+        base,
+        world.municipality,
+        org_number=MUNICIPALITY,
+        arena="municipal",
+        start="2023-07-01",
+        end="2023-12-31",
+        self_created_post=True,
+    )
+    await period(
+        api, base, world.hospital, start="2024-01-01", end="2024-12-31", self_created_post=True
+    )
+    body = {
+        "kind": "sequence_part1",
+        "granted_on": "2023-07-01",
+        "reason": "relevant erfaring",
+        "period_id": municipal,
+    }
+    proposed = "?as_of=2025-01-01&rule_set=proposed-2024"
+    await problem(await api.post(f"{base}/exceptions", headers=world.other_org, json=body), 403)
+    await ok(await api.post(f"{base}/exceptions", headers=world.municipality, json=body))
+    assert "lis1_sequence" in codes(await blockers(api, base, world, proposed))
+    await ok(await api.post(f"{base}/exceptions", headers=world.hospital, json=body))
+    assert "lis1_sequence" not in codes(await blockers(api, base, world, proposed))
+    assert "lis1_sequence" in codes(await blockers(api, base, world, "?as_of=2025-01-01"))
+
+
+async def test_R5_the_approving_leaders_own_assessment_does_not_count(api, issuer) -> None:  # type: ignore[no-untyped-def]
+    world = World(issuer)
+    doctor_id = await set_up(api, world)
+    base = f"/api/v1/doctors/{doctor_id}"
+    await period(api, base, world.hospital)
+    await ok(
+        await api.post(
+            f"{base}/supervisors",
+            headers=world.hospital,
+            json={
+                "hpr_number": LEADER_H,
+                "role": "clinical_supervisor",
+                "valid_from": "2023-07-01",
+            },
+        )
+    )
+    await ok(
+        await api.post(
+            f"{base}/assessments",
+            headers=world.hospital,
+            json={
+                "objective_id": "KLS-001",
+                "assessor_hpr": LEADER_H,
+                "assessor_role": "clinical_supervisor",
+                "outcome": "achieved",
+                "assessed_on": "2023-09-01",
+            },
+        )
+    )
+    await problem(
+        await api.post(
+            f"{base}/approvals",
+            headers=world.hospital,
+            json={
+                "objective_id": "KLS-001",
+                "approver_hpr": LEADER_H,
+                "org_number": HOSPITAL,
+                "approved_on": "2023-10-01",
+            },
+        ),
+        422,
+        "R5",
+    )
+
+
+async def test_R19_and_foreign_credit_from_the_directorate_only(api, issuer) -> None:  # type: ignore[no-untyped-def]
+    world = World(issuer)
+    doctor_id = await set_up(api, world)
+    base = f"/api/v1/doctors/{doctor_id}"
+    await period(
+        api, base, world.hospital, part=3, arena=None, specialty="allmennmedisin", end=None
+    )
+    exemption = {"kind": "eu_eos_exemption", "granted_on": "2023-07-01", "reason": "EØS"}
+    credit = {
+        "kind": "foreign_credit",
+        "granted_on": "2023-07-01",
+        "reason": "§ 32",
+        "credit_months": 24,
+    }
+    for body, rule in ((exemption, "R19"), (credit, "R3")):
+        await problem(
+            await api.post(f"{base}/exceptions", headers=world.hospital, json=body), 403, rule
+        )
+    query = "?as_of=2024-01-01&specialty=allmennmedisin"
+    before = await ok(await api.get(f"{base}/progress{query}", headers=world.doctor), 200)
+    assert any(
+        b["code"] == "objectives_not_approved" and b["part"] == 1 for b in before["blockers"]
+    )
+    await ok(await api.post(f"{base}/exceptions", headers=world.admin, json=exemption))
+    await ok(await api.post(f"{base}/exceptions", headers=world.admin, json=credit))
+    after = await ok(await api.get(f"{base}/progress{query}", headers=world.doctor), 200)
+    assert not any(
+        b["code"] == "objectives_not_approved" and b["part"] == 1 for b in after["blockers"]
+    )
+    assert after["total"]["foreign_credit_months"] == 24
+    assert after["total"]["required_days"] < before["total"]["required_days"]

@@ -23,14 +23,14 @@ Lines of RULES.md and where they are checked:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 from domain.catalogue import Catalogue, is_common
-from domain.doctor_commands import (
+from domain.doctor.commands import (
     ApproveObjective,
     AssessObjective,
     AssignSupervisor,
@@ -45,12 +45,15 @@ from domain.doctor_commands import (
     RecordGroupSupervision,
     RecordServicePeriod,
     RegisterDoctor,
+    RequestApproval,
     RetractAbsence,
     RetractServicePeriod,
+    ReturnApprovalRequest,
     RevokeApproval,
+    WithdrawApprovalRequest,
     WithdrawException,
 )
-from domain.doctor_state import Assessment, DoctorState
+from domain.doctor.state import Assessment, DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
 from domain.statuses import GRANTORS, part1_employers, self_created_post_orgs
@@ -89,6 +92,7 @@ class Issuer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 DIRECTORATE_ISSUER = Issuer(kind="directorate")
+Orgs = Mapping[str, OrganisationState]
 
 
 def organisation_issuer(org_number: str, hpr_number: str | None = None) -> Issuer:
@@ -300,74 +304,124 @@ def _grant(command: GrantException, issuer: Issuer, state: DoctorState) -> Rejec
     return refuse(f"no one may grant {command.kind}", rule, "kind")
 
 
+Check = Callable[[Any, Issuer, DoctorState, Mapping[str, OrganisationState]], Rejection | None]
+
+
+def _register(_c: RegisterDoctor, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
+    if i.kind not in ("organisation", "directorate"):
+        return refuse("a doctor is registered by an organisation or the directorate", "R6")
+    return None
+
+
+def _period(
+    c: RecordServicePeriod | CorrectServicePeriod, i: Issuer, s: DoctorState, o: Orgs
+) -> Rejection | None:
+    refused = _employer(i, c.org_number, "R7")
+    if refused is None and isinstance(c, CorrectServicePeriod):
+        refused = _period_employer(i, s, c.period_id, "R7")
+    if refused is None and not arena_fits(c.arena, o.get(c.org_number)):
+        refused = refuse(
+            f"{c.arena} service is not recorded at an organisation of this kind "
+            "(hospital service at a health trust, municipal at a municipality)",
+            "R1",
+            "arena",
+        )
+    return refused
+
+
+def _of_period(
+    c: RetractServicePeriod | LogAbsence | IssueServiceConfirmation,
+    i: Issuer,
+    s: DoctorState,
+    _o: Orgs,
+) -> Rejection | None:
+    return _period_employer(i, s, c.period_id, "R8" if isinstance(c, LogAbsence) else "R7")
+
+
+def _of_absence(c: RetractAbsence, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    absence = s.absences.get(c.absence_id)
+    return None if absence is None else _period_employer(i, s, absence.period_id, "R8")
+
+
+def _end_supervisor(
+    c: EndSupervisorAssignment, i: Issuer, s: DoctorState, _o: Orgs
+) -> Rejection | None:
+    found = next((x for x in s.supervisors if x.assignment_id == c.assignment_id), None)
+    return None if found is None else _employer(i, found.org_number, "R14", "assignment_id")
+
+
+def _plan(c: RecordEducationPlan, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    refused = _employer(i, c.org_number, "R17")
+    if refused is None and not _served_at(s, c.org_number):
+        refused = refuse("the plan is made by the doctor's employer", "R17", "org_number")
+    return refused
+
+
+def _doctor_asks(
+    c: RequestApproval | WithdrawApprovalRequest, i: Issuer, _s: DoctorState, _o: Orgs
+) -> Rejection | None:
+    if i.kind != "doctor" or i.doctor_id != c.doctor_id:
+        return refuse("only the doctor asks for, or withdraws, an approval", "R5")
+    return None
+
+
+def _withdraw(c: WithdrawException, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    x = s.exceptions.get(c.exception_id)
+    if x is None:
+        return None
+    if c.withdrawn_by != i.party or x.granted_by != i.party:
+        rule = EXCEPTION_RULE.get(x.kind, "R3")
+        return refuse("only the grantor withdraws an exception", rule, "exception_id")
+    return None
+
+
+def _own_org(rule: str) -> Check:
+    """The command's ``org_number`` must be the issuer's own."""
+
+    def check(c: Any, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
+        return _employer(i, c.org_number, rule)
+
+    return check
+
+
+def _grant_check(c: GrantException, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    return _grant(c, i, s)
+
+
+# One line per command: who may issue it (RULES.md "Who may record what").
+CHECKS: dict[type[Any], Check] = {
+    RegisterDoctor: _register,
+    RecordServicePeriod: _period,
+    CorrectServicePeriod: _period,
+    RetractServicePeriod: _of_period,
+    LogAbsence: _of_period,
+    IssueServiceConfirmation: _of_period,
+    RetractAbsence: _of_absence,
+    AssignSupervisor: _own_org("R14"),  # it may appoint before the service is recorded
+    EndSupervisorAssignment: _end_supervisor,
+    AssessObjective: _own_org("R5"),
+    ApproveObjective: _own_org("R5"),
+    RevokeApproval: _own_org("R5"),
+    LogSupervisionHours: _own_org("R12"),
+    RecordEducationPlan: _plan,
+    RecordGroupSupervision: _own_org("R18"),
+    GrantException: _grant_check,
+    WithdrawException: _withdraw,
+    RequestApproval: _doctor_asks,
+    WithdrawApprovalRequest: _doctor_asks,
+    ReturnApprovalRequest: _own_org("R5"),
+}
+
+
 def authorise(
     command: DoctorCommand,
     issuer: Issuer,
     state: DoctorState,
     organisations: Mapping[str, OrganisationState],
 ) -> Rejection | None:
-    """None when ``issuer`` may issue ``command``; else the refusal (nothing is stored)."""
-    match command:
-        case RegisterDoctor():
-            if issuer.kind not in ("organisation", "directorate"):
-                return refuse("a doctor is registered by an organisation or the directorate", "R6")
-            return None
-        case RecordServicePeriod() | CorrectServicePeriod():
-            refused = _employer(issuer, command.org_number, "R7")
-            if refused is None and isinstance(command, CorrectServicePeriod):
-                refused = _period_employer(issuer, state, command.period_id, "R7")
-            if refused is not None:
-                return refused
-            if not arena_fits(command.arena, organisations.get(command.org_number)):
-                return refuse(
-                    f"{command.arena} service is not recorded at an organisation of this kind "
-                    "(hospital service at a health trust, municipal at a municipality)",
-                    "R1",
-                    "arena",
-                )
-            return None
-        case RetractServicePeriod() | LogAbsence() | IssueServiceConfirmation():
-            rule = "R8" if isinstance(command, LogAbsence) else "R7"
-            return _period_employer(issuer, state, command.period_id, rule)
-        case RetractAbsence():
-            absence = state.absences.get(command.absence_id)
-            if absence is None:
-                return None
-            return _period_employer(issuer, state, absence.period_id, "R8")
-        case AssignSupervisor():
-            # The employer appoints (R14), for itself; it may do so before the service it
-            # hires the doctor for is recorded.
-            return _employer(issuer, command.org_number, "R14")
-        case EndSupervisorAssignment():
-            found = next(
-                (s for s in state.supervisors if s.assignment_id == command.assignment_id), None
-            )
-            if found is None:
-                return None
-            return _employer(issuer, found.org_number, "R14", "assignment_id")
-        case AssessObjective():
-            return _employer(issuer, command.org_number, "R5")
-        case ApproveObjective():
-            return _employer(issuer, command.org_number, "R5")
-        case RevokeApproval():
-            return _employer(issuer, command.org_number, "R5")
-        case LogSupervisionHours():
-            return _employer(issuer, command.org_number, "R12")
-        case RecordEducationPlan():
-            refused = _employer(issuer, command.org_number, "R17")
-            if refused is None and not _served_at(state, command.org_number):
-                return refuse("the plan is made by the doctor's employer", "R17", "org_number")
-            return refused
-        case RecordGroupSupervision():
-            return _employer(issuer, command.org_number, "R18")
-        case GrantException():
-            return _grant(command, issuer, state)
-        case WithdrawException():
-            x = state.exceptions.get(command.exception_id)
-            if x is None:
-                return None
-            rule = EXCEPTION_RULE.get(x.kind, "R3")
-            if command.withdrawn_by != issuer.party or x.granted_by != issuer.party:
-                return refuse("only the grantor withdraws an exception", rule, "exception_id")
-            return None
-    return refuse(f"no one may issue {type(command).__name__}", "R6")
+    """None when ``issuer`` may issue ``command``; else the refusal (nothing is stored). A
+    command type without a line in :data:`CHECKS` is refused for everyone."""
+    check = CHECKS.get(type(command))
+    if check is None:
+        return refuse(f"no one may issue {type(command).__name__}", "R6")
+    return check(command, issuer, state, organisations)

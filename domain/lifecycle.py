@@ -1,43 +1,37 @@
 """The lifecycle of facts on a doctor's record: checks that hook into
-:func:`domain.doctor_decide.decide`, and the decisions of the commands that end or withdraw
+:func:`domain.doctor.decide.decide`, and the decisions of the commands that end or withdraw
 something (a supervisor assignment, an exception) or add R17/R18 facts.
 
-Each function is small and pure: (command, state) -> events or a rejection."""
+Each function is small and pure: (command, state) -> the rejection, or None when the
+decision may record the command's facts."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from domain.authority import assessment_problem, in_doctors_path
-from domain.doctor_commands import (
+from domain.doctor.commands import (
     AssessObjective,
     AssignSupervisor,
-    CorrectServicePeriod,
     EndSupervisorAssignment,
     GrantException,
     IssueServiceConfirmation,
     RecordEducationPlan,
     RecordGroupSupervision,
-    RecordServicePeriod,
     WithdrawException,
 )
-from domain.doctor_state import DoctorState
+from domain.doctor.state import DoctorState
 from domain.rejection import Rejection, reject
 from domain.statuses import TIME_LIMITED
 from domain.time_anchors import LIS1_FROM
 from events.catalogue import ObjectiveSpec
-from events.doctor import (
-    EducationPlanRecorded,
-    ExceptionWithdrawn,
-    GroupSupervisionAttended,
-    SupervisorAssignmentEnded,
-)
+from events.doctor import ServicePeriodFacts
 
 MAX_CREDIT_MONTHS = 78  # §32: never more than the whole R9 minimum
 MAX_SESSION_MINUTES = 24 * 60
 
 
-def check_period_anchors(cmd: RecordServicePeriod | CorrectServicePeriod) -> Rejection | None:
+def check_period_anchors(cmd: ServicePeriodFacts) -> Rejection | None:
     """Time anchors: LIS1 exists from 1 March 2017; earlier part-1 service was turnus."""
     if cmd.part == 1 and cmd.start < LIS1_FROM:
         return reject(
@@ -134,9 +128,7 @@ def check_grant(cmd: GrantException, state: DoctorState) -> Rejection | None:
     return None
 
 
-def end_supervisor(
-    cmd: EndSupervisorAssignment, state: DoctorState
-) -> list[SupervisorAssignmentEnded] | Rejection:
+def end_supervisor(cmd: EndSupervisorAssignment, state: DoctorState) -> Rejection | None:
     found = next((s for s in state.supervisors if s.assignment_id == cmd.assignment_id), None)
     if found is None:
         return reject("unknown_reference", "no such assignment", field="assignment_id")
@@ -151,19 +143,10 @@ def end_supervisor(
         return reject("duplicate", "the assignment has ended already", field="assignment_id")
     if cmd.valid_to < found.valid_from:
         return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
-    return [
-        SupervisorAssignmentEnded(
-            doctor_id=cmd.doctor_id,
-            assignment_id=cmd.assignment_id,
-            org_number=cmd.org_number,
-            valid_to=cmd.valid_to,
-        )
-    ]
+    return None
 
 
-def withdraw_exception(
-    cmd: WithdrawException, state: DoctorState
-) -> list[ExceptionWithdrawn] | Rejection:
+def withdraw_exception(cmd: WithdrawException, state: DoctorState) -> Rejection | None:
     x = state.exceptions.get(cmd.exception_id)
     if x is None:
         return reject("unknown_reference", "no such exception", field="exception_id")
@@ -175,21 +158,10 @@ def withdraw_exception(
         )
     if not cmd.reason.strip():
         return reject("invalid_value", "reason is empty", field="reason")
-    return [
-        ExceptionWithdrawn(
-            doctor_id=cmd.doctor_id,
-            exception_id=cmd.exception_id,
-            withdrawn_by=cmd.withdrawn_by,
-            withdrawn_on=cmd.withdrawn_on,
-            reason=cmd.reason,
-            withdrawn_by_hpr=cmd.withdrawn_by_hpr,
-        )
-    ]
+    return None
 
 
-def record_plan(
-    cmd: RecordEducationPlan, state: DoctorState
-) -> list[EducationPlanRecorded] | Rejection:
+def record_plan(cmd: RecordEducationPlan, state: DoctorState) -> Rejection | None:
     if not any(p.org_number == cmd.org_number for p in state.periods.values()):
         return reject(
             "rule_violation",
@@ -197,16 +169,10 @@ def record_plan(
             field="org_number",
             rule="R17",
         )
-    return [
-        EducationPlanRecorded(
-            doctor_id=cmd.doctor_id, org_number=cmd.org_number, recorded_on=cmd.recorded_on
-        )
-    ]
+    return None
 
 
-def record_group_supervision(
-    cmd: RecordGroupSupervision, state: DoctorState
-) -> list[GroupSupervisionAttended] | Rejection:
+def record_group_supervision(cmd: RecordGroupSupervision, state: DoctorState) -> Rejection | None:
     if not 1 <= cmd.minutes <= MAX_SESSION_MINUTES:
         return reject("invalid_value", "minutes out of range", field="minutes", rule="R18")
     if not any(
@@ -221,14 +187,7 @@ def record_group_supervision(
             field="held_on",
             rule="R18",
         )
-    return [
-        GroupSupervisionAttended(
-            doctor_id=cmd.doctor_id,
-            org_number=cmd.org_number,
-            held_on=cmd.held_on,
-            minutes=cmd.minutes,
-        )
-    ]
+    return None
 
 
 def valid_from_of(cmd: GrantException) -> date:

@@ -9,7 +9,7 @@ from datetime import date
 import msgspec
 
 from domain.calendar_days import add_months
-from domain.doctor_state import DoctorState
+from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState, registered_for
 from domain.rejection import Blocker
 from domain.rulesets import RuleSet

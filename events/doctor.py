@@ -3,6 +3,10 @@
 Payloads carry internal ids (``doctor_id``, ``period_id``, ...), organisation numbers and
 the HPR numbers of professionals acting (leaders, veiledere, assessors). A doctor's name or
 national identity number never appears here.
+
+Each fact is a plain Struct (``...Facts``): the event records it, and the command that asks
+for it (``domain.doctor.commands``) carries the same fields, so a field list is written once.
+The facts are not events themselves and are not registered.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from events.base import Event, registry
+import msgspec
+
+from events.base import Event, register_union
 from events.vocabulary import (
     AbsenceKind,
     Arena,
@@ -22,19 +28,18 @@ from events.vocabulary import (
 )
 
 
-class DoctorRegistered(Event, frozen=True, kw_only=True, tag="doctor.registered"):
+class Facts(msgspec.Struct, frozen=True, kw_only=True):
     doctor_id: str
+
+
+class RegistrationFacts(Facts, frozen=True, kw_only=True):
     authorised_on: date
     registered_on: date
 
 
-class ServicePeriodRecorded(Event, frozen=True, kw_only=True, tag="doctor.service_period_recorded"):
-    """v2. v1 had ``employer`` (now ``org_number``) and ``fte`` as a fraction 0-1 (now
-    ``fte_percent``, an integer 1-100); see :mod:`events.upcasters`."""
+class ServicePeriodFacts(Facts, frozen=True, kw_only=True):
+    """The facts of a service period, shared by its recording and its correction."""
 
-    schema_version: ClassVar[int] = 2
-
-    doctor_id: str
     period_id: str
     org_number: str
     part: Part
@@ -48,36 +53,16 @@ class ServicePeriodRecorded(Event, frozen=True, kw_only=True, tag="doctor.servic
     self_created_post: bool = False  # R15 (part 1 only)
 
 
-class ServicePeriodCorrected(
-    Event, frozen=True, kw_only=True, tag="doctor.service_period_corrected"
-):
-    """Replaces every field of the period; absences and confirmation stay attached."""
-
-    doctor_id: str
-    period_id: str
-    org_number: str
-    part: Part
-    arena: Arena | None = None
-    position: str
-    fte_percent: int
-    start: date
-    end: date | None = None
-    specialty: str | None = None
-    open_unselected_gp: bool = False
-    self_created_post: bool = False
+class CorrectionFacts(ServicePeriodFacts, frozen=True, kw_only=True):
     reason: str = ""
 
 
-class ServicePeriodRetracted(
-    Event, frozen=True, kw_only=True, tag="doctor.service_period_retracted"
-):
-    doctor_id: str
+class PeriodRetractionFacts(Facts, frozen=True, kw_only=True):
     period_id: str
     reason: str = ""
 
 
-class AbsenceLogged(Event, frozen=True, kw_only=True, tag="doctor.absence_logged"):
-    doctor_id: str
+class AbsenceFacts(Facts, frozen=True, kw_only=True):
     period_id: str
     absence_id: str
     kind: AbsenceKind
@@ -86,20 +71,15 @@ class AbsenceLogged(Event, frozen=True, kw_only=True, tag="doctor.absence_logged
     percent: int = 100  # share of the position absent (graded sick leave)
 
 
-class AbsenceRetracted(Event, frozen=True, kw_only=True, tag="doctor.absence_retracted"):
-    doctor_id: str
+class AbsenceRetractionFacts(Facts, frozen=True, kw_only=True):
     absence_id: str
     reason: str = ""
 
 
-class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"):
-    """v2 adds ``assignment_id`` (the assignment can be ended, R13); v1 payloads get an id
-    derived from their fields (see :mod:`events.upcasters`)."""
-
-    schema_version: ClassVar[int] = 2
-
-    doctor_id: str
-    assignment_id: str
+class SupervisorFacts(Facts, frozen=True, kw_only=True):
+    # R13: the assignment can be ended by its id; a command without one gets an id derived
+    # from its fields (domain.lifecycle.assignment_id_of), the event always carries it.
+    assignment_id: str = ""
     org_number: str
     hpr_number: str
     role: SupervisorRole
@@ -112,21 +92,16 @@ class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.superviso
     external_stay: bool = False
 
 
-class SupervisorAssignmentEnded(
-    Event, frozen=True, kw_only=True, tag="doctor.supervisor_assignment_ended"
-):
+class SupervisorEndFacts(Facts, frozen=True, kw_only=True):
     """The assignment holds up to and including ``valid_to`` (R13, R14)."""
 
-    doctor_id: str
     assignment_id: str
     org_number: str
     valid_to: date
 
 
-class ObjectiveAssessed(Event, frozen=True, kw_only=True, tag="doctor.objective_assessed"):
-    doctor_id: str
+class AssessmentFacts(Facts, frozen=True, kw_only=True):
     objective_id: str
-    catalogue_version: str
     org_number: str
     assessor_hpr: str
     assessor_role: AssessorRole
@@ -134,6 +109,153 @@ class ObjectiveAssessed(Event, frozen=True, kw_only=True, tag="doctor.objective_
     assessed_on: date
     method: str | None = None
     comment: str | None = None
+
+
+class RevocationFacts(Facts, frozen=True, kw_only=True):
+    objective_id: str
+    org_number: str
+    revoked_on: date
+    reason: str
+    revoked_by_hpr: str | None = None
+
+
+class ConfirmationFacts(Facts, frozen=True, kw_only=True):
+    period_id: str
+    issued_on: date
+    signed_by_hpr: str
+
+
+class SupervisionHoursFacts(Facts, frozen=True, kw_only=True):
+    """R12. ``month`` is ``YYYY-MM``; a later entry for the same month replaces it."""
+
+    org_number: str
+    month: str
+    hours: float
+
+
+class ExceptionFacts(Facts, frozen=True, kw_only=True):
+    exception_id: str
+    kind: ExceptionKind
+    granted_by: str  # organisation number or "helsedirektoratet"
+    granted_on: date
+    # The validity period (inclusive); the event always carries valid_from (the command's
+    # default is granted_on).
+    valid_from: date | None = None
+    valid_to: date | None = None
+    granted_by_hpr: str | None = None
+    period_id: str | None = None  # the post/period it concerns, where it concerns one
+    supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
+    credit_months: int | None = None  # §32 foreign credit: months credited toward R9
+    reason: str = ""
+
+
+class ExceptionWithdrawalFacts(Facts, frozen=True, kw_only=True):
+    """The grantor withdraws an exception or status; it no longer holds from
+    ``withdrawn_on``."""
+
+    exception_id: str
+    withdrawn_by: str  # organisation number or "helsedirektoratet"
+    withdrawn_on: date
+    reason: str
+    withdrawn_by_hpr: str | None = None
+
+
+class PlanFacts(Facts, frozen=True, kw_only=True):
+    """R17: the employer has made the doctor's individual education plan (its content is
+    the training-record issue's; here only that it exists, from when, by whom)."""
+
+    org_number: str
+    recorded_on: date
+
+
+class GroupSessionFacts(Facts, frozen=True, kw_only=True):
+    """R18: one attended group supervision session (gruppeveiledning)."""
+
+    org_number: str
+    held_on: date
+    minutes: int
+
+
+class RequestFacts(Facts, frozen=True, kw_only=True):
+    """The doctor asks an institution's leader to approve an objective (API.md)."""
+
+    objective_id: str
+    org_number: str
+    requested_on: date
+
+
+class WithdrawalFacts(Facts, frozen=True, kw_only=True):
+    objective_id: str
+    withdrawn_on: date
+
+
+class ReturnFacts(Facts, frozen=True, kw_only=True):
+    """The leader sends the request back saying what is missing."""
+
+    objective_id: str
+    org_number: str
+    returned_on: date
+    comment: str
+    returned_by_hpr: str | None = None
+
+
+# The events: a fact, recorded. ---------------------------------------------------------
+class DoctorRegistered(
+    RegistrationFacts, Event, frozen=True, kw_only=True, tag="doctor.registered"
+):
+    pass
+
+
+class ServicePeriodRecorded(
+    ServicePeriodFacts, Event, frozen=True, kw_only=True, tag="doctor.service_period_recorded"
+):
+    """v2. v1 had ``employer`` (now ``org_number``) and ``fte`` as a fraction 0-1 (now
+    ``fte_percent``, an integer 1-100); see :mod:`events.upcasters`."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class ServicePeriodCorrected(
+    CorrectionFacts, Event, frozen=True, kw_only=True, tag="doctor.service_period_corrected"
+):
+    """Replaces every field of the period; absences and confirmation stay attached."""
+
+
+class ServicePeriodRetracted(
+    PeriodRetractionFacts, Event, frozen=True, kw_only=True, tag="doctor.service_period_retracted"
+):
+    pass
+
+
+class AbsenceLogged(AbsenceFacts, Event, frozen=True, kw_only=True, tag="doctor.absence_logged"):
+    pass
+
+
+class AbsenceRetracted(
+    AbsenceRetractionFacts, Event, frozen=True, kw_only=True, tag="doctor.absence_retracted"
+):
+    pass
+
+
+class SupervisorAssigned(
+    SupervisorFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"
+):
+    """v2 adds ``assignment_id`` (the assignment can be ended, R13); v1 payloads get an id
+    derived from their fields (see :mod:`events.upcasters`)."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class SupervisorAssignmentEnded(
+    SupervisorEndFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assignment_ended"
+):
+    pass
+
+
+class ObjectiveAssessed(
+    AssessmentFacts, Event, frozen=True, kw_only=True, tag="doctor.objective_assessed"
+):
+    catalogue_version: str  # the version in force on assessed_on, set by the decision
 
 
 class ObjectiveApproved(Event, frozen=True, kw_only=True, tag="doctor.objective_approved"):
@@ -150,115 +272,67 @@ class ObjectiveApproved(Event, frozen=True, kw_only=True, tag="doctor.objective_
     approved_on: date
 
 
-class ApprovalRevoked(Event, frozen=True, kw_only=True, tag="doctor.approval_revoked"):
-    doctor_id: str
-    objective_id: str
-    org_number: str
-    revoked_on: date
-    reason: str
-    revoked_by_hpr: str | None = None
+class ApprovalRevoked(
+    RevocationFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_revoked"
+):
+    pass
 
 
 class ServiceConfirmationIssued(
-    Event, frozen=True, kw_only=True, tag="doctor.service_confirmation_issued"
+    ConfirmationFacts, Event, frozen=True, kw_only=True, tag="doctor.service_confirmation_issued"
 ):
-    doctor_id: str
-    period_id: str
-    issued_on: date
-    signed_by_hpr: str
+    pass
 
 
 class SupervisionHoursLogged(
-    Event, frozen=True, kw_only=True, tag="doctor.supervision_hours_logged"
+    SupervisionHoursFacts, Event, frozen=True, kw_only=True, tag="doctor.supervision_hours_logged"
 ):
-    """R12. ``month`` is ``YYYY-MM``; a later entry for the same month replaces it."""
-
-    doctor_id: str
-    org_number: str
-    month: str
-    hours: float
+    pass
 
 
-class ExceptionGranted(Event, frozen=True, kw_only=True, tag="doctor.exception_granted"):
-    """v2 adds the validity period (``valid_from``, ``valid_to`` inclusive) and, for a §32
-    foreign credit, ``credit_months``; v1 payloads are valid from ``granted_on``."""
+class ExceptionGranted(
+    ExceptionFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_granted"
+):
+    """v2 adds the validity period (``valid_from``, ``valid_to``) and, for a §32 foreign
+    credit, ``credit_months``; v1 payloads are valid from ``granted_on``."""
 
     schema_version: ClassVar[int] = 2
 
-    doctor_id: str
-    exception_id: str
-    kind: ExceptionKind
-    granted_by: str  # organisation number or "helsedirektoratet"
-    granted_on: date
-    valid_from: date
-    valid_to: date | None = None
-    granted_by_hpr: str | None = None
-    period_id: str | None = None  # the post/period it concerns, where it concerns one
-    supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
-    credit_months: int | None = None  # §32 foreign credit: months credited toward R9
-    reason: str = ""
+
+class ExceptionWithdrawn(
+    ExceptionWithdrawalFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_withdrawn"
+):
+    pass
 
 
-class ExceptionWithdrawn(Event, frozen=True, kw_only=True, tag="doctor.exception_withdrawn"):
-    """The grantor withdraws an exception or status; it no longer holds from ``withdrawn_on``."""
-
-    doctor_id: str
-    exception_id: str
-    withdrawn_by: str  # organisation number or "helsedirektoratet"
-    withdrawn_on: date
-    reason: str
-    withdrawn_by_hpr: str | None = None
-
-
-class EducationPlanRecorded(Event, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"):
-    """R17: the employer has made the doctor's individual education plan (the plan's content
-    is the training-record issue's; here only that it exists, from when, by whom)."""
-
-    doctor_id: str
-    org_number: str
-    recorded_on: date
+class EducationPlanRecorded(
+    PlanFacts, Event, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"
+):
     plan_version: int = 1
 
 
 class GroupSupervisionAttended(
-    Event, frozen=True, kw_only=True, tag="doctor.group_supervision_attended"
+    GroupSessionFacts, Event, frozen=True, kw_only=True, tag="doctor.group_supervision_attended"
 ):
-    """R18: one attended group supervision session (gruppeveiledning)."""
-
-    doctor_id: str
-    org_number: str
-    held_on: date
-    minutes: int
+    pass
 
 
-class ApprovalRequested(Event, frozen=True, kw_only=True, tag="doctor.approval_requested"):
-    """The doctor asks an institution's leader to approve an objective (API.md)."""
-
-    doctor_id: str
-    objective_id: str
-    org_number: str
-    requested_on: date
+class ApprovalRequested(
+    RequestFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_requested"
+):
+    pass
 
 
 class ApprovalRequestWithdrawn(
-    Event, frozen=True, kw_only=True, tag="doctor.approval_request_withdrawn"
+    WithdrawalFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_request_withdrawn"
 ):
-    doctor_id: str
-    objective_id: str
-    withdrawn_on: date
+    pass
 
 
 class ApprovalRequestReturned(
-    Event, frozen=True, kw_only=True, tag="doctor.approval_request_returned"
+    ReturnFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_request_returned"
 ):
-    """The leader sends the request back saying what is missing."""
-
-    doctor_id: str
-    objective_id: str
-    org_number: str
-    returned_on: date
-    comment: str
-    returned_by_hpr: str | None = None
+    pass
 
 
 DoctorEvent = (
@@ -284,53 +358,5 @@ DoctorEvent = (
     | ApprovalRequestReturned
 )
 
-DOCTOR_EVENTS: tuple[type[Event], ...] = (
-    DoctorRegistered,
-    ServicePeriodRecorded,
-    ServicePeriodCorrected,
-    ServicePeriodRetracted,
-    AbsenceLogged,
-    AbsenceRetracted,
-    SupervisorAssigned,
-    SupervisorAssignmentEnded,
-    ObjectiveAssessed,
-    ObjectiveApproved,
-    ApprovalRevoked,
-    ServiceConfirmationIssued,
-    SupervisionHoursLogged,
-    ExceptionGranted,
-    ExceptionWithdrawn,
-    EducationPlanRecorded,
-    GroupSupervisionAttended,
-    ApprovalRequested,
-    ApprovalRequestWithdrawn,
-    ApprovalRequestReturned,
-)
-
-for _cls in DOCTOR_EVENTS:
-    registry.register(_cls)
-
-__all__ = [
-    "DOCTOR_EVENTS",
-    "AbsenceLogged",
-    "AbsenceRetracted",
-    "ApprovalRequestReturned",
-    "ApprovalRequestWithdrawn",
-    "ApprovalRequested",
-    "ApprovalRevoked",
-    "DoctorEvent",
-    "DoctorRegistered",
-    "EducationPlanRecorded",
-    "ExceptionGranted",
-    "ExceptionWithdrawn",
-    "GroupSupervisionAttended",
-    "ObjectiveApproved",
-    "ObjectiveAssessed",
-    "ServiceConfirmationIssued",
-    "ServicePeriodCorrected",
-    "ServicePeriodRecorded",
-    "ServicePeriodRetracted",
-    "SupervisionHoursLogged",
-    "SupervisorAssigned",
-    "SupervisorAssignmentEnded",
-]
+# The one list of a doctor's event types: the registry and every tuple derive from it.
+DOCTOR_EVENTS = register_union(DoctorEvent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from events.base import Event, registry
+from events.base import Event, register_union
 from events.vocabulary import OrganisationKind
 
 
@@ -70,13 +70,4 @@ OrganisationEvent = (
     | TrainingRegistrationRecorded
     | TrainingRegistrationEnded
 )
-ORGANISATION_EVENTS: tuple[type[Event], ...] = (
-    OrganisationRegistered,
-    LeaderAppointed,
-    DelegationGranted,
-    DelegationEnded,
-    TrainingRegistrationRecorded,
-    TrainingRegistrationEnded,
-)
-for _cls in ORGANISATION_EVENTS:
-    registry.register(_cls)
+ORGANISATION_EVENTS = register_union(OrganisationEvent)

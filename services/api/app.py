@@ -18,14 +18,15 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
+from services.api.dependencies import DEPENDENCIES
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
 from services.api.routes import ROUTE_HANDLERS
+from services.bootstrap import bootstrap
 from services.config import Settings
 from services.feed_status import JetStreamProbe
 from services.identity.authenticate import Authenticator
-from services.store.database import create_engine
 
 log = structlog.get_logger("api")
 
@@ -70,13 +71,13 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def create_app(settings: Settings) -> Litestar:
-    assert settings.database_url is not None, "DATABASE_URL must be set"
+    if settings.database_url is None:
+        raise ValueError("DATABASE_URL must be set")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
-        app.state.engine = engine
-        app.state.settings = settings
+        services = bootstrap(settings)
+        app.state.services = services
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         # Connected on first use and again after any loss: NATS may start after the API.
@@ -89,7 +90,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             if probe is not None:
                 await probe.close()
-            await engine.dispose()
+            await services.close()
 
     route_handlers: list[Any] = [OperationsController, *ROUTE_HANDLERS]
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         guards=[authorise],
+        dependencies=DEPENDENCIES,
         middleware=[request_context_middleware],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

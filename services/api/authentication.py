@@ -10,19 +10,20 @@ from typing import Any
 import structlog
 from litestar.connection import ASGIConnection
 
+from services.api.dependencies import services_of
 from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
 from services.identity.authenticate import Authenticator, Unauthenticated
 from services.identity.principal import Principal
-from services.store import dpop_replay
 
+COOKIE = "kompetanse_dev_token"  # the development login's cookie (services.api.dev_login)
 CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS256 RS256"'
 
 
 def request_url(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The URL as the client addressed it (for DPoP's ``htu``): the configured public base
     when set (behind a proxy), else scheme, host and path of the request; no query."""
-    settings = connection.app.state.settings
+    settings = services_of(connection.app.state).settings
     if settings.public_base_url:
         return str(settings.public_base_url).rstrip("/") + connection.url.path
     url = connection.url
@@ -31,9 +32,7 @@ def request_url(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The development login's cookie, only while the development issuer is in use."""
-    from services.api.dev_login import COOKIE
-
-    if connection.app.state.settings.token_issuer is not None:
+    if services_of(connection.app.state).settings.token_issuer is not None:
         return None
     token = connection.cookies.get(COOKIE)
     return f"Bearer {token}" if token else None
@@ -44,7 +43,9 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     cached: Principal | None = state.get("principal")
     if cached is not None:
         return cached
-    authenticator: Authenticator = connection.app.state.authenticator
+    authenticator = connection.app.state.get("authenticator")
+    if not isinstance(authenticator, Authenticator):
+        raise RuntimeError("the app was started without its authenticator")
     authorization = connection.headers.get("authorization")
     if authorization is None and connection.scope.get("method") == "GET":
         authorization = dev_cookie_authorization(connection)
@@ -58,9 +59,8 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         )
         # The process's own cache caught replays to this instance; this catches a proof
         # replayed to another instance of the API.
-        if seen is not None and not await dpop_replay.remember(
-            connection.app.state.engine, seen.key, seen.expires_at
-        ):
+        proofs = services_of(connection.app.state).proofs
+        if seen is not None and not await proofs.first_use(seen.key, seen.expires_at):
             raise Unauthenticated("DPoP proof replayed")
     except Unauthenticated as err:
         raise ProblemError(
@@ -70,7 +70,9 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
             str(err.reason),
             headers={"WWW-Authenticate": CHALLENGE},
         ) from err
-    limiter: RateLimiter = connection.app.state.rate_limiter
+    limiter = connection.app.state.get("rate_limiter")
+    if not isinstance(limiter, RateLimiter):
+        raise RuntimeError("the app was started without its rate limiter")
     retry_after = limiter.take(principal.client_id or principal.subject or "anonymous")
     if retry_after is not None:
         raise ProblemError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from domain.progress import Progress
+from services.read_models.queries import Progress
 
 STATUS_NB = {
     "open": "Ikke vurdert",
@@ -65,36 +65,20 @@ def months(days: float) -> str:
     return f"{total:.1f}".replace(".", ",") + " mnd"
 
 
-def render_page(
-    progress: Progress, name: str | None, applications: list[tuple[str, str]] | None = None
-) -> str:
+def _blockers(progress: Progress) -> list[str]:
     e = escape
-    out = [
-        "<!doctype html><html lang=nb><head><meta charset=utf-8>",
-        '<meta name=viewport content="width=device-width,initial-scale=1">',
-        f"<title>Min spesialistutdanning</title><style>{STYLE}</style></head><body><main>",
-        "<h1>Min spesialistutdanning</h1>",
-        f'<p class="muted">{e(name) + " · " if name else ""}per {progress.as_of:%d.%m.%Y}'
-        f" · regelsett {e(progress.rule_set_id)}"
-        f"{' · ' + e(progress.specialty) if progress.specialty else ''}</p>",
-        "<section><h2>Hva gjenstår</h2>",
+    if not progress.blockers:
+        return ['<div class="ok">Ingen hindringer: du kan søke om spesialistgodkjenning.</div>']
+    return [
+        f'<div class="blocker"><strong>{e(blocker.rule)}</strong> '
+        f"{e(blocker.message)}<br><span class=muted>{e(blocker.clears_by)}</span></div>"
+        for blocker in progress.blockers
     ]
-    if progress.blockers:
-        for blocker in progress.blockers:
-            out.append(
-                f'<div class="blocker"><strong>{e(blocker.rule)}</strong> '
-                f"{e(blocker.message)}<br><span class=muted>{e(blocker.clears_by)}"
-                "</span></div>"
-            )
-    else:
-        out.append('<div class="ok">Ingen hindringer: du kan søke om spesialistgodkjenning.</div>')
-    out.append("</section>")
-    for specialty, status in applications or []:
-        out.append(
-            f"<section><h2>Søknad om spesialistgodkjenning i {e(specialty)}</h2>"
-            f"<p>{e(APPLICATION_NB.get(status, status))}</p></section>"
-        )
-    out.append("<section><h2>Tjenestetid</h2>")
+
+
+def _time(progress: Progress) -> list[str]:
+    e = escape
+    out = ["<section><h2>Tjenestetid</h2>"]
     for block in progress.time:
         if block.required_days is None and block.counted_days == 0:
             continue
@@ -117,6 +101,12 @@ def render_page(
         )
         out.append(bar(used, allowed or 1, "absence over" if used > allowed else "absence"))
     out.append("</section>")
+    return out
+
+
+def _parts(progress: Progress) -> list[str]:
+    e = escape
+    out = []
     for part in progress.parts:
         out.append(f"<section><h2>{e(PART_NB.get(part.part, f'Del {part.part}'))}</h2>")
         out.append(f'<p class="muted">{part.approved} av {part.total} læringsmål godkjent</p>')
@@ -132,5 +122,31 @@ def render_page(
                 f'<span class="status {e(objective.status)}">{e(label)}</span></li>'
             )
         out.append("</ul></section>")
+    return out
+
+
+def render_page(
+    progress: Progress, name: str | None, applications: list[tuple[str, str]] | None = None
+) -> str:
+    e = escape
+    out = [
+        "<!doctype html><html lang=nb><head><meta charset=utf-8>",
+        '<meta name=viewport content="width=device-width,initial-scale=1">',
+        f"<title>Min spesialistutdanning</title><style>{STYLE}</style></head><body><main>",
+        "<h1>Min spesialistutdanning</h1>",
+        f'<p class="muted">{e(name) + " · " if name else ""}per {progress.as_of:%d.%m.%Y}'
+        f" · regelsett {e(progress.rule_set_id)}"
+        f"{' · ' + e(progress.specialty) if progress.specialty else ''}</p>",
+        "<section><h2>Hva gjenstår</h2>",
+        *_blockers(progress),
+        "</section>",
+    ]
+    for specialty, status in applications or []:
+        out.append(
+            f"<section><h2>Søknad om spesialistgodkjenning i {e(specialty)}</h2>"
+            f"<p>{e(APPLICATION_NB.get(status, status))}</p></section>"
+        )
+    out += _time(progress)
+    out += _parts(progress)
     out.append("</main></body></html>")
     return "".join(out)

@@ -73,7 +73,6 @@ class DoctorIn(Body):
     authorised_on: date
     national_id: NationalId | None = None
     name: ShortText | None = None
-    turnus_completed: bool = False
 
 
 class ServicePeriodIn(Body):
@@ -87,6 +86,18 @@ class ServicePeriodIn(Body):
     specialty: Specialty | None = None
     open_unselected_gp: bool = False
     self_created_post: bool = False
+
+
+class CorrectionIn(ServicePeriodIn):
+    """The corrected fields of a service period (all of them), and why."""
+
+    reason: Comment = ""
+
+
+class RetractionIn(Body):
+    """A fact recorded in error is retracted, with the reason."""
+
+    reason: Text
 
 
 class AbsenceIn(Body):
@@ -160,20 +171,10 @@ class ExceptionIn(Body):
 
 
 class WithdrawalIn(Body):
-    """Withdrawal of an exception by its grantor, or retraction of a fact recorded in error."""
+    """Withdrawal of an exception by its grantor, with the reason."""
 
     reason: Text
     withdrawn_on: date | None = None  # default: today
-
-
-class RetractionIn(Body):
-    reason: Text
-
-
-class CorrectionIn(ServicePeriodIn):
-    """The corrected fields of a service period (all of them) and why."""
-
-    reason: Text | None = None
 
 
 class SupervisorEndIn(Body):

@@ -1,6 +1,6 @@
 """The issuer of a command, from the token (RULES.md "Who may record what"), and the
-institutions a decision needs to judge it: the caller's own (arena and kind, R1) and the
-doctor's (registrations, R16). The domain decides; this only gathers its inputs."""
+institutions a decision needs to judge it: the caller's own (arena and kind, R1) and those
+the command names. The domain decides; this only gathers its inputs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.authority import DIRECTORATE_ISSUER, Issuer
-from domain.doctor_state import DoctorState
 from domain.organisation import OrganisationState
-from services.application import context_loaders
+from services import aggregates as context_loaders
 
 
 def issuer_of(principal: Any, doctor_id: str | None = None) -> Issuer:
@@ -42,12 +41,4 @@ async def organisations_for(
     return await context_loaders.organisations(conn, wanted) if wanted else {}
 
 
-async def doctor_organisations(
-    conn: AsyncConnection, state: DoctorState
-) -> dict[str, OrganisationState]:
-    """The institutions of the doctor's service periods (R16)."""
-    wanted = {p.org_number for p in state.periods.values()}
-    return await context_loaders.organisations(conn, wanted) if wanted else {}
-
-
-__all__ = ["DIRECTORATE_ISSUER", "Issuer", "doctor_organisations", "issuer_of", "organisations_for"]
+__all__ = ["DIRECTORATE_ISSUER", "Issuer", "issuer_of", "organisations_for", "own_org_numbers"]

@@ -15,7 +15,7 @@ from domain.authority import (
     doctor_issuer,
     organisation_issuer,
 )
-from domain.doctor_commands import (
+from domain.doctor.commands import (
     ApproveObjective,
     AssessObjective,
     AssignSupervisor,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from domain import organisation
 from domain.authority import DIRECTORATE_ISSUER, Issuer, doctor_issuer, organisation_issuer
-from domain.doctor_commands import (
+from domain.doctor.commands import (
     ApproveObjective,
     AssessObjective,
     AssignSupervisor,
@@ -27,7 +27,7 @@ from domain.doctor_commands import (
     RetractServicePeriod,
     RevokeApproval,
 )
-from domain.doctor_state import Period
+from domain.doctor.state import Period
 from domain.progress import progress, readiness
 from domain.rejection import Rejection
 from domain.rulesets import IN_FORCE, REPORTED_LIS1_2019
@@ -316,7 +316,7 @@ def test_R16_service_at_an_unregistered_institution_is_flagged_until_registered(
 
 
 def test_R18_group_supervision_shown_and_required_where_the_rule_set_says() -> None:
-    from domain.doctor_commands import RecordGroupSupervision
+    from domain.doctor.commands import RecordGroupSupervision
 
     w = World(authorised_on=date(2019, 1, 1))
     w.period(

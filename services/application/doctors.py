@@ -1,0 +1,204 @@
+"""The handlers of a doctor's record: each command is loaded, authorised against the facts
+it names, decided and appended in one transaction, with its side tables and idempotency key.
+
+The API builds the command from the body and the token and calls :meth:`DoctorHandlers.
+handle`; everything after that (context, relations, snapshot, the reply stored with the
+idempotency key) happens here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import msgspec
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.doctor.commands import (
+    ApproveObjective,
+    AssessObjective,
+    CorrectServicePeriod,
+    DoctorCommand,
+    IssueServiceConfirmation,
+    LogAbsence,
+    RecordServicePeriod,
+    RegisterDoctor,
+    RequestApproval,
+    RetractAbsence,
+    RetractServicePeriod,
+)
+from domain.doctor.decide import Decision, decide
+from domain.doctor.state import DoctorState
+from domain.identifiers import check_hpr_number, check_national_id
+from services import aggregates as context_loaders
+from services.aggregates import DOCTOR
+from services.application.authority import issuer_of, organisations_for
+from services.application.messages import Envelope, Reply, created
+from services.application.streams import run_command, transaction
+from services.errors import Conflict, Forbidden, Invalid, NotFound
+from services.store import people
+
+# Which commands need which context and checks; a new command is in none of these unless
+# it needs it.
+NEEDS_CATALOGUE = (AssessObjective, ApproveObjective, RequestApproval)
+BODY_ORG_IS_OWN = (RecordServicePeriod, CorrectServicePeriod, ApproveObjective)
+PERIOD_IS_OWN = (
+    LogAbsence,
+    IssueServiceConfirmation,
+    CorrectServicePeriod,
+    RetractServicePeriod,
+    RetractAbsence,
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who the registered doctor is: kept in ``people``, never in an event."""
+
+    hpr_number: str
+    national_id: str | None = None
+    name: str | None = None
+
+
+def _own_period(command: DoctorCommand, state: DoctorState, envelope: Envelope) -> DoctorCommand:
+    """The period named must exist and be the caller's own: an employer writes about its
+    own service only. A confirmation is issued in the name of the period's employer."""
+    period_id = getattr(command, "period_id", None)
+    if period_id is None or not isinstance(command, PERIOD_IS_OWN):
+        return command
+    period = state.periods.get(period_id)
+    if period is None:
+        raise NotFound(f"no service period {period_id}", field="period_id")
+    if period.org_number not in envelope.principal.own_orgs():
+        raise Forbidden(
+            "period_id: an organisation records only its own service and approvals",
+            field="period_id",
+        )
+    if isinstance(command, RetractAbsence):
+        absence = state.absences.get(command.absence_id)
+        if absence is None or absence.period_id != period_id:
+            raise NotFound(f"no absence {command.absence_id}", field="absence_id")
+    if isinstance(command, IssueServiceConfirmation):
+        return msgspec.structs.replace(command, org_number=period.org_number)
+    return command
+
+
+class DoctorHandlers:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def handle(
+        self,
+        command: DoctorCommand,
+        envelope: Envelope,
+        echo: Mapping[str, object],
+        *,
+        status: int = 201,
+    ) -> Reply:
+        """Decide and append; 201 (or ``status``) with the echo, the doctor id and the new
+        version."""
+        org = getattr(command, "org_number", None)
+        if isinstance(command, BODY_ORG_IS_OWN) and org not in envelope.principal.own_orgs():
+            raise Forbidden(
+                "org_number: an organisation records only its own service and approvals",
+                field="org_number",
+            )
+
+        async def work(conn: AsyncConnection) -> Reply:
+            version = await self._run(conn, command, envelope)
+            if isinstance(command, RecordServicePeriod):
+                await people.remember_employer(conn, command.doctor_id, command.org_number)
+            body = {**echo, "doctor_id": command.doctor_id, "version": version}
+            return created(body, version=version, status=status)
+
+        return await transaction(self._engine, envelope, work)
+
+    async def _run(self, conn: AsyncConnection, command: DoctorCommand, envelope: Envelope) -> int:
+        catalogue = (
+            await context_loaders.current_catalogue(conn)
+            if isinstance(command, NEEDS_CATALOGUE)
+            else None
+        )
+        # RULES.md authority: the domain checks the issuer, taken from the token, against the
+        # caller's own institutions (arena and kind) and those the command names.
+        issuer = issuer_of(envelope.principal, command.doctor_id)
+        named = getattr(command, "org_number", None)
+        organisations = await organisations_for(conn, issuer, {named} if named else ())
+
+        def decision(state: DoctorState, _version: int) -> Decision:
+            checked = _own_period(command, state, envelope)
+            return decide(
+                checked,
+                state,
+                catalogue=catalogue,
+                organisations=organisations,
+                issuer=issuer,
+            )
+
+        outcome = await run_command(
+            conn,
+            DOCTOR,
+            command.doctor_id,
+            expected_version=envelope.expected_version,
+            decide=decision,
+            metadata=envelope.metadata(),
+        )
+        return outcome.version
+
+    async def register(self, command: RegisterDoctor, person: Person, envelope: Envelope) -> Reply:
+        """The person, the registering organisation's relation and the first event, in one
+        transaction; a person already registered is a conflict that names the record."""
+        p, doctor_id = person, command.doctor_id
+        if (reason := check_hpr_number(p.hpr_number)) is not None:
+            raise Invalid(f"hpr_number: {reason}", field="hpr_number")
+        if p.national_id is not None and (reason := check_national_id(p.national_id)):
+            raise Invalid(f"national_id: {reason}", field="national_id")
+        org = envelope.principal.org_number
+
+        async def work(conn: AsyncConnection) -> Reply:
+            existing = await people.registered_as(conn, p.hpr_number, p.national_id)
+            if existing is not None:
+                raise Conflict(
+                    "a doctor with this HPR number or national identity number "
+                    f"is registered as {existing}",
+                    field="hpr_number",
+                    code="already-registered",
+                )
+            await people.add_person(conn, doctor_id, p.hpr_number, p.national_id, p.name)
+            if envelope.principal.kind == "organisation" and org is not None:
+                # The registering organisation may read and write the record it created.
+                await people.remember_employer(conn, doctor_id, org)
+            outcome = await run_command(
+                conn,
+                DOCTOR,
+                doctor_id,
+                expected_version=0,
+                decide=lambda state, _v: decide(command, state),
+                metadata=envelope.metadata(),
+            )
+            return created(
+                {"doctor_id": doctor_id, "version": outcome.version},
+                version=outcome.version,
+                location=f"/api/v1/doctors/{doctor_id}",
+            )
+
+        try:
+            return await transaction(self._engine, envelope, work)
+        except IntegrityError as err:  # a concurrent registration of the same person
+            raise Conflict(
+                "a doctor with this HPR number is already registered",
+                field="hpr_number",
+                code="already-registered",
+            ) from err
+
+    async def erase(self, doctor_id: str) -> None:
+        """Null the personal data kept apart from the events."""
+        async with self._engine.begin() as conn:
+            if not await people.erase_person(conn, doctor_id):
+                raise NotFound(f"no doctor with id {doctor_id}")
+
+    async def log_access(self, entry: dict[str, object]) -> None:
+        """Who reached the record, in its own transaction (after the response is sent)."""
+        async with self._engine.begin() as conn:
+            await people.log_access(conn, entry)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
 import pytest
 
 from domain import organisation
@@ -132,7 +133,7 @@ def test_R7_correction_and_retraction_by_the_recording_employer_only() -> None:
     for issuer in others(H):
         refused(w, correct, issuer, "R7")
     # The municipality cannot take the hospital's period over by naming itself.
-    moved = CorrectServicePeriod(**{**_fields(correct), "org_number": MUNICIPALITY})
+    moved = msgspec.structs.replace(correct, org_number=MUNICIPALITY)
     refused(w, moved, M, "R7")
     retract = RetractServicePeriod(doctor_id=DOCTOR, period_id="h1", reason="feil")
     for issuer in others(H):
@@ -466,7 +467,7 @@ def test_R3_R11_R13_R19_statuses_are_the_directorates_alone(kind: str) -> None:
         reason="feil",
     )
     for issuer in others(HDIR):
-        refused(w, WithdrawException(**{**_fields(withdraw), "withdrawn_by": issuer.party}), issuer)
+        refused(w, msgspec.structs.replace(withdraw, withdrawn_by=issuer.party), issuer)
     w.ok(withdraw, HDIR)
 
 
@@ -562,9 +563,9 @@ def test_R2_exception_recorded_only_by_the_self_created_posts_institutions() -> 
         period_id="m1",
     )
     for issuer in (OTHER, HDIR, DOC):
-        refused(w, GrantException(**{**_fields(cmd), "granted_by": issuer.party}), issuer, "R2")
+        refused(w, msgspec.structs.replace(cmd, granted_by=issuer.party), issuer, "R2")
     w.ok(cmd, M)
-    w.ok(GrantException(**{**_fields(cmd), "exception_id": "x2", "granted_by": HOSPITAL}), H)
+    w.ok(msgspec.structs.replace(cmd, exception_id="x2", granted_by=HOSPITAL), H)
     on = d("2026-07-01")
     assert "R2" in ids(progress(w.state, w.catalogue, on, rules=IN_FORCE).blockers)
     assert "R2" not in ids(progress(w.state, w.catalogue, on, rules=PROPOSED_2024).blockers)

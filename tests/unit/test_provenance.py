@@ -51,7 +51,7 @@ M = organisation_issuer(MUNICIPALITY)
 def correction(p: Period, **changes: object) -> CorrectServicePeriod:
     fields = {f: getattr(p, f) for f in Period.__struct_fields__}
     fields.update(changes)
-    return CorrectServicePeriod(doctor_id=DOCTOR, **fields)  # type: ignore[arg-type]
+    return CorrectServicePeriod(doctor_id=DOCTOR, **fields)
 
 
 def approved_world() -> World:

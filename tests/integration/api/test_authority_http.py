@@ -56,8 +56,8 @@ async def period(api: Any, base: str, headers: dict[str, str], **body: Any) -> s
 
 
 async def test_R3_an_employer_cannot_waive_part_1_and_the_directorate_can_withdraw(
-    api, issuer
-) -> None:  # type: ignore[no-untyped-def]
+    api: Any, issuer: Any
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -87,7 +87,7 @@ async def test_R3_an_employer_cannot_waive_part_1_and_the_directorate_can_withdr
     assert "part1_not_complete" in codes(await blockers(api, base, world))
 
 
-async def test_R11_R13_dispensations_only_from_the_directorate(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R11_R13_dispensations_only_from_the_directorate(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -129,7 +129,7 @@ async def test_R11_R13_dispensations_only_from_the_directorate(api, issuer) -> N
     )
 
 
-async def test_R2_no_exception_under_the_rules_in_force(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R2_no_exception_under_the_rules_in_force(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -156,7 +156,7 @@ async def test_R2_no_exception_under_the_rules_in_force(api, issuer) -> None:  #
     assert "lis1_sequence" in codes(await blockers(api, base, world, "?as_of=2024-01-01"))
 
 
-async def test_R5_assessments_that_cannot_count_are_refused(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R5_assessments_that_cannot_count_are_refused(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -208,8 +208,8 @@ async def test_R5_assessments_that_cannot_count_are_refused(api, issuer) -> None
 
 
 async def test_R5_R7_corrections_flag_approvals_and_confirmations_that_lost_their_basis(
-    api, issuer
-) -> None:  # type: ignore[no-untyped-def]
+    api: Any, issuer: Any
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -305,7 +305,7 @@ async def test_R5_R7_corrections_flag_approvals_and_confirmations_that_lost_thei
     assert "approval_lost_basis" in codes(await blockers(api, base, world, "?as_of=2024-08-01"))
 
 
-async def test_R7_open_never_confirmed_part_3_blocks_the_application(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R7_open_never_confirmed_part_3_blocks_the_application(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -322,7 +322,7 @@ async def test_R7_open_never_confirmed_part_3_blocks_the_application(api, issuer
     assert "service_not_completed" in {b["code"] for b in refused["blockers"]}
 
 
-async def test_time_anchors_R3_R9_R1_over_http(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_time_anchors_R3_R9_R1_over_http(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)  # authorised 2023-06-15
     base = f"/api/v1/doctors/{doctor_id}"
@@ -370,7 +370,7 @@ async def test_time_anchors_R3_R9_R1_over_http(api, issuer) -> None:  # type: ig
     assert hospital["calendar_days"] == 200  # 15 June - 31 December 2023
 
 
-async def test_R13_supervisor_assignment_ends_and_its_blocker_clears(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R13_supervisor_assignment_ends_and_its_blocker_clears(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -411,7 +411,7 @@ async def test_R13_supervisor_assignment_ends_and_its_blocker_clears(api, issuer
     assert "R13" not in {b["rule"] for b in await blockers(api, base, world, "?as_of=2024-02-01")}
 
 
-async def test_R16_registrations_by_the_directorate_clear_the_flag(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R16_registrations_by_the_directorate_clear_the_flag(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -434,7 +434,9 @@ async def test_R16_registrations_by_the_directorate_clear_the_flag(api, issuer) 
     )
 
 
-async def test_R8_reported_lis1_widening_does_not_reach_part_3_over_http(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R8_reported_lis1_widening_does_not_reach_part_3_over_http(
+    api: Any, issuer: Any
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -459,8 +461,8 @@ async def test_R8_reported_lis1_widening_does_not_reach_part_3_over_http(api, is
 
 
 async def test_R2_under_the_2024_proposal_only_both_institutions_of_the_post_clear_it(
-    api, issuer
-) -> None:  # type: ignore[no-untyped-def]
+    api: Any, issuer: Any
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -492,7 +494,9 @@ async def test_R2_under_the_2024_proposal_only_both_institutions_of_the_post_cle
     assert "lis1_sequence" in codes(await blockers(api, base, world, "?as_of=2025-01-01"))
 
 
-async def test_R5_the_approving_leaders_own_assessment_does_not_count(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R5_the_approving_leaders_own_assessment_does_not_count(
+    api: Any, issuer: Any
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -537,7 +541,7 @@ async def test_R5_the_approving_leaders_own_assessment_does_not_count(api, issue
     )
 
 
-async def test_R19_and_foreign_credit_from_the_directorate_only(api, issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_R19_and_foreign_credit_from_the_directorate_only(api: Any, issuer: Any) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"

@@ -15,6 +15,7 @@ from services.application.proofs import ProofLog
 from services.config import Settings
 from services.read_models.queries import Queries
 from services.read_models.records import Records
+from services.read_models.routing import ReadRouter
 from services.store.database import create_engine
 
 
@@ -28,9 +29,12 @@ class Services:
     queries: Queries
     records: Records
     proofs: ProofLog
+    reads: ReadRouter
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reads.replica is not None:
+            await self.reads.replica.dispose()
 
 
 def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
@@ -41,13 +45,20 @@ def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngi
 
 def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
     engine = engine_for(settings, pool_size=pool_size)
+    replica = None
+    if settings.database_replica_url:
+        replica = create_engine(
+            settings.database_replica_url, pool_size=pool_size or settings.db_pool_size
+        )
+    reads = ReadRouter(engine, replica, settings.replica_max_lag_seconds)
     return Services(
         settings=settings,
         engine=engine,
         doctors=DoctorHandlers(engine),
         institutions=InstitutionHandlers(engine),
         applications=ApplicationHandlers(engine),
-        queries=Queries(engine),
+        queries=Queries(reads),
         records=Records(engine),
         proofs=ProofLog(engine),
+        reads=reads,
     )

@@ -18,7 +18,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
-from services.api.dependencies import DEPENDENCIES
+from services.api.authentication import acting_party_of
+from services.api.dependencies import DEPENDENCIES, services_of
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
@@ -51,6 +52,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                await _note_write(scope, message["status"])
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -68,6 +70,19 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             metrics.HTTP_LATENCY.labels(method, route).observe(elapsed)
 
     return middleware
+
+
+async def _note_write(scope: Scope, status: int) -> None:
+    """Before a successful write's answer leaves, note it for the acting party, so that its
+    next reads wait for a replica to have replayed it (read_models/routing.py)."""
+    if scope.get("method") not in WRITE_METHODS or status >= 400:
+        return
+    principal = scope.get("state", {}).get("principal")
+    if principal is not None:
+        await services_of(scope["app"].state).reads.note_write(acting_party_of(principal))
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_app(settings: Settings) -> Litestar:

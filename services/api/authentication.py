@@ -15,6 +15,7 @@ from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
 from services.identity.authenticate import Authenticator, Unauthenticated
 from services.identity.principal import Principal
+from services.read_models import routing
 
 COOKIE = "kompetanse_dev_token"  # the development login's cookie (services.api.dev_login)
 CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS256 RS256"'
@@ -36,6 +37,18 @@ def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> 
         return None
     token = connection.cookies.get(COOKIE)
     return f"Bearer {token}" if token else None
+
+
+def acting_party_of(principal: Principal) -> str:
+    """Whose reads must see whose writes: the client and the organisation it acts for, or
+    the person."""
+    return routing.party_of(
+        principal.kind,
+        principal.client_id,
+        principal.org_number,
+        principal.hpr_number,
+        principal.subject,
+    )
 
 
 async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -83,6 +96,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
             headers={"Retry-After": str(retry_after)},
         )
     state["principal"] = principal
+    routing.acting_party.set(acting_party_of(principal))
     structlog.contextvars.bind_contextvars(
         actor_kind=principal.kind,
         client_id=principal.client_id,

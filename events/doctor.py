@@ -82,6 +82,9 @@ class AbsenceRetractionFacts(Facts, frozen=True, kw_only=True):
 
 
 class SupervisorFacts(Facts, frozen=True, kw_only=True):
+    # R13: the assignment can be ended by its id; a command without one gets an id derived
+    # from its fields (domain.lifecycle.assignment_id_of), the event always carries it.
+    assignment_id: str = ""
     org_number: str
     hpr_number: str
     role: SupervisorRole
@@ -92,6 +95,14 @@ class SupervisorFacts(Facts, frozen=True, kw_only=True):
     specialist_in: str | None = None
     substantial_experience: bool = False
     external_stay: bool = False
+
+
+class SupervisorEndFacts(Facts, frozen=True, kw_only=True):
+    """The assignment holds up to and including ``valid_to`` (R13, R14)."""
+
+    assignment_id: str
+    org_number: str
+    valid_to: date
 
 
 class AssessmentFacts(Facts, frozen=True, kw_only=True):
@@ -132,10 +143,34 @@ class ExceptionFacts(Facts, frozen=True, kw_only=True):
     kind: ExceptionKind
     granted_by: str  # organisation number or "helsedirektoratet"
     granted_on: date
+    # The validity period (inclusive); the event always carries valid_from (the command's
+    # default is granted_on).
+    valid_from: date | None = None
+    valid_to: date | None = None
     granted_by_hpr: str | None = None
     period_id: str | None = None  # the post/period it concerns, where it concerns one
     supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
+    credit_months: int | None = None  # §32 foreign credit: months credited toward R9
     reason: str = ""
+
+
+class ExceptionWithdrawalFacts(Facts, frozen=True, kw_only=True):
+    """The grantor withdraws an exception or status; it no longer holds from
+    ``withdrawn_on``."""
+
+    exception_id: str
+    withdrawn_by: str  # organisation number or "helsedirektoratet"
+    withdrawn_on: date
+    reason: str
+    withdrawn_by_hpr: str | None = None
+
+
+class GroupSessionFacts(Facts, frozen=True, kw_only=True):
+    """R18: one attended group supervision session (gruppeveiledning)."""
+
+    org_number: str
+    held_on: date
+    minutes: int
 
 
 class RequestFacts(Facts, frozen=True, kw_only=True):
@@ -202,6 +237,15 @@ class AbsenceRetracted(
 class SupervisorAssigned(
     SupervisorFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"
 ):
+    """v2 adds ``assignment_id`` (the assignment can be ended, R13); v1 payloads get an id
+    derived from their fields (see :mod:`events.upcasters`)."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class SupervisorAssignmentEnded(
+    SupervisorEndFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assignment_ended"
+):
     pass
 
 
@@ -246,6 +290,21 @@ class SupervisionHoursLogged(
 class ExceptionGranted(
     ExceptionFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_granted"
 ):
+    """v2 adds the validity period (``valid_from``, ``valid_to``) and, for a §32 foreign
+    credit, ``credit_months``; v1 payloads are valid from ``granted_on``."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class ExceptionWithdrawn(
+    ExceptionWithdrawalFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_withdrawn"
+):
+    pass
+
+
+class GroupSupervisionAttended(
+    GroupSessionFacts, Event, frozen=True, kw_only=True, tag="doctor.group_supervision_attended"
+):
     pass
 
 
@@ -275,12 +334,15 @@ DoctorEvent = (
     | AbsenceLogged
     | AbsenceRetracted
     | SupervisorAssigned
+    | SupervisorAssignmentEnded
     | ObjectiveAssessed
     | ObjectiveApproved
     | ApprovalRevoked
     | ServiceConfirmationIssued
     | SupervisionHoursLogged
     | ExceptionGranted
+    | ExceptionWithdrawn
+    | GroupSupervisionAttended
     | ApprovalRequested
     | ApprovalRequestWithdrawn
     | ApprovalRequestReturned

@@ -11,7 +11,7 @@ says only that notes exist (``has_notes``); the text is kept in the erasable tab
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
 import msgspec
 
@@ -112,7 +112,12 @@ class EducationPlanRecorded(
 ):
     """R17: an employer writes (a new version of) the doctor's individual education plan
     for its own service. ``plan_version`` counts every plan written for the doctor, by any
-    employer; the plan at version N is each employer's latest periods up to N."""
+    employer; the plan at version N is each employer's latest periods up to N.
+
+    v2 adds ``periods`` (the plan's content); a v1 payload (only that a plan exists, from
+    the authority issue) is lifted with no periods (:mod:`events.upcasters`)."""
+
+    schema_version: ClassVar[int] = 2
 
     plan_version: int = 1
 

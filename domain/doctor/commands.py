@@ -59,6 +59,12 @@ class AssignSupervisor(
     pass
 
 
+class EndSupervisorAssignment(
+    facts.SupervisorEndFacts, Command, frozen=True, kw_only=True, tag="end_supervisor"
+):
+    pass
+
+
 class AssessObjective(
     facts.AssessmentFacts, Command, frozen=True, kw_only=True, tag="assess_objective"
 ):
@@ -97,6 +103,18 @@ class GrantException(
     facts.ExceptionFacts, Command, frozen=True, kw_only=True, tag="grant_exception"
 ):
     pass
+
+
+class WithdrawException(
+    facts.ExceptionWithdrawalFacts, Command, frozen=True, kw_only=True, tag="withdraw_exception"
+):
+    pass
+
+
+class RecordGroupSupervision(
+    facts.GroupSessionFacts, Command, frozen=True, kw_only=True, tag="record_group_supervision"
+):
+    """R18: one attended group supervision session."""
 
 
 class RequestApproval(
@@ -155,6 +173,9 @@ DoctorCommand = (
     | IssueServiceConfirmation
     | LogSupervisionHours
     | GrantException
+    | EndSupervisorAssignment
+    | WithdrawException
+    | RecordGroupSupervision
     | RequestApproval
     | WithdrawApprovalRequest
     | ReturnApprovalRequest

@@ -189,8 +189,6 @@ def _check_plan_period(
 
 
 def record_plan(cmd: commands.RecordEducationPlan, state: DoctorState, ctx: Context) -> Decision:
-    if not cmd.periods:
-        return reject("invalid_value", "periods: the plan has no periods", field="periods")
     for i, p in enumerate(cmd.periods):
         if (refused := _check_plan_period(i, p, cmd, ctx)) is not None:
             return refused

@@ -131,6 +131,8 @@ def rejection_problem(exc: CommandRejected) -> ProblemError:
     status = 404 if code.startswith("unknown_") and field is None else 422
     if code == "duplicate":
         status = 409
+    if code == "not_entitled":  # RULES.md authority: not this caller's to record
+        status = 403
     prefix = f"{rule}: " if rule and not rejection.detail.startswith(rule) else ""
     return ProblemError(
         status,

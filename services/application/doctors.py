@@ -29,13 +29,13 @@ from domain.doctor.commands import (
     RequestApproval,
     RetractAbsence,
     RetractServicePeriod,
-    SignOffLearningActivity,
 )
 from domain.doctor.decide import Decision, decide
 from domain.doctor.state import DoctorState
 from domain.identifiers import check_hpr_number, check_national_id
 from services import aggregates as context_loaders
 from services.aggregates import DOCTOR
+from services.application.authority import issuer_of, organisations_for
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import run_command, transaction
 from services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -50,7 +50,6 @@ NEEDS_CATALOGUE = (
     RecordLearningActivity,
     RecordEducationPlan,
 )
-NEEDS_ORGANISATIONS = (ApproveObjective, SignOffLearningActivity)
 BODY_ORG_IS_OWN = (RecordServicePeriod, CorrectServicePeriod, ApproveObjective)
 PERIOD_IS_OWN = (
     LogAbsence,
@@ -98,9 +97,15 @@ class DoctorHandlers:
         self._engine = engine
 
     async def handle(
-        self, command: DoctorCommand, envelope: Envelope, echo: Mapping[str, object]
+        self,
+        command: DoctorCommand,
+        envelope: Envelope,
+        echo: Mapping[str, object],
+        *,
+        status: int = 201,
     ) -> Reply:
-        """Decide and append; 201 with the echo, the doctor id and the new version."""
+        """Decide and append; 201 (or ``status``) with the echo, the doctor id and the new
+        version."""
         org = getattr(command, "org_number", None)
         if isinstance(command, BODY_ORG_IS_OWN) and org not in envelope.principal.own_orgs():
             raise Forbidden(
@@ -113,7 +118,7 @@ class DoctorHandlers:
             if isinstance(command, RecordServicePeriod):
                 await people.remember_employer(conn, command.doctor_id, command.org_number)
             body = {**echo, "doctor_id": command.doctor_id, "version": version}
-            return created(body, version=version)
+            return created(body, version=version, status=status)
 
         return await transaction(self._engine, envelope, work)
 
@@ -123,15 +128,21 @@ class DoctorHandlers:
             if isinstance(command, NEEDS_CATALOGUE)
             else None
         )
-        organisations = (
-            await context_loaders.organisations(conn, {command.org_number})
-            if isinstance(command, NEEDS_ORGANISATIONS)
-            else None
-        )
+        # RULES.md authority: the domain checks the issuer, taken from the token, against the
+        # caller's own institutions (arena and kind) and those the command names.
+        issuer = issuer_of(envelope.principal, command.doctor_id)
+        named = getattr(command, "org_number", None)
+        organisations = await organisations_for(conn, issuer, {named} if named else ())
 
         def decision(state: DoctorState, _version: int) -> Decision:
             checked = _own_period(command, state, envelope)
-            return decide(checked, state, catalogue=catalogue, organisations=organisations)
+            return decide(
+                checked,
+                state,
+                catalogue=catalogue,
+                organisations=organisations,
+                issuer=issuer,
+            )
 
         outcome = await run_command(
             conn,

@@ -14,6 +14,7 @@ from domain.doctor.decide import Decision, decide
 from domain.doctor.state import DoctorState
 from services import aggregates as context_loaders
 from services.aggregates import DOCTOR
+from services.application.authority import issuer_of, organisations_for
 from services.application.doctors import DoctorHandlers
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import run_command, transaction
@@ -43,9 +44,13 @@ class TrainingHandlers(DoctorHandlers):
 
         async def work(conn: AsyncConnection) -> Reply:
             catalogue = await context_loaders.current_catalogue(conn)
+            issuer = issuer_of(envelope.principal, command.doctor_id)
+            organisations = await organisations_for(conn, issuer, {command.org_number})
 
             def decision(state: DoctorState, _version: int) -> Decision:
-                return decide(command, state, catalogue=catalogue)
+                return decide(
+                    command, state, catalogue=catalogue, organisations=organisations, issuer=issuer
+                )
 
             outcome = await run_command(
                 conn,

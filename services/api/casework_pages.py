@@ -22,7 +22,7 @@ from services.api.access import Access, access
 from services.api.dependencies import EnvelopeDep, ServicesDep
 from services.api.problems import ProblemError
 from services.api.progress_page import APPLICATION_NB, BLOCK_NB, STYLE, months
-from services.api.schemas import Specialty, Text
+from services.api.schemas import Text
 from services.application import commands as cmd
 from services.clock import today
 
@@ -163,7 +163,9 @@ class CaseworkPagesController(Controller):
         self,
         services: ServicesDep,
         status: Annotated[StatusFilter | None, QueryParameter()] = None,
-        specialty: Annotated[Specialty | None, QueryParameter()] = None,
+        specialty: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
+        ] = None,
         sort: Annotated[Literal["eldste", "nyeste"], QueryParameter()] = "eldste",
     ) -> Response[str]:
         rows = await services.casework.queue(status, specialty, sort == "nyeste")

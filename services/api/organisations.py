@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Response, delete, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.access import Access, access
 from services.api.dependencies import EnvelopeDep, ServicesDep
@@ -33,6 +34,22 @@ class OrganisationsController(Controller):
         command = cmd.from_body(cmd.RegisterOrganisation, data, registered_on=today())
         echo = {"org_number": data.org_number}
         return json_response(await services.institutions.organisation(command, envelope, echo))
+
+    @get(
+        "/",
+        opt=access(Access.AUTHENTICATED),
+        summary="Organisations with their registrations as utdanningsvirksomhet (R16), "
+        "filtered by ?specialty=",
+    )
+    async def institutions(
+        self,
+        services: ServicesDep,
+        specialty: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """The catalogue of institutions (issue 15), read from the organisations' states."""
+        return await services.casework.institutions(specialty, today())
 
     @post(
         "/{org_number:str}/leaders",

@@ -100,3 +100,41 @@ class CaseworkReads:
                 )
             ).all()
         return [(r.org_number, r.since.date()) for r in rows]
+
+    async def institutions(self, specialty: str | None, on: datetime.date) -> list[dict[str, Any]]:
+        """R16: every registered organisation with its registrations as utdanningsvirksomhet
+        (those for ``specialty`` only, and only organisations with one, when it is given)."""
+        async with self._engine.connect() as conn:
+            streams = (
+                await conn.scalars(
+                    text(
+                        "SELECT DISTINCT stream_id FROM events "
+                        "WHERE type = 'organisation.registered' ORDER BY stream_id"
+                    )
+                )
+            ).all()
+            found = await states.read_many(conn, states.ORGANISATIONS, list(streams))
+        out = []
+        for org, _ in sorted(found, key=lambda f: f[0].org_number):
+            registrations = [
+                {
+                    "registration_id": x.registration_id,
+                    "specialty": x.specialty,
+                    "valid_from": x.valid_from,
+                    "valid_to": x.last_day(),
+                    "valid_now": x.valid_on(on),
+                }
+                for x in sorted(org.registrations.values(), key=lambda x: x.valid_from)
+                if specialty is None or x.specialty == specialty
+            ]
+            if specialty is not None and not registrations:
+                continue
+            out.append(
+                {
+                    "org_number": org.org_number,
+                    "name": org.name,
+                    "kind": org.kind,
+                    "registrations": registrations,
+                }
+            )
+        return out

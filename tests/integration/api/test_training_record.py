@@ -416,3 +416,36 @@ async def test_the_training_endpoints_are_documented_in_openapi(api) -> None:  #
         assert "text/html" in paths[path]["get"]["responses"]["200"]["content"], path
     form = paths["/saksbehandling/soknader/{application_id}/vedtak"]["post"]["requestBody"]
     assert "application/x-www-form-urlencoded" in form["content"]
+
+
+async def test_institutions_are_listed_with_their_registrations_by_specialty(api, issuer) -> None:  # type: ignore[no-untyped-def]
+    world = World(issuer)
+    await set_up(api, world)
+    await ok(
+        await api.post(
+            f"/api/v1/organisations/{HOSPITAL}/registrations",
+            headers=world.admin,
+            json={"specialty": "indremedisin", "valid_from": "2019-03-01"},
+        )
+    )
+    await ok(
+        await api.post(
+            f"/api/v1/organisations/{MUNICIPALITY}/registrations",
+            headers=world.admin,
+            json={"specialty": "allmennmedisin", "valid_from": "2019-03-01"},
+        )
+    )
+    everyone = await ok(await api.get("/api/v1/organisations", headers=world.doctor), 200)
+    assert [o["org_number"] for o in everyone] == sorted([HOSPITAL, MUNICIPALITY, OTHER])
+    gp = await ok(
+        await api.get(
+            "/api/v1/organisations", params={"specialty": "allmennmedisin"}, headers=world.hospital
+        ),
+        200,
+    )
+    assert [(o["org_number"], o["name"]) for o in gp] == [(MUNICIPALITY, "Testvik kommune")]
+    [registration] = gp[0]["registrations"]
+    assert registration["specialty"] == "allmennmedisin" and registration["valid_now"] is True
+    bad = await api.get("/api/v1/organisations", params={"specialty": "X!"}, headers=world.admin)
+    assert bad.status_code == 400 and "specialty" in bad.json()["detail"]
+    assert (await api.get("/api/v1/organisations")).status_code == 401

@@ -4,6 +4,8 @@ problem mapping, the access log. Controllers stay thin: they build a decision an
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +19,10 @@ from services.store.eventstore import ConcurrencyConflict, DuplicateEventId
 from services.store.idempotency import IdempotencyKeyReused, StoredResponse, request_hash
 
 MAX_KEY_LENGTH = 200
+# Without If-Match the server retries its own version conflicts (API.md conventions): the
+# work reloads and re-decides each time. Bounded, with jittered backoff.
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.01
 
 
 def expected_version(request: Request[Any, Any, Any]) -> int | None:
@@ -86,11 +92,27 @@ async def perform(
 ) -> Response[Any]:
     """Run one write at most once per idempotency key and map failures to problems."""
     engine = request.app.state.engine
+    idempotent = await idempotency_of(request)
+    retry_conflicts = request.headers.get("if-match") is None
     try:
-        stored = await once(engine, await idempotency_of(request), work)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                stored = await once(engine, idempotent, work)
+                break
+            except ConcurrencyConflict:
+                if not retry_conflicts or attempt == MAX_ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
     except CommandRejected as rejected:
         raise rejection_problem(rejected.rejection) from rejected
     except ConcurrencyConflict as conflict:
+        if retry_conflicts:  # retried and still losing: say so, without naming a header
+            raise ProblemError(
+                409,
+                "write-contention",
+                "Conflict",
+                "the record changed under this write too often; retry it",
+            ) from conflict
         raise ProblemError(
             409,
             "stale-version",

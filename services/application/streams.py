@@ -114,6 +114,20 @@ def new_events(events: Sequence[Event], metadata: dict[str, Any]) -> list[NewEve
     ]
 
 
+# A lock class of our own: the two-key advisory locks never collide with the one-key lock
+# that orders appends (services.store.eventstore.APPEND_LOCK_KEY).
+STREAM_LOCK_CLASS = 0x6B6F
+
+
+async def lock_stream(conn: AsyncConnection, stream_id: str) -> None:
+    """Serialise the writers of one stream that did not name a version (transaction-scoped).
+    Always taken before the append lock, so the two cannot deadlock."""
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(:c, hashtext(:s))"),
+        {"c": STREAM_LOCK_CLASS, "s": stream_id},
+    )
+
+
 async def run_command(
     conn: AsyncConnection,
     aggregate: Aggregate[S],
@@ -126,7 +140,13 @@ async def run_command(
     | None = None,
 ) -> Outcome[S]:
     """Inside the caller's transaction: load, check the expected version, decide, append,
-    snapshot. ``decide(state, version)`` returns a list of events or a rejection."""
+    snapshot. ``decide(state, version)`` returns a list of events or a rejection.
+
+    Without an expected version (no ``If-Match``) the write is decided against the current
+    state however many others write at once: writers of one stream queue on a per-stream
+    lock held to commit, so they do not conflict with each other (API.md conventions)."""
+    if expected_version is None:
+        await lock_stream(conn, stream_id)
     state, version = await load(conn, aggregate, stream_id)
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(stream_id, expected_version, version)

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from litestar.connection import ASGIConnection
 
+from services.api.acting_party import acting_party
 from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
 from services.identity.authenticate import Authenticator, Unauthenticated
@@ -38,6 +39,20 @@ def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> 
     return f"Bearer {token}" if token else None
 
 
+def rate_limited(limiter: RateLimiter, principal: Principal, what: str = "request") -> None:
+    """Spend one token of the acting party's bucket (client and organisation, or person);
+    429 when it is empty."""
+    retry_after = limiter.take(acting_party(principal))
+    if retry_after is not None:
+        raise ProblemError(
+            429,
+            "too-many-requests",
+            "Too many requests",
+            f"rate limit of the acting party exceeded at this {what}; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     state = connection.scope.setdefault("state", {})
     cached: Principal | None = state.get("principal")
@@ -64,15 +79,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
             headers={"WWW-Authenticate": CHALLENGE},
         ) from err
     limiter: RateLimiter = connection.app.state.rate_limiter
-    retry_after = limiter.take(principal.client_id or principal.subject or "anonymous")
-    if retry_after is not None:
-        raise ProblemError(
-            429,
-            "too-many-requests",
-            "Too many requests",
-            f"rate limit for client {principal.client_id} exceeded; retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+    rate_limited(limiter, principal)
     state["principal"] = principal
     structlog.contextvars.bind_contextvars(
         actor_kind=principal.kind,

@@ -21,6 +21,7 @@ from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
 
 from services.api.access import Access, access
+from services.api.authentication import rate_limited
 from services.api.problems import ProblemError
 
 MAX_ITEMS = 500
@@ -108,6 +109,17 @@ async def dispatch(request: Request[Any, Any, Any], index: int, item: BatchItem)
     return ItemResult(index=index, status=status, body=msgspec.Raw(payload) if payload else None)
 
 
+async def counted(request: Request[Any, Any, Any], index: int, item: BatchItem) -> ItemResult:
+    """Each item counts against the acting party's rate limit, like the request it stands
+    for; an item over the limit gets its own 429."""
+    try:
+        rate_limited(request.app.state.rate_limiter, request.scope["state"]["principal"], "item")
+    except ProblemError as limited:
+        problem = msgspec.structs.replace(limited.problem, field=f"items[{index}]")
+        return ItemResult(index=index, status=429, body=msgspec.Raw(msgspec.json.encode(problem)))
+    return await dispatch(request, index, item)
+
+
 class BatchController(Controller):
     path = "/api/v1/batch"
     tags = ["batch"]  # noqa: RUF012
@@ -129,6 +141,6 @@ class BatchController(Controller):
                 "Idempotency-Key: give each item its own idempotency_key",
                 field="Idempotency-Key",
             )
-        results = [await dispatch(request, i, item) for i, item in enumerate(data.items)]
+        results = [await counted(request, i, item) for i, item in enumerate(data.items)]
         ok = sum(1 for r in results if r.status < 400)
         return Response(BatchOut(succeeded=ok, failed=len(results) - ok, results=results))

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.api.acting_party import acting_party
 from services.api.problems import ProblemError
 from services.application.streams import CommandRejected, IdempotentRequest, once
 from services.store.eventstore import ConcurrencyConflict, DuplicateEventId
@@ -56,8 +57,7 @@ async def idempotency_of(request: Request[Any, Any, Any]) -> IdempotentRequest |
             f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
             field="Idempotency-Key",
         )
-    principal = request.scope["state"]["principal"]
-    who = f"{principal.kind}:{principal.client_id or principal.subject}"
+    who = acting_party(request.scope["state"]["principal"])
     body = await request.body()
     return IdempotentRequest(who, key, request_hash(request.method, request.url.path, body))
 

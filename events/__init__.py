@@ -48,11 +48,19 @@ from events.organisation import (
     OrganisationEvent,
     OrganisationRegistered,
 )
+from events.relations import (
+    RELATION_EVENTS,
+    IdentityConflictFlagged,
+    IdentityConflictResolved,
+    OrganisationConfirmed,
+    OrganisationDisputed,
+    OrganisationRelated,
+)
 from events.streams import stream_of, stream_type_of, subject_of
 from events.subjects import STREAM_SUBJECTS, STREAM_TYPES, subject_for
 
 ALL_EVENTS: tuple[type[Event], ...] = (
-    DOCTOR_EVENTS + ORGANISATION_EVENTS + CATALOGUE_EVENTS + APPLICATION_EVENTS
+    DOCTOR_EVENTS + ORGANISATION_EVENTS + CATALOGUE_EVENTS + APPLICATION_EVENTS + RELATION_EVENTS
 )
 
 
@@ -64,6 +72,7 @@ __all__ = [
     "CATALOGUE_EVENTS",
     "DOCTOR_EVENTS",
     "ORGANISATION_EVENTS",
+    "RELATION_EVENTS",
     "STREAM_SUBJECTS",
     "STREAM_TYPES",
     "AbsenceLogged",
@@ -84,13 +93,18 @@ __all__ = [
     "Event",
     "EventRegistry",
     "ExceptionGranted",
+    "IdentityConflictFlagged",
+    "IdentityConflictResolved",
     "LeaderAppointed",
     "ObjectiveApproved",
     "ObjectiveAssessed",
     "ObjectiveChange",
     "ObjectiveSpec",
+    "OrganisationConfirmed",
+    "OrganisationDisputed",
     "OrganisationEvent",
     "OrganisationRegistered",
+    "OrganisationRelated",
     "ServiceConfirmationIssued",
     "ServicePeriodCorrected",
     "ServicePeriodRecorded",

@@ -37,6 +37,8 @@ class Access(enum.Enum):
     ORGANISATION = "organisation"  # any organisation client (batch)
     EMPLOYER_OR_DIRECTORATE = "employer_or_directorate"  # exceptions
     APPLICATION_READ = "application_read"  # the applicant or a caseworker
+    ORGANISATION_RELATED = "organisation_related"  # an org with any relation: its own facts
+    DIRECTORATE = "directorate"  # a caseworker or admin of Helsedirektoratet
 
 
 def access(rule: Access) -> dict[str, Any]:
@@ -91,23 +93,42 @@ async def authorise(
             if kind not in ("organisation", "admin", "caseworker"):
                 raise forbidden("doctors are registered by an organisation or the directorate")
         case Access.NEW_OR_CURRENT_EMPLOYER:
-            await _relation(state, params["doctor_id"], principal)
+            relation = await _relation(state, params["doctor_id"], principal)
             if kind != "organisation":
                 raise forbidden("requires an organisation's client token")
+            if relation.disputed and not relation.employs:
+                raise forbidden(DISPUTED)
         case Access.EMPLOYER_OF_DOCTOR:
             relation = await _relation(state, params["doctor_id"], principal)
-            if kind != "organisation" or not relation.employs:
-                raise forbidden("the doctor has no service period at your organisation")
+            if kind != "organisation":
+                raise forbidden("requires an organisation's client token (the employer)")
+            if not relation.employs:
+                raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
         case Access.EMPLOYER_OR_DIRECTORATE:
             relation = await _relation(state, params["doctor_id"], principal)
-            if not (directorate or (kind == "organisation" and relation.employs)):
-                raise forbidden("the doctor has no service period at your organisation")
+            if not (directorate or kind == "organisation"):
+                raise forbidden("requires the employer's client token or Helsedirektoratet")
+            if not (directorate or relation.employs):
+                raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
         case Access.DOCTOR_RECORD:
+            # An organisation reads the wider record only once its relation is confirmed,
+            # by the doctor or the directorate (RULES.md "Reach into a record").
             relation = await _relation(state, params["doctor_id"], principal)
             if not (
-                directorate or relation.is_self or (kind == "organisation" and relation.employs)
+                directorate or relation.is_self or (kind == "organisation" and relation.confirmed)
             ):
+                if kind == "organisation" and relation.employs:
+                    raise forbidden(CLAIMED)
                 raise forbidden("not your record, nor a doctor you have or had in service")
+        case Access.ORGANISATION_RELATED:
+            relation = await _relation(state, params["doctor_id"], principal)
+            if kind != "organisation" or not (relation.employs or relation.disputed):
+                raise forbidden("requires an organisation that recorded facts for this doctor")
+        case Access.DIRECTORATE:
+            if params.get("doctor_id") is not None:
+                await _relation(state, params["doctor_id"], principal)  # 404 when unknown
+            if not directorate:
+                raise forbidden("requires a Helsedirektoratet caseworker or admin token")
         case Access.DOCTOR_SELF:
             relation = await _relation(state, params["doctor_id"], principal)
             if not relation.is_self:
@@ -126,21 +147,39 @@ async def authorise(
             raise forbidden("this operation is not open to any caller")
 
 
+NO_SERVICE = "the doctor has no service period at your organisation"
+CLAIMED = (
+    "your organisation's relation to this doctor is claimed, not confirmed: read back your "
+    "own facts at /api/v1/doctors/{doctor_id}/claims until the doctor or Helsedirektoratet "
+    "confirms it"
+)
+DISPUTED = (
+    "the doctor disputes your organisation's relation; Helsedirektoratet resolves it, "
+    "and until then your organisation records nothing more for this doctor"
+)
+
+
 def _orgs_of(principal: Any) -> set[str]:
     """The acting unit and its legal entity: an institution may be registered as either."""
     return {o for o in (principal.org_number, principal.parent_org_number) if o}
 
 
 class Relation(NamedTuple):
-    employs: bool  # an organisation of the caller has (or had) the doctor in service
+    employs: bool  # an organisation of the caller has a relation, claimed or confirmed
     is_self: bool  # the caller is the doctor
+    confirmed: bool = False  # ... and it is confirmed: it reads the wider record
+    disputed: bool = False  # an organisation of the caller has a disputed relation
 
 
 _RELATION = text(
     """
     SELECT p.doctor_id IS NOT NULL AS known,
-           EXISTS (SELECT 1 FROM doctor_organisations o
-                   WHERE o.doctor_id = :d AND o.org_number = ANY(:orgs)) AS employs,
+           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
+                   AND o.org_number = ANY(:orgs) AND o.status <> 'disputed') AS employs,
+           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
+                   AND o.org_number = ANY(:orgs) AND o.status = 'confirmed') AS confirmed,
+           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
+                   AND o.org_number = ANY(:orgs) AND o.status = 'disputed') AS disputed,
            (p.erased_at IS NULL AND ((CAST(:h AS text) IS NOT NULL AND p.hpr_number = :h)
                                      OR (CAST(:p AS text) IS NOT NULL AND p.national_id = :p)))
                AS is_self
@@ -166,7 +205,12 @@ async def _relation(state: Any, doctor_id: str, principal: Any) -> Relation:
         ).one()
     if not row.known:
         raise not_found(f"no doctor with id {doctor_id}")
-    return Relation(employs=bool(row.employs), is_self=bool(row.is_self))
+    return Relation(
+        employs=bool(row.employs),
+        is_self=bool(row.is_self),
+        confirmed=bool(row.confirmed),
+        disputed=bool(row.disputed),
+    )
 
 
 async def doctor_id_of(state: Any, principal: Any) -> str | None:
@@ -178,7 +222,11 @@ async def doctor_id_of(state: Any, principal: Any) -> str | None:
             text(
                 "SELECT doctor_id FROM people WHERE erased_at IS NULL AND "
                 "((CAST(:h AS text) IS NOT NULL AND hpr_number = :h) OR "
-                " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) LIMIT 1"
+                " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) "
+                # A national identity number may be on several records (a conflict the
+                # directorate resolves): the HPR number decides, then the oldest record.
+                "ORDER BY (hpr_number IS NOT DISTINCT FROM :h) DESC, created_at, doctor_id "
+                "LIMIT 1"
             ),
             {"h": principal.hpr_number, "p": principal.pid},
         )

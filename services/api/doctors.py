@@ -20,6 +20,7 @@ from domain.doctor_decide import decide
 from domain.doctor_state import DoctorState
 from domain.identifiers import check_hpr_number, check_national_id
 from events.vocabulary import DIRECTORATE
+from services.api import relations
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
 from services.api.problems import ProblemError
@@ -82,16 +83,6 @@ def invalid(field: str, reason: str) -> ProblemError:
     return ProblemError(400, "invalid-input", "Invalid input", f"{field}: {reason}", field=field)
 
 
-async def remember_employer(conn: AsyncConnection, doctor_id: str, org_number: str) -> None:
-    await conn.execute(
-        text(
-            "INSERT INTO doctor_organisations (doctor_id, org_number) VALUES (:d, :o) "
-            "ON CONFLICT DO NOTHING"
-        ),
-        {"d": doctor_id, "o": org_number},
-    )
-
-
 async def doctor_command(
     request: Req,
     doctor_id: str,
@@ -115,17 +106,24 @@ async def doctor_command(
         organisations = (
             await context_loaders.organisations(conn, org_numbers) if org_numbers else None
         )
+        # Service recorded by an organisation without a relation to the doctor is its claim
+        # (RULES.md "Reach into a record"); the event goes with the fact.
+        claimed = (
+            await relations.relate(
+                conn, doctor_id, employer, basis="service_period", status="claimed"
+            )
+            if employer is not None
+            else []
+        )
 
         def decision(state: DoctorState, _version: int) -> Any:
             if decider is not decide:
-                return decider(command_of(state), state, catalogue=catalogue)
-            return decide(
-                command_of(state), state, catalogue=catalogue, organisations=organisations
-            )
-
-        async def after(conn: AsyncConnection, _state: DoctorState, _events: Any) -> None:
-            if employer is not None:
-                await remember_employer(conn, doctor_id, employer)
+                decided = decider(command_of(state), state, catalogue=catalogue)
+            else:
+                decided = decide(
+                    command_of(state), state, catalogue=catalogue, organisations=organisations
+                )
+            return decided + claimed if isinstance(decided, list) else decided
 
         outcome = await run_command(
             conn,
@@ -134,7 +132,6 @@ async def doctor_command(
             expected_version=expected,
             decide=decision,
             metadata=metadata,
-            after_append=after,
         )
         return created(
             {**body, "doctor_id": doctor_id, "version": outcome.version}, version=outcome.version
@@ -166,21 +163,11 @@ class DoctorRegistrationController(Controller):
 
         async def work(conn: AsyncConnection) -> StoredResponse:
             existing = await conn.scalar(
-                text(
-                    "SELECT doctor_id FROM people WHERE hpr_number = :h OR "
-                    "(CAST(:p AS text) IS NOT NULL AND national_id = :p)"
-                ),
-                {"h": data.hpr_number, "p": data.national_id},
+                text("SELECT doctor_id FROM people WHERE hpr_number = :h"),
+                {"h": data.hpr_number},
             )
             if existing is not None:
-                raise ProblemError(
-                    409,
-                    "already-registered",
-                    "Conflict",
-                    f"a doctor with this HPR number or national identity number "
-                    f"is registered as {existing}",
-                    field="hpr_number",
-                )
+                return await register_known(request, conn, str(existing), data.national_id)
             await conn.execute(
                 text(
                     "INSERT INTO people (doctor_id, hpr_number, national_id, name) "
@@ -188,15 +175,26 @@ class DoctorRegistrationController(Controller):
                 ),
                 {"d": doctor_id, "h": data.hpr_number, "p": data.national_id, "n": data.name},
             )
+            extra: list[Any] = []
             if principal(request).kind == "organisation":
                 # The registering organisation may read and write the record it created.
-                await remember_employer(conn, doctor_id, caller_org(request))
+                extra += await relations.relate(
+                    conn, doctor_id, caller_org(request), basis="registration", status="confirmed"
+                )
+            # Someone else's national identity number never blocks this registration: the
+            # conflict is recorded for the directorate, and the caller learns nothing of it.
+            extra += await relations.flag_identity_conflicts(conn, doctor_id, data.national_id)
+
+            def decision(state: DoctorState, _v: int) -> Any:
+                decided = decide(command, state)
+                return decided + extra if isinstance(decided, list) else decided
+
             outcome = await run_command(
                 conn,
                 DOCTOR,
                 doctor_id,
                 expected_version=0,
-                decide=lambda state, _v: decide(command, state),
+                decide=decision,
                 metadata=metadata,
             )
             return created(
@@ -207,14 +205,44 @@ class DoctorRegistrationController(Controller):
 
         try:
             return await perform(request, work)
-        except IntegrityError as err:  # a concurrent registration of the same person
+        except IntegrityError as err:  # a concurrent registration of the same HPR number
             raise ProblemError(
                 409,
                 "already-registered",
                 "Conflict",
-                "a doctor with this HPR number is already registered",
+                "hpr_number: registered by a concurrent request; retry to learn your relation",
                 field="hpr_number",
             ) from err
+
+
+async def register_known(
+    request: Req, conn: AsyncConnection, doctor_id: str, national_id: str | None
+) -> StoredResponse:
+    """A registration of an HPR number someone registered already. The directorate, and an
+    organisation already related to the doctor, may read the record: 409 naming it. Any
+    other organisation's registration becomes its *claimed* relation (200): it may record
+    its own facts and read back only those until the doctor or the directorate confirms."""
+    who = principal(request)
+    org = caller_org(request) if who.kind == "organisation" else None
+    known = org is None or await relations.status_of(conn, doctor_id, org) is not None
+    if known:
+        raise ProblemError(
+            409,
+            "already-registered",
+            "Conflict",
+            f"hpr_number: this doctor is registered already as {doctor_id}",
+            field="hpr_number",
+        )
+    assert org is not None
+    events = await relations.relate(conn, doctor_id, org, basis="registration", status="claimed")
+    events += await relations.flag_identity_conflicts(conn, doctor_id, national_id)
+    version = await relations.append(request, conn, doctor_id, events)
+    return created(
+        {"doctor_id": doctor_id, "version": version, "relation": "claimed"},
+        version=version,
+        status=200,
+        location=f"/api/v1/doctors/{doctor_id}",
+    )
 
 
 class DoctorWritesController(Controller):

@@ -18,6 +18,7 @@ from services.api.access import Access, access, doctor_id_of
 from services.api.access_log import access_log_middleware
 from services.api.problems import ProblemError
 from services.api.progress_page import render_page
+from services.api.relations import relations_of
 from services.application import context_loaders
 from services.clock import today
 from services.read_models import states
@@ -160,9 +161,12 @@ class ProgressController(Controller):
             name = await conn.scalar(
                 text("SELECT name FROM people WHERE doctor_id = :d"), {"d": doctor_id}
             )
+            related = await relations_of(conn, doctor_id)
         applications = await applications_of(request, doctor_id)
         return Response(
-            render_page(result, name, [(a["specialty"], a["status"]) for a in applications]),
+            render_page(
+                result, name, [(a["specialty"], a["status"]) for a in applications], related
+            ),
             media_type="text/html",
         )
 
@@ -183,7 +187,7 @@ class WorklistController(Controller):
                 await conn.scalars(
                     text(
                         "SELECT doctor_id FROM doctor_organisations WHERE org_number = :o "
-                        "ORDER BY doctor_id"
+                        "AND status = 'confirmed' ORDER BY doctor_id"
                     ),
                     {"o": org_number},
                 )

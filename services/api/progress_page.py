@@ -3,7 +3,9 @@ readable on a phone. Every value shown is escaped."""
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
+from typing import Any
 
 from domain.progress import Progress
 
@@ -19,6 +21,12 @@ APPLICATION_NB = {
     "approved": "Godkjent",
     "rejected": "Avslått",
 }
+RELATION_NB = {
+    "confirmed": "Bekreftet",
+    "claimed": "Ikke bekreftet av deg – virksomheten ser bare det den selv har registrert",
+    "disputed": "Bestridt av deg – Helsedirektoratet avgjør",
+}
+BASIS_NB = {"registration": "registrerte deg", "service_period": "registrerte tjeneste"}
 PART_NB = {1: "Del 1 (LIS1)", 2: "Del 2 (LIS2)", 3: "Del 3 (LIS3)"}
 BLOCK_NB = {
     "part1_hospital": "LIS1 i spesialisthelsetjenesten (12 måneder)",
@@ -65,8 +73,32 @@ def months(days: float) -> str:
     return f"{total:.1f}".replace(".", ",") + " mnd"
 
 
+def render_relations(relations: list[Any]) -> list[str]:
+    """Every organisation related to the doctor or claiming to be (issue 13)."""
+    e = escape
+    out = ["<section><h2>Virksomheter med tilgang til utdanningen din</h2>"]
+    if not relations:
+        out.append('<p class="muted">Ingen virksomheter er knyttet til deg ennå.</p>')
+    for r in relations:
+        since = date.fromisoformat(r.since)
+        out.append(
+            f'<div class="{"ok" if r.status == "confirmed" else "blocker"}">'
+            f"<strong>{e(r.name or r.org_number)}</strong> ({e(r.org_number)}): "
+            f"{e(BASIS_NB.get(r.basis, r.basis))} {since:%d.%m.%Y}<br>"
+            f"{e(RELATION_NB.get(r.status, r.status))}</div>"
+        )
+    out.append(
+        '<p class="muted">Bekreft eller bestrid en virksomhet i appen din '
+        "(«Mine virksomheter»).</p></section>"
+    )
+    return out
+
+
 def render_page(
-    progress: Progress, name: str | None, applications: list[tuple[str, str]] | None = None
+    progress: Progress,
+    name: str | None,
+    applications: list[tuple[str, str]] | None = None,
+    relations: list[Any] | None = None,
 ) -> str:
     e = escape
     out = [
@@ -94,6 +126,8 @@ def render_page(
             f"<section><h2>Søknad om spesialistgodkjenning i {e(specialty)}</h2>"
             f"<p>{e(APPLICATION_NB.get(status, status))}</p></section>"
         )
+    if relations is not None:
+        out.extend(render_relations(relations))
     out.append("<section><h2>Tjenestetid</h2>")
     for block in progress.time:
         if block.required_days is None and block.counted_days == 0:

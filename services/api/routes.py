@@ -17,6 +17,11 @@ from services.api.doctors import (
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
+from services.api.relations import (
+    DirectorateFlagsController,
+    DoctorRelationsController,
+    MyOrganisationsController,
+)
 
 ROUTE_HANDLERS: list[Any] = [
     OrganisationsController,
@@ -31,4 +36,7 @@ ROUTE_HANDLERS: list[Any] = [
     ApplicationsController,
     DevLoginController,
     BatchController,
+    MyOrganisationsController,
+    DoctorRelationsController,
+    DirectorateFlagsController,
 ]

@@ -19,6 +19,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
+from services.api.input_limits import CheckedRequest
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> Litestar:
         guards=[authorise],
         middleware=[request_context_middleware],
         request_max_body_size=settings.max_body_bytes,
+        request_class=CheckedRequest,
         openapi_config=OpenAPIConfig(
             title="kompetanse",
             version="1.0.0",

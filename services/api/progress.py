@@ -16,6 +16,7 @@ from domain.doctor_state import DoctorState
 from domain.rulesets import rule_set
 from services.api.access import Access, access, doctor_id_of
 from services.api.access_log import access_log_middleware
+from services.api.input_limits import check_date
 from services.api.problems import ProblemError
 from services.api.progress_page import render_page
 from services.api.relations import relations_of
@@ -43,6 +44,7 @@ async def compute(
     rule_set_id: str | None,
     specialty: str | None = None,
 ) -> tuple[progress_domain.Progress, int, DoctorState]:
+    check_date("as_of", as_of)
     on = as_of or today()
     try:
         rules = rule_set(rule_set_id) if rule_set_id else None

@@ -71,6 +71,8 @@ def rejection_problem(rejection: Any) -> ProblemError:
     status = 404 if code.startswith("unknown_") and field is None else 422
     if code in ("already_exists", "duplicate"):
         status = 409
+    if rule:  # name the rule once, in front
+        detail = detail.replace(f" ({rule})", "").replace(f"({rule})", "").strip()
     prefix = f"{rule}: " if rule and not detail.startswith(str(rule)) else ""
     return ProblemError(
         status, code.replace("_", "-"), "Command rejected", prefix + detail, field=field, rule=rule

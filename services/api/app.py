@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +25,7 @@ from services.api.input_limits import CheckedRequest
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
+from services.api.response_headers import response_headers_middleware
 from services.api.routes import ROUTE_HANDLERS
 from services.config import Settings
 from services.identity.authenticate import Authenticator
@@ -71,6 +74,23 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def metrics_token(settings: Settings) -> str:
+    """``/metrics`` is behind a bearer token: ``KOMPETANSE_METRICS_TOKEN``, or else one made
+    once in the data directory (``<data_dir>/metrics-token``, mode 0600) and shared by every
+    process using that directory."""
+    if settings.metrics_token:
+        return settings.metrics_token
+    path = settings.data_path / "metrics-token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def create_app(settings: Settings) -> Litestar:
     assert settings.database_url is not None, "DATABASE_URL must be set"
 
@@ -81,6 +101,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.settings = settings
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        app.state.metrics_token = metrics_token(settings)
         nc = None
         if settings.nats_url:
             with contextlib.suppress(Exception):
@@ -107,7 +128,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         guards=[authorise],
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, response_headers_middleware],
         request_max_body_size=settings.max_body_bytes,
         request_class=CheckedRequest,
         openapi_config=OpenAPIConfig(

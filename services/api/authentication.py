@@ -20,13 +20,19 @@ CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS25
 
 
 def request_url(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The URL as the client addressed it (for DPoP's ``htu``): the configured public base
-    when set (behind a proxy), else scheme, host and path of the request; no query."""
+    """The URL a DPoP proof's ``htu`` must name: the configured public URL (by default the
+    address the service is started on) and the request's path, no query. Never the
+    client-supplied ``Host`` header."""
     settings = connection.app.state.settings
-    if settings.public_base_url:
-        return str(settings.public_base_url).rstrip("/") + connection.url.path
-    url = connection.url
-    return f"{url.scheme}://{url.netloc}{url.path}"
+    return str(settings.base_url()).rstrip("/") + connection.url.path
+
+
+def dpop_header(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The one ``DPoP`` header: RFC 9449 section 4.3 refuses a request with more than one."""
+    proofs = connection.headers.getall("dpop", [])
+    if len(proofs) > 1 or any("," in proof for proof in proofs):
+        raise Unauthenticated("DPoP: exactly one proof header is allowed")
+    return proofs[0] if proofs else None
 
 
 def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -65,7 +71,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     try:
         principal = authenticator.authenticate(
             authorization=authorization,
-            dpop=connection.headers.get("dpop"),
+            dpop=dpop_header(connection),
             method=str(connection.scope.get("method", "GET")),
             url=request_url(connection),
             now=time.time(),

@@ -105,6 +105,7 @@ async def test_malformed_input_is_answered_4xx_and_logs_no_traceback(
             for method, path, headers, body in attempts:
                 response = await client.request(method, path, headers=headers, content=body)
                 answers.append((method, path[:60], response.status_code))
+                assert "server" not in response.headers  # no banner from the real server
                 assert response.headers["content-type"].startswith("application/problem+json"), (
                     answers[-1],
                     response.text[:300],

@@ -28,6 +28,7 @@ from services.application.context import event_metadata
 from services.application.streams import load, run_command
 from services.clock import today
 from services.read_models import states
+from services.read_models.decisions import decisions_of
 from services.store.idempotency import StoredResponse
 
 Req = Request[Any, Any, Any]
@@ -154,7 +155,9 @@ class ApplicationsController(Controller):
     @get(
         "/applications/{application_id:str}",
         opt=access(Access.APPLICATION_READ),
-        summary="The evidence bundle as it stood when submitted, with its content hash",
+        middleware=[access_log_middleware],
+        summary="The evidence bundle as it stood when submitted, with its content hash, and "
+        "every decision with its reason",
     )
     async def read(self, request: Req, application_id: FromPath[str]) -> Response[ApplicationOut]:
         principal = request.scope["state"]["principal"]
@@ -182,12 +185,16 @@ class ApplicationsController(Controller):
                     "Forbidden",
                     "only the applicant and Helsedirektoratet may read this",
                 )
+            # A caseworker's (or the doctor's) read of the bundle is a read of the record.
+            request.scope["state"]["doctor_id"] = row.doctor_id
             state, version = await load(conn, APPLICATION, application_id)
+            decided = await decisions_of(conn, application_id)
         body = ApplicationOut(
             application_id=application_id,
             status=state.status,
             content_hash=row.content_hash,
             bundle=msgspec.json.decode(bytes(row.bundle)),
+            decisions=msgspec.to_builtins(decided),
         )
         return Response(body, headers={"ETag": f'"{version}"'})
 
@@ -195,6 +202,7 @@ class ApplicationsController(Controller):
         "/applications/{application_id:str}/decision",
         opt=access(Access.CASEWORKER),
         status_code=201,
+        middleware=[access_log_middleware],
         summary="Approve, reject or ask for more information",
     )
     async def decide(
@@ -219,6 +227,7 @@ class ApplicationsController(Controller):
                 decide=lambda s, _v: application_domain.decide(command, s),
                 metadata=metadata,
             )
+            request.scope["state"]["doctor_id"] = outcome.state.doctor_id  # the access log
             return created(
                 {"application_id": application_id, "status": outcome.state.status},
                 version=outcome.version,

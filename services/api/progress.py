@@ -24,6 +24,7 @@ from services.application import context_loaders
 from services.clock import today
 from services.read_models import states
 from services.read_models import worklist as worklist_model
+from services.read_models.decisions import decisions_of
 
 Req = Request[Any, Any, Any]
 AsOf = Annotated[date | None, QueryParameter(description="the state on this past date")]
@@ -89,6 +90,7 @@ async def applications_of(request: Req, doctor_id: str) -> list[dict[str, Any]]:
                     "specialty": state.specialty,
                     "status": state.status,
                     "submitted_on": state.submitted_on,
+                    "decisions": msgspec.to_builtins(await decisions_of(conn, application_id)),
                 }
             )
     return sorted(out, key=lambda a: (a["submitted_on"], a["application_id"]))
@@ -167,7 +169,11 @@ class ProgressController(Controller):
         applications = await applications_of(request, doctor_id)
         return Response(
             render_page(
-                result, name, [(a["specialty"], a["status"]) for a in applications], related
+                result,
+                name,
+                [(a["specialty"], a["status"]) for a in applications],
+                related,
+                decisions=[a["decisions"] for a in applications],
             ),
             media_type="text/html",
         )

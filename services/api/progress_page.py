@@ -73,6 +73,33 @@ def months(days: float) -> str:
     return f"{total:.1f}".replace(".", ",") + " mnd"
 
 
+DECISION_NB = {
+    "approved": "Godkjent",
+    "rejected": "Avslått",
+    "more_information_needed": "Mer informasjon trengs",
+}
+REASON_NB = {
+    "approved": "Begrunnelse",
+    "rejected": "Begrunnelse",
+    "more_information_needed": "Dette mangler",
+}
+
+
+def render_decisions(decisions: list[dict[str, Any]]) -> list[str]:
+    """Every decision Helsedirektoratet made on an application, with its reason."""
+    e = escape
+    out = []
+    for d in decisions:
+        on = date.fromisoformat(d["decided_on"])
+        outcome = d["outcome"]
+        out.append(
+            f'<div class="{"ok" if outcome == "approved" else "blocker"}">'
+            f"<strong>{e(DECISION_NB.get(outcome, outcome))}</strong> {on:%d.%m.%Y}<br>"
+            f"{e(REASON_NB.get(outcome, 'Begrunnelse'))}: {e(d['reason'])}</div>"
+        )
+    return out
+
+
 def render_relations(relations: list[Any]) -> list[str]:
     """Every organisation related to the doctor or claiming to be (issue 13)."""
     e = escape
@@ -99,6 +126,8 @@ def render_page(
     name: str | None,
     applications: list[tuple[str, str]] | None = None,
     relations: list[Any] | None = None,
+    *,
+    decisions: list[list[dict[str, Any]]] | None = None,
 ) -> str:
     e = escape
     out = [
@@ -121,11 +150,13 @@ def render_page(
     else:
         out.append('<div class="ok">Ingen hindringer: du kan søke om spesialistgodkjenning.</div>')
     out.append("</section>")
-    for specialty, status in applications or []:
+    for index, (specialty, status) in enumerate(applications or []):
         out.append(
             f"<section><h2>Søknad om spesialistgodkjenning i {e(specialty)}</h2>"
-            f"<p>{e(APPLICATION_NB.get(status, status))}</p></section>"
+            f"<p>{e(APPLICATION_NB.get(status, status))}</p>"
         )
+        out.extend(render_decisions((decisions or [])[index] if decisions else []))
+        out.append("</section>")
     if relations is not None:
         out.extend(render_relations(relations))
     out.append("<section><h2>Tjenestetid</h2>")

@@ -228,6 +228,8 @@ class ApplicationOut(msgspec.Struct, kw_only=True):
     status: str
     content_hash: str
     bundle: dict[str, Any]
+    # Every decision with its reason, oldest first (the doctor reads them here too).
+    decisions: list[dict[str, Any]] = []
 
 
 class Page(msgspec.Struct, kw_only=True):

@@ -37,6 +37,7 @@ class Access(enum.Enum):
     ORGANISATION = "organisation"  # any organisation client (batch)
     EMPLOYER_OR_DIRECTORATE = "employer_or_directorate"  # exceptions
     APPLICATION_READ = "application_read"  # the applicant or a caseworker
+    CONFIRMED_EMPLOYER = "confirmed_employer"  # its relation confirmed (approvals)
     ORGANISATION_RELATED = "organisation_related"  # an org with any relation: its own facts
     DIRECTORATE = "directorate"  # a caseworker or admin of Helsedirektoratet
 
@@ -104,11 +105,23 @@ async def authorise(
                 raise forbidden("requires an organisation's client token (the employer)")
             if not relation.employs:
                 raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
+        case Access.CONFIRMED_EMPLOYER:
+            # An approval rests on the wider record (others' assessments, the doctor's path),
+            # which a claimed organisation may not read: it approves once confirmed.
+            relation = await _relation(state, params["doctor_id"], principal)
+            if kind != "organisation":
+                raise forbidden("requires an organisation's client token (the employer)")
+            if not relation.confirmed:
+                if relation.employs:
+                    raise forbidden(CLAIMED_WRITE)
+                raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
         case Access.EMPLOYER_OR_DIRECTORATE:
             relation = await _relation(state, params["doctor_id"], principal)
             if not (directorate or kind == "organisation"):
                 raise forbidden("requires the employer's client token or Helsedirektoratet")
-            if not (directorate or relation.employs):
+            if not (directorate or relation.confirmed):
+                if relation.employs:
+                    raise forbidden(CLAIMED_WRITE)
                 raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
         case Access.DOCTOR_RECORD:
             # An organisation reads the wider record only once its relation is confirmed,
@@ -152,6 +165,10 @@ CLAIMED = (
     "your organisation's relation to this doctor is claimed, not confirmed: read back your "
     "own facts at /api/v1/doctors/{doctor_id}/claims until the doctor or Helsedirektoratet "
     "confirms it"
+)
+CLAIMED_WRITE = (
+    "your organisation's relation to this doctor is claimed, not confirmed: this rests on the "
+    "doctor's wider record, so it waits until the doctor or Helsedirektoratet confirms it"
 )
 DISPUTED = (
     "the doctor disputes your organisation's relation; Helsedirektoratet resolves it, "

@@ -315,6 +315,12 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
             )
         )
     )["period_id"]
+    # The municipality's relation is claimed until the doctor confirms it (issue 13): only
+    # then may it approve, which rests on the doctor's wider record.
+    await ok(
+        await api.post(f"/api/v1/me/organisations/{MUNICIPALITY}/confirmation", headers=doctor),
+        200,
+    )
     await ok(
         await api.post(
             f"{base}/supervisors",

@@ -85,6 +85,11 @@ async def test_carry_over_after_a_revision_R4(api, issuer) -> None:  # type: ign
                 },
             )
         )
+    # The municipality's claimed relation, confirmed by the directorate (issue 13).
+    await ok(
+        await api.post(f"{base}/organisations/{MUNICIPALITY}/confirmation", headers=world.admin),
+        200,
+    )
     for objective_id, org, leader, headers in [
         ("KLS-003", HOSPITAL, LEADER_H, world.hospital),
         ("KLK-012", MUNICIPALITY, LEADER_M, world.municipality),

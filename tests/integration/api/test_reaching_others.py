@@ -19,6 +19,7 @@ ALLOWED = {
     Access.EMPLOYER_OR_DIRECTORATE: {"hospital", "caseworker", "admin"},
     Access.ADMIN: {"admin"},
     Access.ORGANISATION_RELATED: {"hospital"},
+    Access.CONFIRMED_EMPLOYER: {"hospital"},
     Access.DIRECTORATE: {"caseworker", "admin"},
 }
 ROLES = ("hospital", "municipality", "other_org", "doctor", "other_doctor", "caseworker", "admin")

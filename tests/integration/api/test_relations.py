@@ -72,6 +72,18 @@ async def test_a_claimed_period_gives_no_read_until_the_doctor_confirms(api, iss
     assert own["status"] == "claimed"
     assert [p["org_number"] for p in own["periods"]] == [OTHER]
     assert own["assessments"] == [] and own["approvals"] == []
+    # It may not approve either: an approval rests on the wider record.
+    approval = await api.post(
+        base + "/approvals",
+        headers=world.other_org,
+        json={
+            "objective_id": "KLS-001",
+            "approver_hpr": "1000009",
+            "org_number": OTHER,
+            "approved_on": "2024-03-01",
+        },
+    )
+    assert approval.status_code == 403 and "claimed, not confirmed" in approval.json()["detail"]
     # Its worklist does not show the doctor either.
     worklist = await ok(
         await api.get(f"/api/v1/organisations/{OTHER}/worklist", headers=world.other_org), 200

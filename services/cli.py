@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import importlib.util
 import os
 import signal
@@ -40,14 +41,15 @@ def start_embedded(settings: Settings, *, pg_port: int, nats_port: int):  # type
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Everything on one machine: servers (unless given), migrations, seed data, then the
-    API, relay and projector processes. Ctrl-C stops every process this started."""
+    API, relay and projector processes, each restarted if it dies (services/supervisor.py).
+    Ctrl-C stops every process this started."""
     from services.store.database import upgrade
+    from services.supervisor import Supervisor, python_child, server_children
 
     settings.data_path.mkdir(parents=True, exist_ok=True)
     settings, pg, nats_server = start_embedded(
         settings, pg_port=args.pg_port, nats_port=args.nats_port
     )
-    children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
     def stop(*_: object) -> None:
@@ -56,34 +58,25 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    env = {**os.environ, **to_environ(settings)}
+    supervisor = Supervisor(
+        [python_child(role, env) for role in ("api", "relay", "projector")]
+        + server_children(pg, nats_server),
+        status_file=settings.data_path / "run" / "processes.json",
+        health_url=settings.base_url(),
+    )
     try:
         assert settings.database_url is not None
         upgrade(settings.database_url)
-        env = {**os.environ, **to_environ(settings)}
-        for role in ("api", "relay", "projector"):
-            children.append(subprocess.Popen([sys.executable, "-m", "services.cli", role], env=env))
+        supervisor.start_all()
         if args.seed and importlib.util.find_spec("services.seed") is not None:
             subprocess.run([sys.executable, "-m", "services.cli", "seed"], env=env, check=False)
         _print_banner(settings)
         while not stopping:
-            for child in children:
-                if child.poll() is not None:
-                    log.error("run.child_exited", args=child.args, code=child.returncode)
-                    stopping = True
+            supervisor.poll()
             time.sleep(0.2)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if nats_server is not None:
-            nats_server.stop()
-        if pg is not None:
-            pg.stop()
+        supervisor.stop_all()
         print("kompetanse: stopped.", flush=True)
     return 0
 
@@ -219,6 +212,39 @@ def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    """List the open dead letters; ``--ack ID ...`` or ``--ack-all`` acknowledges them (then
+    ``/readyz`` stops reporting them)."""
+    from services.store import dead_letters
+    from services.store.database import create_engine
+
+    settings, _, _ = _servers_for_tool(settings, args)
+
+    async def go() -> int:
+        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        try:
+            async with engine.begin() as conn:
+                if args.ack or args.ack_all:
+                    ids = None if args.ack_all else [int(i) for i in args.ack]
+                    done = await dead_letters.acknowledge(conn, ids, by=args.by)
+                    print(f"acknowledged {done} dead letter(s)")
+                    return 0
+                letters = await dead_letters.listed(conn, include_acknowledged=args.all)
+        finally:
+            await engine.dispose()
+        for d in letters:
+            state = f"acknowledged by {d.acknowledged_by}" if d.acknowledged_at else "open"
+            print(
+                f"{d.id:>6} {d.consumer:<28} position {d.position:<10} {d.type:<32} "
+                f"{d.stream_type}/{d.stream_id} {d.dead_at:%Y-%m-%d %H:%M:%S} {state}\n"
+                f"       {d.reason}"
+            )
+        print(f"{len(letters)} dead letter(s)")
+        return 0
+
+    return asyncio.run(go())
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from services.identity.dev_issuer import main as token_main
 
@@ -311,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("projection", nargs="*")
     rebuild.set_defaults(func=cmd_rebuild)
     sub.add_parser("lag", help="show projection lag per consumer").set_defaults(func=cmd_lag)
+    dead = sub.add_parser("dead-letters", help="list or acknowledge events consumers stepped over")
+    dead.add_argument("--ack", nargs="+", metavar="ID", help="acknowledge these dead letters")
+    dead.add_argument("--ack-all", action="store_true", help="acknowledge every open one")
+    dead.add_argument("--all", action="store_true", help="list acknowledged ones too")
+    dead.add_argument("--by", default=getpass.getuser(), help="who acknowledges")
+    dead.set_defaults(func=cmd_dead_letters)
     importer = sub.add_parser("import-catalogue", help="publish a catalogue version from a file")
     importer.add_argument("file")
     importer.add_argument("--version")

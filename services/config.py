@@ -32,6 +32,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     relay_idle_poll_seconds: float = 0.05
     projector_batch_size: int = 256
     readiness_max_lag_events: int = 1000
+    # Liveness: a relay or projector with work pending and nothing moving this long while
+    # NATS answers ends itself, for its supervisor to restart (services/watchdog.py).
+    stall_seconds: float = 30.0
     # Identity
     token_issuer: str | None = None  # None: the development issuer under data_dir
     token_audience: str = "kompetanse"
@@ -74,6 +77,7 @@ _ENV = {
     "relay_batch_size": "KOMPETANSE_RELAY_BATCH",
     "projector_batch_size": "KOMPETANSE_PROJECTOR_BATCH",
     "readiness_max_lag_events": "KOMPETANSE_READY_MAX_LAG",
+    "stall_seconds": "KOMPETANSE_STALL_SECONDS",
     "token_issuer": "TOKEN_ISSUER",
     "token_audience": "TOKEN_AUDIENCE",
     "jwks_url": "JWKS_URL",

@@ -85,6 +85,31 @@ def _open_path_for(path: Path) -> None:
             parent.chmod(mode | 0o005)
 
 
+def _process_alive(pid: int) -> bool:
+    """Running and not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    except OSError:
+        return True  # cannot tell: assume it lives
+    state = next((line for line in status.splitlines() if line.startswith("State:")), "")
+    return "Z" not in state.split(":", 1)[-1].split()[:1]
+
+
+def _processes_working_in(directory: Path) -> set[int]:
+    """Live processes whose working directory is ``directory`` (PostgreSQL's backends run
+    in the data directory)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if Path(os.readlink(entry / "cwd")) == directory and _process_alive(int(entry.name)):
+                found.add(int(entry.name))
+    return found
+
+
 @dataclass
 class EmbeddedPostgres:
     """One PostgreSQL cluster in ``data_dir``, listening on 127.0.0.1:``port``."""
@@ -163,6 +188,11 @@ class EmbeddedPostgres:
         self.initialise()
         if self.running():
             return self.url
+        self._clear_stale_lock()
+        if self._user is not None:
+            # Again on every start: something may have closed a parent since (pytest makes
+            # its temporary root private whenever a session starts).
+            _open_path_for(self.data_dir.parent)
         bin_dir = postgres_bin_dir()
         try:
             self._run(
@@ -183,7 +213,8 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError as err:
             log = self.data_dir / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise ServerStartError(f"PostgreSQL did not start:\n{tail}") from err
+            stderr = err.stderr.decode(errors="replace") if err.stderr else ""
+            raise ServerStartError(f"PostgreSQL did not start: {stderr}\n{tail}") from err
         return self.url
 
     def running(self) -> bool:
@@ -198,6 +229,21 @@ class EmbeddedPostgres:
         except PermissionError:
             return True
         return port_open(self.port)
+
+    def _clear_stale_lock(self) -> None:
+        """After a kill -9 the lock file names a dead (or zombie, not yet reaped) postmaster,
+        and a new one refuses to start while that pid exists. The file is removed only when
+        no process of the old server is left in the data directory: orphaned backends still
+        attached to its shared memory would make a second server unsafe."""
+        pid = self.pid()
+        if pid is None or _process_alive(pid):
+            return
+        leftovers = _processes_working_in(self.data_dir)
+        if leftovers:
+            raise ServerStartError(
+                f"processes of the previous server are still running: {sorted(leftovers)}"
+            )
+        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
     def pid(self) -> int | None:
         pid_file = self.data_dir / "postmaster.pid"

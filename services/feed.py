@@ -11,10 +11,26 @@ from __future__ import annotations
 import msgspec
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
-from events.subjects import STREAM_SUBJECTS, subject_for
+from events.subjects import (
+    STREAM_SUBJECTS,
+    check_publishable,
+    dead_letter_subject,
+    subject_for,
+)
 from services.store.eventstore import RecordedEvent
 
-__all__ = ["STREAM_SUBJECTS", "decode", "encode", "ensure_stream", "stream_config", "subject_for"]
+__all__ = [
+    "STREAM_SUBJECTS",
+    "dead_letter_subject",
+    "decode",
+    "encode",
+    "ensure_dead_letter_stream",
+    "ensure_stream",
+    "is_publishable",
+    "stream_config",
+    "subject_for",
+    "subject_of",
+]
 
 DUPLICATE_WINDOW_SECONDS = 120.0
 
@@ -34,6 +50,26 @@ def stream_config(name: str, replicas: int = 1) -> StreamConfig:
     )
 
 
+def dead_letter_stream_name(name: str) -> str:
+    return f"{name}_DEAD_LETTERS"
+
+
+def subject_of(event: RecordedEvent) -> str:
+    """The event's subject; raises ``UnpublishableEvent`` for what may not go on the feed."""
+    check_publishable(event.stream_type, event.stream_id, event.type)
+    return subject_for(event.stream_type, event.stream_id)
+
+
+def is_publishable(event: RecordedEvent) -> bool:
+    """False for a dead letter of the relay: projectors step over it as the relay did, so a
+    read model fed from the stream equals one rebuilt from the store."""
+    try:
+        check_publishable(event.stream_type, event.stream_id, event.type)
+    except ValueError:
+        return False
+    return True
+
+
 def encode(event: RecordedEvent) -> bytes:
     return _encoder.encode(event)
 
@@ -44,9 +80,28 @@ def decode(payload: bytes) -> RecordedEvent:
 
 async def ensure_stream(js, name: str, replicas: int = 1) -> None:  # type: ignore[no-untyped-def]
     """Create the stream, or bring its configuration up to date."""
+    await _ensure(js, stream_config(name, replicas))
+
+
+async def ensure_dead_letter_stream(js, name: str, replicas: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """The relay's dead letters of event stream ``name``, kept (limits) for operators' tools."""
+    await _ensure(
+        js,
+        StreamConfig(
+            name=dead_letter_stream_name(name),
+            subjects=[dead_letter_subject(name)],
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            num_replicas=replicas,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        ),
+    )
+
+
+async def _ensure(js, config: StreamConfig) -> None:  # type: ignore[no-untyped-def]
     from nats.js.errors import NotFoundError
 
-    config = stream_config(name, replicas)
+    name = config.name
     try:
         await js.stream_info(name)
     except NotFoundError:

@@ -15,6 +15,14 @@ EVENTS_RELAYED = Counter("kompetanse_events_relayed_total", "Events published to
 RELAY_DUPLICATES = Counter(
     "kompetanse_relay_duplicates_total", "Publishes the server dropped as duplicates"
 )
+RELAY_RETRIES = Counter(
+    "kompetanse_relay_batch_retries_total", "Batches published again after lost or refused acks"
+)
+DEAD_LETTERS = Counter(
+    "kompetanse_dead_letters_total",
+    "Events a consumer could not handle and stepped over (see kompetanse dead-letters)",
+    ["consumer"],
+)
 RELAY_POSITION = Gauge("kompetanse_relay_position", "Last position relayed")
 EVENTS_PROJECTED = Counter(
     "kompetanse_events_projected_total", "Events applied to read models", ["projection"]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 from services.config import Settings
 from services.logging import get_logger
 from services.store.database import create_engine
+from services.watchdog import Watchdog
 
 log = get_logger("processes")
 
@@ -29,6 +32,16 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+def _watchdog(settings: Settings, process: str) -> Watchdog:
+    assert settings.nats_url
+    return Watchdog(
+        process,
+        stall_seconds=settings.stall_seconds,
+        nats_url=settings.nats_url,
+        database_url=settings.database_url,
+    )
+
+
 async def run_relay(settings: Settings) -> None:
     from services.relay.relay import Relay
 
@@ -36,6 +49,7 @@ async def run_relay(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     engine = create_engine(settings.database_url, pool_size=3)
+    watchdog = _watchdog(settings, "relay")
     relay = Relay(
         engine,
         settings.nats_url,
@@ -43,11 +57,21 @@ async def run_relay(settings: Settings) -> None:
         replicas=settings.stream_replicas,
         batch_size=settings.relay_batch_size,
         idle_poll_seconds=settings.relay_idle_poll_seconds,
+        liveness=watchdog.track("relay"),
     )
     try:
-        await relay.run(stop)
+        await _until_first_done(relay.run(stop), watchdog.run(stop), stop=stop)
     finally:
         await engine.dispose()
+
+
+async def _until_first_done(*work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run_projectors(settings: Settings, names: list[str] | None = None) -> None:
@@ -57,6 +81,7 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
     stop = asyncio.Event()
     _stop_on_signals(stop)
     engine = create_engine(settings.database_url, pool_size=4)
+    watchdog = _watchdog(settings, "projector")
     projectors = [
         Projector(
             engine,
@@ -65,6 +90,7 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
             stream_name=settings.stream_name,
             batch_size=settings.projector_batch_size,
             replicas=settings.stream_replicas,
+            liveness=watchdog.track(projection.name),
         )
         for projection in all_projections()
         if names is None or projection.name in names
@@ -75,6 +101,7 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
         await asyncio.gather(
             *(p.run(stop) for p in projectors),
             publish_outbox(engine, settings.nats_url, stop, replicas=settings.stream_replicas),
+            watchdog.run(stop),
         )
     finally:
         await engine.dispose()

@@ -8,13 +8,13 @@ existed and stay ``confirmed``. The national identity number is no longer unique
 registration with it is kept and flagged in ``identity_conflicts`` for the directorate.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import nats
 import structlog
 from litestar import Litestar
 from litestar.datastructures import State
@@ -28,8 +27,8 @@ from services.api.ratelimit import RateLimiter
 from services.api.response_headers import response_headers_middleware
 from services.api.routes import ROUTE_HANDLERS
 from services.config import Settings
+from services.feed_status import JetStreamProbe
 from services.identity.authenticate import Authenticator
-from services.natsconn import servers_from_url
 from services.store.database import create_engine
 
 log = structlog.get_logger("api")
@@ -102,22 +101,16 @@ def create_app(settings: Settings) -> Litestar:
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         app.state.metrics_token = metrics_token(settings)
-        nc = None
+        # Connected on first use and again after any loss: NATS may start after the API.
+        probe = None
         if settings.nats_url:
-            with contextlib.suppress(Exception):
-                nc = await nats.connect(
-                    servers_from_url(settings.nats_url),
-                    name="kompetanse-api",
-                    max_reconnect_attempts=-1,
-                    connect_timeout=2,
-                )
-        app.state.nats = nc
+            probe = JetStreamProbe(settings.nats_url, settings.stream_name)
+        app.state.jetstream_probe = probe
         try:
             yield
         finally:
-            if nc is not None:
-                with contextlib.suppress(Exception):
-                    await nc.close()
+            if probe is not None:
+                await probe.close()
             await engine.dispose()
 
     route_handlers: list[Any] = [OperationsController, *ROUTE_HANDLERS]

@@ -15,6 +15,7 @@ from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
 from services.identity.authenticate import Authenticator, Unauthenticated
 from services.identity.principal import Principal
+from services.store import dpop_replay
 
 CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS256 RS256"'
 
@@ -69,13 +70,19 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     if authorization is None and connection.scope.get("method") == "GET":
         authorization = dev_cookie_authorization(connection)
     try:
-        principal = authenticator.authenticate(
+        principal, seen = authenticator.authenticate_with_proof(
             authorization=authorization,
             dpop=dpop_header(connection),
             method=str(connection.scope.get("method", "GET")),
             url=request_url(connection),
             now=time.time(),
         )
+        # The process's own cache caught replays to this instance; this catches a proof
+        # replayed to another instance of the API.
+        if seen is not None and not await dpop_replay.remember(
+            connection.app.state.engine, seen.key, seen.expires_at
+        ):
+            raise Unauthenticated("DPoP proof replayed")
     except Unauthenticated as err:
         raise ProblemError(
             401,

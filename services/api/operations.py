@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
+from services import feed_status
 from services.api.access import Access, access
 from services.api.problems import ProblemError
 
@@ -24,38 +25,33 @@ class OperationsController(Controller):
     async def healthz(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/readyz", summary="Database and NATS reachable, projections caught up")
+    @get("/readyz", summary="Database and JetStream answer, relay and projections caught up")
     async def readyz(self, state: State) -> Response[dict[str, Any]]:
+        """Ready = the database answers, JetStream answers a real request within a second,
+        and neither the relay nor any projection is more than the configured number of
+        events behind. Open dead letters are reported, not a reason to take the instance
+        out of service: the feed goes on past them (see ``kompetanse dead-letters``)."""
+        settings = state.settings
         checks: dict[str, Any] = {}
         ready = True
         try:
-            async with state.engine.connect() as conn:
-                head = int(
-                    await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events")) or 0
-                )
-                relay = await conn.scalar(text("SELECT min(position) FROM relay_checkpoints"))
-                rows = (
-                    await conn.execute(
-                        text("SELECT projection, position FROM projection_checkpoints")
-                    )
-                ).all()
-            checks["database"] = "ok"
-            lags = {"relay": head - int(relay or 0)}
-            lags.update({name: head - int(position) for name, position in rows})
-            checks["lag"] = lags
-            bound = state.settings.readiness_max_lag_events
-            if not rows:
-                checks["projections"] = "none running yet"
-                ready = False
-            if any(lag > bound for lag in lags.values()):
-                ready = False
+            lags = await asyncio.wait_for(feed_status.lags(state.engine), 2.0)
         except Exception as err:
             checks["database"] = f"unreachable: {type(err).__name__}"
             ready = False
-        nc = state.get("nats")
-        nats_ok = nc is not None and nc.is_connected
-        checks["nats"] = "ok" if nats_ok else "unreachable"
-        ready = ready and nats_ok
+        else:
+            checks["database"] = "ok"
+            checks["lag"] = {"relay": lags.relay, **lags.projections}
+            checks["dead_letters"] = lags.open_dead_letters
+            if not lags.projections:
+                checks["projections"] = "none running yet"
+                ready = False
+            elif lags.worst() > settings.readiness_max_lag_events:
+                ready = False
+        probe = state.get("jetstream_probe")
+        problem = "not configured" if probe is None else await probe.round_trip()
+        checks["nats"] = "ok" if problem is None else f"unreachable: {problem}"
+        ready = ready and problem is None
         return Response(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status_code=200 if ready else 503,

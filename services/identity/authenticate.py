@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from services.identity.dpop import DpopVerifier, InMemoryReplayCache, ReplayCache
+from services.identity.dpop import DpopVerifier, InMemoryReplayCache, ReplayCache, SeenProof
 from services.identity.errors import Unauthenticated
 from services.identity.principal import ROLE_SCOPES, Principal, principal_from_claims
 from services.identity.tokens import JwksSource, RemoteJwks, StaticJwks, TokenValidator
@@ -108,6 +108,15 @@ class Authenticator:
     ) -> Principal:
         """Who is calling. ``url`` is the URL as the client addressed it (scheme, host,
         path; any query is ignored); ``now`` is the Unix time."""
+        principal, _ = self.authenticate_with_proof(authorization, dpop, method, url, now)
+        return principal
+
+    def authenticate_with_proof(
+        self, authorization: str | None, dpop: str | None, method: str, url: str, now: float
+    ) -> tuple[Principal, SeenProof | None]:
+        """As :meth:`authenticate`, with the DPoP proof accepted (if any), for a replay check
+        shared by several processes."""
+        seen = None
         scheme, raw = parse_authorization(authorization)
         if scheme == "bearer" and not self.accept_bearer:
             raise Unauthenticated("bearer tokens not accepted; use DPoP")
@@ -121,7 +130,9 @@ class Authenticator:
             if token.jkt is None:
                 raise Unauthenticated("token is not DPoP-bound")
             assert dpop is not None
-            self.dpop.verify(dpop, method=method, url=url, access_token=raw, jkt=token.jkt, now=now)
+            seen = self.dpop.verify(
+                dpop, method=method, url=url, access_token=raw, jkt=token.jkt, now=now
+            )
         principal = principal_from_claims(token.claims, token.scopes)
         if (
             scheme == "bearer"
@@ -129,4 +140,4 @@ class Authenticator:
             and self.require_dpop_for_organisations
         ):
             raise Unauthenticated("organisation clients must use DPoP")
-        return principal
+        return principal, seen

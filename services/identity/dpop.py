@@ -18,6 +18,7 @@ import re
 import threading
 import urllib.parse
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from joserfc.errors import JoseError
@@ -145,6 +146,14 @@ def thumbprint(key: AsymmetricKey | Mapping[str, Any]) -> str:
     return imported.thumbprint()
 
 
+@dataclass(frozen=True)
+class SeenProof:
+    """A proof accepted here: its replay key and when it could no longer be accepted."""
+
+    key: str
+    expires_at: float
+
+
 class DpopVerifier:
     def __init__(
         self,
@@ -161,9 +170,10 @@ class DpopVerifier:
 
     def verify(
         self, proof: str, *, method: str, url: str, access_token: str, jkt: str, now: float
-    ) -> None:
+    ) -> SeenProof:
         """Accept the proof for this request and token bound to ``jkt``, or raise
-        ``Unauthenticated``. A proof that passes is remembered and never accepted again."""
+        ``Unauthenticated``. A proof that passes is remembered and never accepted again by
+        this process; the returned key lets the caller remember it across processes."""
         if "," in proof or " " in proof.strip():
             raise Unauthenticated("malformed DPoP proof")  # several DPoP headers joined
         obj = extract_jws(proof.strip(), "DPoP proof")
@@ -198,6 +208,7 @@ class DpopVerifier:
         replay_key = hashlib.sha256(f"{proof_jkt} {jti}".encode()).hexdigest()
         if not self.replay_cache.check_and_store(replay_key, iat + self.window, now):
             raise Unauthenticated("DPoP proof replayed")
+        return SeenProof(replay_key, iat + self.window)
 
 
 def _same_url(htu: str, url: str) -> bool:

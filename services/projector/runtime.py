@@ -17,24 +17,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 
 import nats
 import structlog
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import feed, metrics
 from services.natsconn import servers_from_url
 from services.projector.projection import Projection
-from services.store import eventstore
+from services.retry import Backoff
+from services.store import dead_letters, eventstore
 from services.store.eventstore import RecordedEvent
+from services.watchdog import Track
 
 log = structlog.get_logger("projector")
 
 LIVE = ""
 REBUILD = "__rebuild"
+ACK_WAIT_SECONDS = 10
+LAG_CHECK_SECONDS = 5.0
+# Errors of the connection, not of the event: the batch is tried again after reconnecting.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+    nats.errors.Error,
+)
 
 
 async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: str = LIVE) -> None:
@@ -96,6 +111,9 @@ async def apply_all(
 ) -> None:
     """Apply events in order: in one go where the projection can fold a batch itself (fewer
     round trips), else one by one."""
+    # The relay's dead letters never reached the stream; step over them here too (gap-fill
+    # and rebuild read the store), so live read models equal rebuilt ones.
+    events = [e for e in events if feed.is_publishable(e)]
     if not events:
         return
     structlog.contextvars.bind_contextvars(
@@ -121,6 +139,7 @@ class Projector:
         stream_name: str,
         batch_size: int = 256,
         replicas: int = 1,
+        liveness: Track | None = None,
     ) -> None:
         self.engine = engine
         self.nats_url = nats_url
@@ -128,58 +147,98 @@ class Projector:
         self.stream_name = stream_name
         self.batch_size = batch_size
         self.replicas = replicas
+        self.liveness = liveness
+        self._lag_checked_at = 0.0
 
     @property
     def durable(self) -> str:
         return f"projector-{self.projection.name}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self.engine.begin() as conn:
-            await ensure_tables(conn, self.projection)
+        """Project until ``stop`` is set, starting over after any failure: a projector
+        started while PostgreSQL or NATS is away waits for them instead of exiting."""
+        backoff = Backoff(0.25, 2.0)
         while not stop.is_set():
             nc = None
             try:
+                async with self.engine.begin() as conn:
+                    await ensure_tables(conn, self.projection)
                 nc = await nats.connect(
                     servers_from_url(self.nats_url),
                     name=f"kompetanse-{self.durable}",
+                    connect_timeout=2,
                     max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
+                    reconnect_time_wait=0.25,
+                    ping_interval=5,
+                    max_outstanding_pings=2,
                 )
-                js = nc.jetstream()
-                await feed.ensure_stream(js, self.stream_name, self.replicas)
-                sub = await js.pull_subscribe(
-                    feed.STREAM_SUBJECTS,
-                    durable=self.durable,
-                    stream=self.stream_name,
-                    config=ConsumerConfig(
-                        ack_policy=AckPolicy.EXPLICIT,
-                        deliver_policy=DeliverPolicy.ALL,
-                        ack_wait=30,
-                        max_ack_pending=self.batch_size * 4,
-                    ),
-                )
+                sub = await self._subscribe(nc.jetstream(timeout=2))
                 log.info("projector.started", projection=self.projection.name)
+                backoff.reset()
                 while not stop.is_set():
                     try:
                         msgs = await sub.fetch(self.batch_size, timeout=1.0)
                     except TimeoutError:  # nats-py raises its own subclass or the builtin
+                        await self._idle()
                         continue
+                    if self.liveness is not None:
+                        self.liveness.pending(True)
                     await self.handle(msgs)
+                    if self.liveness is not None:
+                        self.liveness.progressed()
             except Exception as err:
-                log.warning(
-                    "projector.interrupted", projection=self.projection.name, error=repr(err)
-                )
+                backoff.log(log, "projector.interrupted", err, projection=self.projection.name)
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
+                    await asyncio.wait_for(stop.wait(), backoff.next())
             finally:
                 if nc is not None and not nc.is_closed:
                     with contextlib.suppress(Exception):
-                        await nc.close()
+                        await asyncio.wait_for(nc.close(), 2.0)
+
+    async def _subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
+        await feed.ensure_stream(js, self.stream_name, self.replicas)
+        return await js.pull_subscribe(
+            feed.STREAM_SUBJECTS,
+            durable=self.durable,
+            stream=self.stream_name,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                # An ack lost with a stream leader is redelivered (and skipped) after this.
+                ack_wait=ACK_WAIT_SECONDS,
+                max_ack_pending=self.batch_size * 4,
+            ),
+        )
+
+    async def _idle(self) -> None:
+        """Nothing fetched. Behind the relay all the same? Then work is pending, and the
+        watchdog ends the process if that lasts (a consumer that silently stopped
+        delivering is fixed by starting over)."""
+        if self.liveness is None or time.monotonic() - self._lag_checked_at < LAG_CHECK_SECONDS:
+            return
+        self._lag_checked_at = time.monotonic()
+        async with self.engine.connect() as conn:
+            behind = await conn.scalar(
+                text(
+                    "SELECT coalesce((SELECT max(position) FROM relay_checkpoints), 0) > "
+                    "coalesce((SELECT position FROM projection_checkpoints "
+                    "WHERE projection = :n), 0)"
+                ),
+                {"n": self.projection.name},
+            )
+        self.liveness.pending(bool(behind))
 
     async def handle(self, msgs: Sequence) -> None:  # type: ignore[type-arg]
         events = [feed.decode(m.data) for m in msgs]
-        async with self.engine.begin() as conn:
-            applied, skipped = await apply_in_transaction(conn, self.projection, events)
+        try:
+            async with self.engine.begin() as conn:
+                applied, skipped = await apply_in_transaction(conn, self.projection, events)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as err:
+            log.error("projector.batch_failed", projection=self.projection.name, error=repr(err))
+            async with self.engine.begin() as conn:
+                applied, skipped = await apply_stepping_over_poison(conn, self.projection, events)
         for m in msgs:
             await m.ack()
         metrics.EVENTS_PROJECTED.labels(self.projection.name).inc(applied)
@@ -193,6 +252,55 @@ class Projector:
             skipped=skipped,
             last_event_id=str(events[-1].event_id) if events else None,
         )
+
+
+async def apply_stepping_over_poison(
+    conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent]
+) -> tuple[int, int]:
+    """Like :func:`apply_in_transaction`, one event at a time, each in a savepoint: an event
+    the projection cannot apply (a bug, a payload it cannot read) becomes a dead letter of
+    this projection and the rest go on, instead of the projection stopping at it for good."""
+    checkpoint = await _lock_checkpoint(conn, projection.name)
+    start, skipped, applied = checkpoint, 0, 0
+    todo: list[RecordedEvent] = []
+    for event in events:
+        if event.position <= checkpoint:
+            skipped += 1
+            continue
+        if event.position > checkpoint + 1:
+            todo += await eventstore.read_all(
+                conn, after_position=checkpoint, before_position=event.position, limit=100_000
+            )
+        todo.append(event)
+        checkpoint = event.position
+    for event in todo:
+        try:
+            async with conn.begin_nested():
+                await apply_all(conn, projection, [event], LIVE)
+            applied += 1
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as err:
+            consumer = f"projection:{projection.name}"
+            await dead_letters.record(conn, consumer, event, f"{type(err).__name__}: {err}")
+            metrics.DEAD_LETTERS.labels(consumer).inc()
+            log.error(
+                "projector.dead_letter",
+                projection=projection.name,
+                position=event.position,
+                event_id=str(event.event_id),
+                type=event.type,
+                error=repr(err),
+            )
+    if todo:
+        await conn.execute(
+            text(
+                "UPDATE projection_checkpoints SET position = :p, updated_at = now() "
+                "WHERE projection = :n"
+            ),
+            {"p": todo[-1].position if todo else start, "n": projection.name},
+        )
+    return applied, skipped
 
 
 async def rebuild(

@@ -1,4 +1,4 @@
-"""The relay: event store → JetStream, in global order, never skipping.
+"""The relay: event store → JetStream, in global order, never skipping, never stopping.
 
 It reads events after its checkpoint in position order (positions are commit order, see
 ``services.store.eventstore``), publishes each with ``Nats-Msg-Id`` = event id, waits for
@@ -6,31 +6,49 @@ every ack of the batch and only then advances its checkpoint. After a crash it r
 from the checkpoint; the server drops those inside the duplicate window, and projectors
 skip anything older than their own checkpoint in any case.
 
-Only one relay publishes at a time: it holds a session-level advisory lock on a dedicated
-connection for as long as it runs. A second instance waits on that lock and takes over,
-from the shared checkpoint, when the first one's connection dies.
+Only one relay publishes at a time: it holds a session-level advisory lock on a connection
+of its own, outside every pool, that is closed whenever anything goes wrong. Closing it is
+what releases the lock, so no failure path can leave the lock held by an idle connection
+(the pooled connection of an earlier version went back to the pool still holding it, and
+the feed stopped for good). A standby waits on the lock and takes over from the shared
+checkpoint within about a second of the holder's connection closing.
+
+An event that cannot be published (see ``events.subjects.check_publishable``; the store
+refuses such events, so only older code or a manual insert can leave one) is published on
+the dead-letter subject instead, recorded in ``dead_letters`` and stepped over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 
 import nats
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js.client import JetStreamContext
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from services import feed, metrics
 from services.natsconn import servers_from_url
-from services.store import eventstore
+from services.retry import Backoff
+from services.store import dead_letters, eventstore
+from services.store.eventstore import RecordedEvent, UnpublishableEvent
+from services.watchdog import Track
 
 log = structlog.get_logger("relay")
 
 RELAY_LOCK_KEY = 0x72656C61  # "rela"
-ACK_TIMEOUT_SECONDS = 10.0
+ACK_TIMEOUT_SECONDS = 2.0  # a batch not acked by then is published again (same ids)
+LOCK_CHECK_TIMEOUT_SECONDS = 2.0
+RETRY_PAUSE_SECONDS = 0.25
+MAX_RETRY_PAUSE_SECONDS = 2.0  # keeps recovery within seconds once the cause is gone
+RECONNECT_AFTER_FAILED_BATCHES = 5  # then drop NATS and the lock and start over
+DEAD_LETTER_CONSUMER = "relay"
 
 
 class LostRelayLock(Exception):
@@ -48,6 +66,8 @@ class Relay:
         name: str = "main",
         batch_size: int = 500,
         idle_poll_seconds: float = 0.05,
+        ack_timeout_seconds: float = ACK_TIMEOUT_SECONDS,
+        liveness: Track | None = None,
     ) -> None:
         self.engine = engine
         self.nats_url = nats_url
@@ -56,29 +76,55 @@ class Relay:
         self.name = name
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
+        self.ack_timeout_seconds = ack_timeout_seconds
+        self.liveness = liveness
         self.position = 0
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
+        # The lock's own engine: no pool, so leaving its ``connect()`` block closes the
+        # connection, and with it the session lock, on every path out.
+        self._lock_engine = create_async_engine(
+            engine.url,
+            poolclass=NullPool,
+            connect_args={
+                "timeout": 5,
+                "command_timeout": 10,
+                "server_settings": {
+                    "application_name": f"kompetanse-relay-{name}@{socket.gethostname()}"
+                    f":{os.getpid()}",
+                    # A holder whose host vanishes is noticed in seconds, not hours.
+                    "tcp_keepalives_idle": "5",
+                    "tcp_keepalives_interval": "2",
+                    "tcp_keepalives_count": "3",
+                },
+            },
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Wait for the relay lock, then relay until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                async with self.engine.connect() as lock_conn:
-                    await self._acquire_lock(lock_conn, stop)
-                    if stop.is_set():
-                        return
-                    log.info("relay.leader", relay=self.name)
-                    await self._connect_nats()
-                    await self._relay_until(stop, lock_conn)
-            except (TimeoutError, OSError, LostRelayLock) as err:
-                log.warning("relay.interrupted", error=repr(err))
-                await _sleep_or_stop(stop, 1.0)
-            except Exception as err:
-                log.error("relay.failed", error=repr(err), exc_info=True)
-                await _sleep_or_stop(stop, 1.0)
-            finally:
-                await self.close()
+        """Wait for the relay lock, then relay until ``stop`` is set; start over after any
+        failure (database, NATS, lost lock, a bug) with the lock released, backing off while
+        the failures go on."""
+        backoff = Backoff(RETRY_PAUSE_SECONDS, MAX_RETRY_PAUSE_SECONDS)
+        try:
+            while not stop.is_set():
+                try:
+                    async with self._lock_engine.connect() as lock_conn:
+                        await self._acquire_lock(lock_conn, stop)
+                        if stop.is_set():
+                            return
+                        log.info("relay.leader", relay=self.name)
+                        await self._connect_nats()
+                        backoff.reset()
+                        await self._relay_until(stop, lock_conn)
+                except (TimeoutError, OSError, LostRelayLock) as err:
+                    backoff.log(log, "relay.interrupted", err)
+                except Exception as err:
+                    log.error("relay.failed", error=repr(err), exc_info=True)
+                finally:
+                    await self.close()
+                await _sleep_or_stop(stop, backoff.next())
+        finally:
+            await self._lock_engine.dispose()
 
     async def _acquire_lock(self, conn: AsyncConnection, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -86,29 +132,48 @@ class Relay:
             await conn.commit()
             if got:
                 return
-            await _sleep_or_stop(stop, 1.0)
+            if self.liveness is not None:
+                self.liveness.pending(False)  # a standby has nothing to do
+            await _sleep_or_stop(stop, 0.5)
 
     async def _connect_nats(self) -> None:
         self._nc = await nats.connect(
             servers_from_url(self.nats_url),
             name=f"kompetanse-relay-{self.name}",
+            connect_timeout=2,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=0.25,
+            ping_interval=5,
+            max_outstanding_pings=2,
         )
-        self._js = self._nc.jetstream(publish_async_max_pending=self.batch_size * 2)
+        self._js = self._nc.jetstream(timeout=2, publish_async_max_pending=self.batch_size * 2)
         await feed.ensure_stream(self._js, self.stream_name, self.replicas)
+        await feed.ensure_dead_letter_stream(self._js, self.stream_name, self.replicas)
 
     async def close(self) -> None:
-        if self._nc is not None and not self._nc.is_closed:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None and not nc.is_closed:
+            # A frozen server must not hold the relay up on its way out.
             with contextlib.suppress(Exception):
-                await self._nc.close()
-        self._nc = None
-        self._js = None
+                await asyncio.wait_for(nc.close(), 2.0)
 
     async def _relay_until(self, stop: asyncio.Event, lock_conn: AsyncConnection) -> None:
         self.position = await self._load_checkpoint()
+        failures = 0
         while not stop.is_set():
-            published = await self.relay_batch(lock_conn)
+            try:
+                published = await self.relay_batch(lock_conn)
+            except (TimeoutError, nats.errors.Error) as err:
+                # Acks lost or refused (a stream leader moving, a stalled server): publish the
+                # same batch again; the duplicate window drops what did arrive.
+                failures += 1
+                metrics.RELAY_RETRIES.inc()
+                log.warning("relay.batch_retry", error=repr(err), attempt=failures)
+                if failures >= RECONNECT_AFTER_FAILED_BATCHES:
+                    raise
+                await _sleep_or_stop(stop, RETRY_PAUSE_SECONDS)
+                continue
+            failures = 0
             if published < self.batch_size:
                 await _sleep_or_stop(stop, self.idle_poll_seconds)
 
@@ -119,6 +184,13 @@ class Relay:
             )
         return int(value or 0)
 
+    async def _still_leader(self, lock_conn: AsyncConnection) -> None:
+        """A dead lock connection means another relay may have taken over."""
+        try:
+            await asyncio.wait_for(lock_conn.execute(text("SELECT 1")), LOCK_CHECK_TIMEOUT_SECONDS)
+        except Exception as err:
+            raise LostRelayLock() from err
+
     async def relay_batch(self, lock_conn: AsyncConnection | None = None) -> int:
         """Publish the next batch after the checkpoint; return how many were published."""
         assert self._js is not None
@@ -126,27 +198,30 @@ class Relay:
             batch = await eventstore.read_all(
                 conn, after_position=self.position, limit=self.batch_size
             )
+        if self.liveness is not None:
+            self.liveness.pending(bool(batch))
         if not batch:
             return 0
         if lock_conn is not None:
-            # Still the leader? A dead lock connection means another relay may have taken over.
-            try:
-                await lock_conn.execute(text("SELECT 1"))
-            except Exception as err:
-                raise LostRelayLock() from err
-        futures = []
+            await self._still_leader(lock_conn)
+        futures, dead = [], []
         for event in batch:
+            try:
+                subject = feed.subject_of(event)
+                headers = {"Nats-Msg-Id": str(event.event_id)}
+            except UnpublishableEvent as err:
+                dead.append((event, str(err)))
+                subject = feed.dead_letter_subject(self.stream_name)
+                headers = {"Nats-Msg-Id": f"dead-{event.event_id}", "Kompetanse-Reason": str(err)}
             futures.append(
-                await self._js.publish_async(
-                    feed.subject_for(event.stream_type, event.stream_id),
-                    feed.encode(event),
-                    headers={"Nats-Msg-Id": str(event.event_id)},
-                )
+                await self._js.publish_async(subject, feed.encode(event), headers=headers)
             )
-        acks = await asyncio.wait_for(asyncio.gather(*futures), ACK_TIMEOUT_SECONDS)
+        acks = await asyncio.wait_for(asyncio.gather(*futures), self.ack_timeout_seconds)
         duplicates = sum(1 for ack in acks if ack.duplicate)
         last = batch[-1].position
         async with self.engine.begin() as conn:
+            for event, reason in dead:
+                await dead_letters.record(conn, DEAD_LETTER_CONSUMER, event, reason)
             await conn.execute(
                 text(
                     "INSERT INTO relay_checkpoints (relay, position) VALUES (:r, :p) "
@@ -156,19 +231,38 @@ class Relay:
                 {"r": self.name, "p": last},
             )
         self.position = last
-        metrics.EVENTS_RELAYED.inc(len(batch))
+        if self.liveness is not None:
+            self.liveness.progressed()
+        self._count(batch, duplicates, dead)
+        return len(batch)
+
+    def _count(
+        self, batch: list[RecordedEvent], duplicates: int, dead: list[tuple[RecordedEvent, str]]
+    ) -> None:
+        last = batch[-1]
+        metrics.EVENTS_RELAYED.inc(len(batch) - len(dead))
         metrics.RELAY_DUPLICATES.inc(duplicates)
-        metrics.RELAY_POSITION.set(last)
+        metrics.RELAY_POSITION.set(last.position)
+        for event, reason in dead:
+            metrics.DEAD_LETTERS.labels(DEAD_LETTER_CONSUMER).inc()
+            log.error(
+                "relay.dead_letter",
+                position=event.position,
+                event_id=str(event.event_id),
+                stream_type=event.stream_type,
+                stream_id=event.stream_id,
+                type=event.type,
+                reason=reason,
+            )
         log.debug(
             "relay.published",
             count=len(batch),
             duplicates=duplicates,
             first_event_id=str(batch[0].event_id),
-            last_event_id=str(batch[-1].event_id),
-            request_id=batch[-1].metadata.get("request_id"),
-            position=last,
+            last_event_id=str(last.event_id),
+            request_id=last.metadata.get("request_id"),
+            position=last.position,
         )
-        return len(batch)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -23,6 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.subjects import UnpublishableEvent, check_publishable
+
 APPEND_LOCK_KEY = 0x6B6F6D70  # "komp": the one lock that orders all appends
 
 
@@ -56,6 +58,20 @@ class ConcurrencyConflict(Exception):
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
+
+
+__all__ = [
+    "ConcurrencyConflict",
+    "DuplicateEventId",
+    "NewEvent",
+    "RecordedEvent",
+    "UnpublishableEvent",
+    "append",
+    "head_position",
+    "load_stream",
+    "read_all",
+    "stream_version",
+]
 
 
 class DuplicateEventId(Exception):
@@ -116,10 +132,16 @@ async def append(
 
     ``expected_version`` is the version the caller decided against (0 for a new stream);
     ``None`` appends after whatever is there. Raises :class:`ConcurrencyConflict` when the
-    stream has moved on; the caller's transaction must then be rolled back.
+    stream has moved on; the caller's transaction must then be rolled back. Raises
+    :class:`UnpublishableEvent` (before touching the database) for a stream type, stream id
+    or event type that could not go on the feed.
     """
     if not events:
         return []
+    # Nothing the relay could not publish is ever committed: one such event would otherwise
+    # sit in the feed's path for good (it is dead-lettered if it gets in some other way).
+    for event in events:
+        check_publishable(stream_type, stream_id, event.type)
     if expected_version is None:
         expected_version = await stream_version(conn, stream_id)
     params = {

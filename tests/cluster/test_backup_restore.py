@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from services.projector.runtime import rebuild
 from services.store import eventstore
 from services.store.database import create_engine
 from tests.cluster.harness import DEPLOY, REPO
-from tests.integration.helpers import new_event
+from tests.integration.helpers import org_numbers, organisation_registered
 
 
 async def snapshot(engine, tables: list[str]) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -54,15 +55,14 @@ async def test_backup_restore_then_rebuild_gives_the_same_read_models(
     tmp_path: Path,
 ) -> None:
     source = create_engine(database_url)
-    for n in range(60):
+    for org in itertools.islice(org_numbers(), 60):
         async with source.begin() as conn:
-            stream_id = f"backup-{n % 7}"
             await eventstore.append(
                 conn,
-                stream_type="load",
-                stream_id=stream_id,
-                expected_version=await eventstore.stream_version(conn, stream_id),
-                events=[new_event(n=n)],
+                stream_type="organisation",
+                stream_id=f"org-{org}",
+                expected_version=0,
+                events=[organisation_registered(org)],
             )
     projections = all_projections()
     for projection in projections:
@@ -98,10 +98,10 @@ async def test_backup_restore_then_rebuild_gives_the_same_read_models(
         async with target.begin() as conn:
             recorded = await eventstore.append(
                 conn,
-                stream_type="load",
-                stream_id="after-restore",
+                stream_type="organisation",
+                stream_id="org-after-restore",
                 expected_version=0,
-                events=[new_event()],
+                events=[organisation_registered("974589095")],
             )
         assert recorded[0].position > len(before["events"])
         # RUNBOOK "Restore from backup", step 3: reset the feed.

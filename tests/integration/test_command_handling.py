@@ -42,7 +42,7 @@ def evolve(state: Counter, event: Event) -> Counter:
     return state
 
 
-COUNTER = Aggregate("counter", Counter, Counter, evolve, snapshot_schema="counter-v1")
+COUNTER = Aggregate("doctor", Counter, Counter, evolve, snapshot_schema="counter-v1")
 
 
 def add(by: int):  # type: ignore[no-untyped-def]
@@ -81,7 +81,7 @@ async def test_state_comes_from_snapshot_plus_tail(engine) -> None:  # type: ign
 async def test_stale_snapshot_schema_is_ignored(engine) -> None:  # type: ignore[no-untyped-def]
     async with engine.begin() as conn:
         await run_command(conn, COUNTER, "c-2", expected_version=0, decide=add(5), metadata={})
-    changed = Aggregate("counter", Counter, Counter, evolve, snapshot_schema="counter-v2")
+    changed = Aggregate("doctor", Counter, Counter, evolve, snapshot_schema="counter-v2")
     async with engine.connect() as conn:
         assert await load(conn, changed, "c-2") == (Counter(5), 1)
 

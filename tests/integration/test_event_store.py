@@ -131,3 +131,33 @@ async def test_database_refuses_to_rewrite_history(engine, statement: str) -> No
     async with engine.connect() as conn:
         assert await conn.scalar(text("SELECT type FROM events")) == "test.happened"
     assert await count_events(engine) == 1
+
+
+@pytest.mark.parametrize(
+    ("stream_type", "stream_id", "event_type"),
+    [
+        ("load", "load-1", "test.happened"),  # the cluster test once appended this
+        ("doctor", "d.1", "test.happened"),  # a dot would split the subject
+        ("doctor", "d-9", "not a type"),
+    ],
+)
+async def test_unpublishable_event_is_refused_at_append_and_nothing_is_stored(  # type: ignore[no-untyped-def]
+    engine, stream_type: str, stream_id: str, event_type: str
+) -> None:
+    with pytest.raises(eventstore.UnpublishableEvent):
+        async with engine.begin() as conn:
+            await eventstore.append(
+                conn,
+                stream_type="doctor",
+                stream_id="d-ok",
+                expected_version=0,
+                events=[new_event()],
+            )
+            await eventstore.append(
+                conn,
+                stream_type=stream_type,
+                stream_id=stream_id,
+                expected_version=0,
+                events=[new_event(event_type)],
+            )
+    assert await count_events(engine) == 0  # the whole transaction, the good event too

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from events import (
     subject_for,
     type_name,
 )
-from events.subjects import subjects_of_type
+from events.subjects import UnpublishableEvent, check_publishable, subjects_of_type
 from tests.unit.event_samples import SAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -198,3 +199,28 @@ def test_property_upcasting_then_folding_equals_folding_the_current_version(
         for e, old in zip(evs, stored_as_v1, strict=False)
     ]
     assert fold(DoctorState(), loaded) == fold(DoctorState(), evs)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: type_name(type(s)))
+def test_every_event_type_is_publishable(sample: events.Event) -> None:
+    stream_type, stream_id = events.stream_of(sample)
+    check_publishable(stream_type, stream_id, type_name(type(sample)))
+
+
+@pytest.mark.parametrize(
+    ("stream_type", "stream_id", "event_type", "names"),
+    [
+        ("load", "x-1", "doctor.registered", "stream type 'load'"),
+        ("doctor", "a.b", "doctor.registered", "stream id 'a.b'"),
+        ("doctor", "", "doctor.registered", "stream id ''"),
+        ("doctor", "x" * 129, "doctor.registered", "stream id"),
+        ("doctor", "x-1", "", "event type ''"),
+        ("doctor", "x-1", "Doctor Registered", "event type 'Doctor Registered'"),
+        ("doctor", "x-1", "registered", "event type 'registered'"),
+    ],
+)
+def test_unpublishable_events_are_named(
+    stream_type: str, stream_id: str, event_type: str, names: str
+) -> None:
+    with pytest.raises(UnpublishableEvent, match=re.escape(names)):
+        check_publishable(stream_type, stream_id, event_type)

@@ -182,13 +182,10 @@ class NatsCluster:
         return [n.url for n in self.nodes if n.alive()]
 
     def service_url(self, index: int = 0) -> str:
-        """NATS_URL for a service process: every node, comma-separated (what an operator
-        configures). If the service code does not split the list yet (services/natsconn.py
-        not wired in), one live node, rotating: the client learns the other nodes from it."""
-        if services_accept_server_lists():
-            return ",".join(self.urls)
-        live = self.live_urls()
-        return live[index % len(live)]
+        """NATS_URL for a service process: every node, comma-separated, as an operator
+        configures it (every connection splits it: services/natsconn.py). ``index`` is kept
+        for callers that once rotated single nodes."""
+        return ",".join(self.urls)
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -196,17 +193,6 @@ class NatsCluster:
             if time.monotonic() > deadline:
                 raise RuntimeError("NATS cluster not healthy")
             time.sleep(0.2)
-
-
-def services_accept_server_lists() -> bool:
-    """Whether every place that connects to NATS splits a comma-separated NATS_URL."""
-    sites = [
-        REPO / "services" / "relay" / "relay.py",
-        REPO / "services" / "projector" / "runtime.py",
-        REPO / "services" / "projector" / "integration.py",
-        REPO / "services" / "api" / "app.py",
-    ]
-    return all("servers_from_url" in p.read_text() for p in sites if p.exists())
 
 
 # --------------------------------------------------------------------------- PostgreSQL

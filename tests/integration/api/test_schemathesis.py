@@ -73,6 +73,9 @@ def test_no_server_errors_and_responses_match_the_schema(api_settings, issuer, r
                 # /readyz answers 503 by design while no projector runs (documented).
                 "--exclude-path",
                 "/readyz",
+                # Fresh seeds sometimes draw too few valid ids for a path with several
+                # patterned parameters; that is the generator's limit, not a finding.
+                "--suppress-health-check=filter_too_much",
                 "--header",
                 f"Authorization: Bearer {token}",
                 "--no-color",

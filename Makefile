@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain events services
+	$(BIN)/mypy domain events services bench migrations deploy tests
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports

@@ -26,7 +26,7 @@ def api_process(
     pool_size: int = 32,
     module: str = "services.cli",
 ) -> Iterator[str]:
-    """``module`` ``bench.patches.whatif`` runs the same API with the proposed patches."""
+    """The API as its own process (``module``: the entry point to run)."""
     port = free_port()
     env = {
         **os.environ,
@@ -40,7 +40,7 @@ def api_process(
         "KOMPETANSE_RATE_LIMIT_PER_MINUTE": "100000000",
         "LOG_LEVEL": "warning",
         "LOG_JSON": "true",
-        "PYTHONPATH": str(ROOT),  # for -m bench.patches.whatif from any working directory
+        "PYTHONPATH": str(ROOT),  # for -m bench... from any working directory
     }
     log = (data_dir / "api.log").open("ab")
     proc = subprocess.Popen(

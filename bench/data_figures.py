@@ -138,46 +138,7 @@ def rebuild(url: str, opts: Options, events: int) -> list[Figure]:
                 for name, p in per_projection.items()
             )
         )
-    b_rates, b_rss = [], []
-    for _ in range(runs):
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.rebuild_worker",
-                url,
-                "--batched",
-                "--budget",
-                str(max(budget * 5, 300.0)),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        out, err = proc.communicate(timeout=max(budget * 5, 300.0) * 2 + 120)
-        if proc.returncode != 0:
-            raise RuntimeError(f"batched rebuild failed: {err.decode()[-2000:]}")
-        result = json.loads(out.decode().strip().splitlines()[-1])
-        b_rates.append(result["events_per_s"])
-        b_rss.append(result["maxrss_kb"] / 1024)
-        b_complete = result["complete"]
-        b_others = result.get("per_event_projections", [])
-    batched = [
-        Figure(
-            "rebuild_batched_events_per_s",
-            "events/s",
-            b_rates,
-            group="whatif",
-            note="bench/patches/batched_rebuild.py: one pass for all projections, each stream's "
-            "row read and written once per batch of 5000"
-            + ("" if b_complete else " (stopped at its time budget)")
-            + (f"; one event at a time still: {', '.join(b_others)}" if b_others else ""),
-        ),
-        Figure("rebuild_batched_peak_rss", "MB", b_rss, group="whatif", higher_is_better=False),
-    ]
     return [
-        *batched,
         Figure(
             "rebuild_events_per_s",
             "events/s",
@@ -348,57 +309,6 @@ async def progress_reads(
     return api, sql
 
 
-async def _patched_http(
-    servers: Servers,
-    url: str,
-    data_dir: Path,
-    doctors: list[tuple[str, str]],
-    tokens: dict[str, str],
-    levels: tuple[int, ...],
-    runs: int,
-    seconds: float,
-    results: dict[str, list[Any]],
-) -> list[Figure]:
-    """The same API with bench/patches/whatif.py, at the highest concurrency level."""
-    from bench.api_process import api_process
-
-    patched_level = levels[-1]
-    figures: list[Figure] = []
-    with api_process(url, servers.nats_url, data_dir, module="bench.patches.whatif") as base:
-        await http_append(base, doctors, tokens, patched_level, 2.0)  # warm the pool up
-        for run_no in range(runs):
-            results.setdefault("patched", []).append(
-                await http_append(base, doctors, tokens, patched_level, seconds)
-            )
-            h = results["patched"][-1]
-            log(
-                f"http (patched) run {run_no + 1} clients={patched_level}: {h.units_per_s:.0f} "
-                f"ev/s p50 {h.p50:.1f} ms p99 {h.p99:.1f} ms errors {h.errors}"
-            )
-    raw_top = Figure("x", "", [r.units_per_s for r in results[f"raw{patched_level}"]])
-    patched_f = Figure(
-        f"http_append_{patched_level}c_patched",
-        "events/s",
-        [h.units_per_s for h in results["patched"]],
-        group="whatif",
-        against=f"raw_asyncpg_append_{patched_level}c_loaded",
-        note="the same API with bench/patches/whatif.py (no pool pre-ping, one-statement "
-        "append, snapshot before the lock)",
-    )
-    patched_f.ratio = patched_f.value / raw_top.value if raw_top.value else None
-    figures += [
-        patched_f,
-        Figure(
-            f"http_append_{patched_level}c_patched_p99",
-            "ms",
-            [h.p99 for h in results["patched"]],
-            group="whatif",
-            higher_is_better=False,
-        ),
-    ]
-    return figures
-
-
 async def http_figures(
     servers: Servers, url: str, opts: Options, info: dict[str, Any]
 ) -> list[Figure]:
@@ -458,12 +368,6 @@ async def http_figures(
                 f"({api.ops_per_s:.0f}/s, errors {api.errors}); SQL p50 {sql.p50:.2f} "
                 f"p99 {sql.p99:.2f} ms ({sql.ops_per_s:.0f}/s)"
             )
-    from bench.patches.whatif import already_in_services
-
-    if not already_in_services():
-        figures += await _patched_http(
-            servers, url, data_dir, doctors, tokens, levels, runs, seconds, results
-        )
     for clients in levels:
         raw = results[f"raw{clients}"]
         http = results[f"http{clients}"]

@@ -1,5 +1,5 @@
 """Prose for RESULTS.md: why the figures are what they are (from the profiles in
-``bench/profiles/`` and ``bench/patches/README.md``). Regenerate the page after editing
+``bench/profiles/``). Regenerate the page after editing
 with ``python -m bench.report``."""
 
 EXPLANATIONS: dict[str, str] = {
@@ -41,7 +41,7 @@ EXPLANATIONS: dict[str, str] = {
         "(SQLAlchemy statement handling, Litestar, ES256 token verification, the domain), "
         "and the global append lock, held across the commit, serialises writers: latency "
         "grows linearly with clients (queueing), throughput stays near 1/(CPU per request). "
-        "Remaining changes (bench/patches/README.md): the access-log row in the command's "
+        "Remaining changes: the access-log row in the command's "
         "transaction (one fsync per write instead of two), the append as the last statement "
         "before COMMIT, several API worker processes, and the watermark instead of the lock. "
         "The batch endpoint runs every item as a full request with its own transaction, so "
@@ -68,11 +68,8 @@ EXPLANATIONS: dict[str, str] = {
         "the note): `domain_states`, now folding a batch per stream, replays at ≈ 38,700 "
         "events/s and `applications` at ≈ 62,600, but `stream_summary` (one upsert per "
         "event, ≈ 4,000/s) and `part1_completion` (a query per approval, ≈ 2,000/s) are still "
-        "per event and dominate the total. `rebuild_batched_*` "
-        "(bench/patches/batched_rebuild.py: one pass over the store for all projections, "
-        "`stream_summary` batched too) reaches ≈ 36,000 events/s with the same peak RSS — "
-        "giving `stream_summary` and `part1_completion` a batch path and replaying the store "
-        "once for all projections is what meets the goal."
+        "per event and dominate the total: giving `stream_summary` and `part1_completion` a "
+        "batch path and replaying the store once for all projections is what meets the goal."
     ),
     "progress": (
         "Profile (bench/profiles/progress.txt, before the fixes): 44 % of samples in socket "

@@ -25,14 +25,15 @@ from typing import Any
 import msgspec
 
 from domain import catalogue as catalogue_domain
-from domain import doctor_commands as cmd
 from domain import organisation as org_domain
 from domain.calendar_days import add_months
 from domain.catalogues import sample_versions
-from domain.doctor_decide import decide as decide_doctor
-from domain.doctor_state import DoctorState
-from domain.doctor_state import evolve as evolve_doctor
-from events.base import registry
+from domain.doctor import commands as cmd
+from domain.doctor.decide import decide as decide_doctor
+from domain.doctor.state import DoctorState
+from domain.doctor.state import evolve as evolve_doctor
+from events.base import registry, type_name
+from events.vocabulary import OrganisationKind
 
 SIZES = {"quick": 60, "small": 1_000, "national": 30_000}
 TODAY = date(2026, 6, 1)  # the data set's "now": fixed, so the data are the same every run
@@ -114,9 +115,9 @@ def build_world(n_doctors: int) -> World:
     org_streams, organisations, leaders = [], {}, {}
     on = date(2019, 1, 1)
     for i, org in enumerate(hospitals + municipalities):
-        kind = "hospital_trust" if org in hospitals else "municipality"
+        kind: OrganisationKind = "hospital_trust" if org in hospitals else "municipality"
         leader, delegate = str(8_000_000 + 2 * i), str(8_000_001 + 2 * i)
-        commands = [
+        commands: list[org_domain.OrganisationCommand] = [
             org_domain.RegisterOrganisation(
                 org_number=org, name=f"Bench {kind} {i}", kind=kind, registered_on=on
             ),
@@ -132,11 +133,10 @@ def build_world(n_doctors: int) -> World:
         state = org_domain.OrganisationState()
         events: list[Any] = []
         for c in commands:
-            decided = org_domain.decide(c, state)
-            assert isinstance(decided, list), decided
-            for e in decided:
-                state = org_domain.evolve(state, e)
-            events += decided
+            org_events = org_domain.decide(c, state)
+            assert isinstance(org_events, list), org_events
+            state = org_domain.fold(state, org_events)
+            events += org_events
         org_streams.append(Stream("organisation", f"org-{org}", events, state))
         organisations[org] = state
         leaders[org] = [leader, delegate]
@@ -191,9 +191,7 @@ class DoctorBuilder:
         for e in decided:
             if self.validate:
                 # What the projectors will do with it: decode with msgspec's validation.
-                registry.decode(
-                    type(e).__struct_config__.tag, type(e).schema_version, registry.encode(e)
-                )
+                registry.decode(type_name(type(e)), type(e).schema_version, registry.encode(e))
             self.state = evolve_doctor(self.state, e)
         self.events += decided
         return True

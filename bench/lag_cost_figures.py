@@ -226,9 +226,10 @@ async def lag(servers: Servers, opts: Options) -> list[Figure]:
 
 # Write cost against history length ---------------------------------------------------------
 async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
-    from domain import doctor_commands as cmd
-    from domain.doctor_decide import decide
-    from services.application.aggregates import DOCTOR
+    from domain.doctor import commands as cmd
+    from domain.doctor.decide import decide
+    from domain.doctor.state import DoctorState, fold
+    from services.aggregates import DOCTOR
     from services.application.streams import run_command
     from services.store.database import create_engine
 
@@ -290,9 +291,7 @@ async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
             streams.setdefault(length, []).append(doctor_id)
             engine = create_engine(url, pool_size=1)
             try:
-                state = generator.DoctorState()
-                for e in b.events:
-                    state = generator.evolve_doctor(state, e)
+                state = fold(DoctorState(), b.events)
                 async with engine.begin() as conn:
                     await generator._write_streams(
                         conn, [generator.Stream("doctor", doctor_id, b.events, state)]
@@ -316,6 +315,10 @@ async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
                     outcome="achieved",
                     assessed_on=date(2024, 1, 1) + timedelta(days=i),
                 )
+
+                def decision(state: DoctorState, _v: int, c: Any = command) -> Any:
+                    return decide(c, state, catalogue=world.catalogue)
+
                 t0 = time.perf_counter()
                 async with engine.begin() as conn:
                     await run_command(
@@ -323,7 +326,7 @@ async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
                         DOCTOR,
                         doctor_id,
                         expected_version=None,
-                        decide=lambda s, _v, c=command: decide(c, s, catalogue=world.catalogue),
+                        decide=decision,
                         metadata=metadata,
                     )
                 timings[length].append((time.perf_counter() - t0) * 1000)

@@ -40,8 +40,8 @@ async def main(url: str, names: list[str], budget: float) -> dict[str, object]:
             reached = [0]
 
             def progress(
-                position: int, _head: int, t0: float = t0, reached: list = reached
-            ) -> None:  # type: ignore[type-arg]
+                position: int, _head: int, t0: float = t0, reached: list[int] = reached
+            ) -> None:
                 reached[0] = position
                 if time.perf_counter() - t0 > budget:
                     raise OverBudget()
@@ -70,20 +70,6 @@ async def main(url: str, names: list[str], budget: float) -> dict[str, object]:
     }
 
 
-async def batched(url: str, budget: float) -> dict[str, object]:
-    from bench.patches.batched_rebuild import rebuild_all_batched
-    from services.store.database import create_engine
-
-    engine = create_engine(url, pool_size=2)
-    try:
-        result = await rebuild_all_batched(engine, budget=budget)
-    finally:
-        await engine.dispose()
-    result["events_per_s"] = result["events"] / result["seconds"]
-    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return result
-
-
 if __name__ == "__main__":
     from services.logging import configure_logging
 
@@ -91,11 +77,7 @@ if __name__ == "__main__":
     parser.add_argument("url")
     parser.add_argument("projection", nargs="*")
     parser.add_argument("--budget", type=float, default=120.0)
-    parser.add_argument("--batched", action="store_true", help="bench.patches.batched_rebuild")
     args = parser.parse_args()
     configure_logging("warning", True)
-    if args.batched:
-        result = asyncio.run(batched(args.url, args.budget))
-    else:
-        result = asyncio.run(main(args.url, args.projection, args.budget))
+    result = asyncio.run(main(args.url, args.projection, args.budget))
     print(json.dumps(result), flush=True)

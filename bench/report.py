@@ -19,7 +19,6 @@ GROUP_TITLES = {
     "progress": "Progress query vs a plain SQL read of the same row",
     "data": "Storage",
     "write_cost": "Cost of one write as a doctor's history grows",
-    "whatif": "What the profile's fixes give (bench/patches, not yet in services/)",
 }
 
 

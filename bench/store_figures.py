@@ -121,21 +121,14 @@ async def raw_ceiling(url: str, clients: int, seconds: float, batch: int = 1) ->
 
 
 # The event store alone ---------------------------------------------------------------------------
-async def store_append(
-    url: str, clients: int, seconds: float, batch: int = 1, *, patched: bool = False
-) -> LoadResult:
+async def store_append(url: str, clients: int, seconds: float, batch: int = 1) -> LoadResult:
     """``services.store.eventstore.append`` in its own transaction (SQLAlchemy engine, the
-    expected-version check and the global append lock included). ``patched``: the append
-    and engine of ``bench.patches.whatif`` instead (what the profile proposes)."""
+    expected-version check and the global append lock included)."""
     from services.store import eventstore
     from services.store.database import create_engine
     from services.store.eventstore import NewEvent
 
     append = eventstore.append
-    if patched:
-        from bench.patches import whatif
-
-        append, create_engine = whatif.append, whatif.create_engine  # type: ignore[assignment]
     type_, schema_version, data, metadata = sample_event()
     engine = create_engine(url, pool_size=clients)
     streams = [str(uuid.uuid4()) for _ in range(clients)]
@@ -233,10 +226,6 @@ async def run(servers: Servers, opts: Options) -> list[Figure]:
     raw: dict[tuple[int, int], list[LoadResult]] = {}
     store: dict[tuple[int, int], list[LoadResult]] = {}
     es: dict[tuple[int, int], list[LoadResult]] = {}
-    patched: dict[tuple[int, int], list[LoadResult]] = {}
-    from bench.patches.whatif import already_in_services
-
-    whatif_in_services = already_in_services()
     shapes = [(n, 1) for n in levels]
     if not opts.quick:
         shapes.append((16, BATCH))
@@ -249,10 +238,6 @@ async def run(servers: Servers, opts: Options) -> list[Figure]:
             url = await servers.fresh_database("bench_store")
             raw.setdefault(key, []).append(await raw_ceiling(url, clients, seconds, batch))
             store.setdefault(key, []).append(await store_append(url, clients, seconds, batch))
-            if batch == 1 and clients in (1, 16) and not whatif_in_services:
-                patched.setdefault(key, []).append(
-                    await store_append(url, clients, seconds, batch, patched=True)
-                )
             await servers.drop_database("bench_store")
             if have_rival:
                 await servers.fresh_database("bench_es", migrate=False)
@@ -270,19 +255,6 @@ async def run(servers: Servers, opts: Options) -> list[Figure]:
                 f" ev/s, eventsourcing "
                 f"{es[key][-1].units_per_s if es[key] else float('nan'):.0f} ev/s"
             )
-    for (clients, batch), results in patched.items():
-        f = Figure(
-            f"store_append_{clients}c_patched",
-            "events/s",
-            [r.units_per_s for r in results],
-            group="whatif",
-            note="bench/patches/0002: expected version, lock and INSERT in one statement; "
-            "engine without pre-ping",
-        )
-        if es.get((clients, batch)):
-            f.against = f"eventsourcing_append_{clients}c"
-            f.ratio = f.value / Figure("x", "", [r.units_per_s for r in es[(clients, batch)]]).value
-        figures.append(f)
     for clients, batch in shapes:
         key = (clients, batch)
         suffix = f"{clients}c" + ("" if batch == 1 else f"_batch{batch}")

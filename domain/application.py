@@ -4,10 +4,11 @@ the directorate."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, assert_never
 
 import msgspec
 
+from domain.copying import copy_as
 from domain.progress import Readiness
 from domain.rejection import Rejection, reject
 from events.application import ApplicationDecided, ApplicationEvent, ApplicationSubmitted
@@ -27,18 +28,11 @@ class ApplicationState(msgspec.Struct, frozen=True, kw_only=True):
 def evolve(state: ApplicationState, event: ApplicationEvent) -> ApplicationState:
     match event:
         case ApplicationSubmitted():
-            return ApplicationState(
-                application_id=event.application_id,
-                doctor_id=event.doctor_id,
-                specialty=event.specialty,
-                status="submitted",
-                submitted_on=event.submitted_on,
-                rule_set_id=event.rule_set_id,
-                catalogue_version=event.catalogue_version,
-            )
+            return copy_as(ApplicationState, event, status="submitted")
         case ApplicationDecided():
             return msgspec.structs.replace(state, status=event.outcome)
-    return state
+        case _:
+            assert_never(event)
 
 
 class SubmitApplication(msgspec.Struct, frozen=True, kw_only=True, tag="submit"):
@@ -60,56 +54,57 @@ class DecideApplication(msgspec.Struct, frozen=True, kw_only=True, tag="decide")
 ApplicationCommand = SubmitApplication | DecideApplication
 
 
+Decision = list[ApplicationEvent] | Rejection
+
+
+def _submit(
+    command: SubmitApplication, state: ApplicationState, readiness: Readiness | None
+) -> Decision:
+    if state.status != "none":
+        return reject("duplicate", "application already submitted", field="application_id")
+    if readiness is None or readiness.specialty != command.specialty:
+        raise ValueError("SubmitApplication needs the readiness for its specialty")
+    if not readiness.ready:
+        rules = sorted({b.rule for b in readiness.blockers}, key=lambda r: int(r[1:]))
+        return reject(
+            "not_ready",
+            "not ready for specialist approval: blockers under " + ", ".join(rules),
+            rule="R6",
+        )
+    return [
+        copy_as(
+            ApplicationSubmitted,
+            command,
+            rule_set_id=readiness.rule_set_id,
+            catalogue_version=readiness.catalogue_version or "",
+        )
+    ]
+
+
+def _decide(command: DecideApplication, state: ApplicationState) -> Decision:
+    if state.status == "none":
+        return reject("unknown_reference", "no such application", field="application_id")
+    if state.status in ("approved", "rejected"):
+        return reject("duplicate", "application already decided", field="outcome")
+    if not command.reason.strip():
+        return reject("invalid_value", "reason is empty", field="reason")
+    if state.submitted_on is not None and command.decided_on < state.submitted_on:
+        return reject("invalid_value", "decided_on is before submission", field="decided_on")
+    return [copy_as(ApplicationDecided, command)]
+
+
 def decide(
     command: ApplicationCommand,
     state: ApplicationState,
     *,
     readiness: Readiness | None = None,
-) -> list[ApplicationEvent] | Rejection:
+) -> Decision:
     """``readiness`` (from :func:`domain.progress.readiness` for the doctor, specialty and
     date) is required to submit."""
     match command:
         case SubmitApplication():
-            if state.status != "none":
-                return reject("duplicate", "application already submitted", field="application_id")
-            if readiness is None or readiness.specialty != command.specialty:
-                raise ValueError("SubmitApplication needs the readiness for its specialty")
-            if not readiness.ready:
-                rules = sorted({b.rule for b in readiness.blockers}, key=lambda r: int(r[1:]))
-                return reject(
-                    "not_ready",
-                    "not ready for specialist approval: blockers under " + ", ".join(rules),
-                    rule="R6",
-                )
-            return [
-                ApplicationSubmitted(
-                    application_id=command.application_id,
-                    doctor_id=command.doctor_id,
-                    specialty=command.specialty,
-                    submitted_on=command.submitted_on,
-                    rule_set_id=readiness.rule_set_id,
-                    catalogue_version=readiness.catalogue_version or "",
-                    content_hash=command.content_hash,
-                )
-            ]
+            return _submit(command, state, readiness)
         case DecideApplication():
-            if state.status == "none":
-                return reject("unknown_reference", "no such application", field="application_id")
-            if state.status in ("approved", "rejected"):
-                return reject("duplicate", "application already decided", field="outcome")
-            if not command.reason.strip():
-                return reject("invalid_value", "reason is empty", field="reason")
-            if state.submitted_on is not None and command.decided_on < state.submitted_on:
-                return reject(
-                    "invalid_value", "decided_on is before submission", field="decided_on"
-                )
-            return [
-                ApplicationDecided(
-                    application_id=command.application_id,
-                    outcome=command.outcome,
-                    reason=command.reason,
-                    decided_on=command.decided_on,
-                    decided_by_hpr=command.decided_by_hpr,
-                )
-            ]
-    raise TypeError(f"not an application command: {command!r}")
+            return _decide(command, state)
+        case _:
+            assert_never(command)

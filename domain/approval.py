@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from domain.catalogue import Catalogue, is_common, parts_of
-from domain.doctor_state import Approval, Assessment, DoctorState
+from domain.doctor.state import Approval, Assessment, DoctorState
 from domain.organisation import Authority, OrganisationState, authority
 from domain.rejection import Rejection, reject
 from events.catalogue import ObjectiveSpec
@@ -109,6 +109,28 @@ def served_for(
     return False
 
 
+def _not_served(
+    state: DoctorState, objective: ObjectiveSpec, org_number: str, on: date
+) -> Rejection | None:
+    """R5: service at the institution in the objective's part; R4: in its part-1 arena."""
+    if served_for(state, objective, org_number, on):
+        return None
+    if served_for(state, objective, org_number, on, ignore_arena=True):
+        return reject(
+            "rule_violation",
+            f"objective {objective.id} belongs to the {objective.arena} arena of part 1 and "
+            "no local agreement is recorded (R4)",
+            field="org_number",
+            rule="R4",
+        )
+    return reject(
+        "rule_violation",
+        f"the doctor has no part-{objective.part} service at this institution (R5)",
+        field="org_number",
+        rule="R5",
+    )
+
+
 def check_approval(
     state: DoctorState,
     catalogue: Catalogue,
@@ -150,21 +172,9 @@ def check_approval(
         return reject(
             "unknown_reference", "org_number is not a registered institution", field="org_number"
         )
-    if not served_for(state, objective, org_number, on):
-        if served_for(state, objective, org_number, on, ignore_arena=True):
-            return reject(
-                "rule_violation",
-                f"objective {objective_id} belongs to the {objective.arena} arena of part 1 and "
-                "no local agreement is recorded (R4)",
-                field="org_number",
-                rule="R4",
-            )
-        return reject(
-            "rule_violation",
-            f"the doctor has no part-{objective.part} service at this institution (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    not_served = _not_served(state, objective, org_number, on)
+    if not_served is not None:
+        return not_served
     auth = authority(org, approver_hpr, on)
     if auth is None:
         return reject(

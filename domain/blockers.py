@@ -8,7 +8,7 @@ from datetime import date
 from domain.approval import approvals_in_effect
 from domain.calendar_days import ONE_DAY
 from domain.catalogue import Catalogue, CatalogueVersion, path_objectives
-from domain.doctor_state import DoctorState, Period
+from domain.doctor.state import DoctorState, Period
 from domain.rejection import Blocker
 from domain.rulesets import RuleSet
 from domain.supervision import supervision_report, veileder_qualified
@@ -115,106 +115,124 @@ def part1_first_blockers(
     return out
 
 
-def time_blockers(
-    state: DoctorState, rules: RuleSet, as_of: date, specialty: str | None
-) -> list[Blocker]:
+def _block_time(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
+    """R1: the time each block of part 1 needs."""
     out = []
-    if not state.has_exception("turnus_approved"):
-        for block, (label, part) in BLOCK_TEXT.items():
-            r = block_report(state, block, as_of, rules)
-            if not r.met:
-                out.append(
-                    Blocker(
-                        rule="R1",
-                        code=f"{block}_time",
-                        part=part,
-                        refs=r.periods,
-                        message=(
-                            f"{label}: {_days(r.counted_days)} av {r.required_days} dager "
-                            "godkjent tid."
-                        ),
-                        clears_by=(
-                            f"Mer tjeneste: {_days(r.remaining_days or 0)} dager i 100 % stilling "
-                            "(tilsvarende lenger ved deltid)."
-                        ),
-                    )
-                )
-    if specialty is not None:
-        total = total_report(state, as_of, rules)
-        if not total.met:
-            out.append(
-                Blocker(
-                    rule="R9",
-                    code="minimum_total_time",
-                    message=(
-                        f"Samlet tellende tid er {_days(total.counted_days)} dager; minst "
-                        f"{_days(rules.minimum_total_months / 12)} år "
-                        f"({total.required_days} dager) kreves."
-                    ),
-                    clears_by="Mer praktisk tjeneste i utdanningsløpet.",
-                )
-            )
-        if not any(p.part == 3 and p.specialty == specialty for p in state.periods.values()):
+    for block, (label, part) in BLOCK_TEXT.items():
+        r = block_report(state, block, as_of, rules)
+        if not r.met:
             out.append(
                 Blocker(
                     rule="R1",
-                    code="no_part3_service",
-                    part=3,
-                    message=f"Ingen tjeneste i del 3 i spesialiteten {specialty} er registrert.",
-                    clears_by="Registrert tjeneste i del 3 i spesialiteten.",
-                )
-            )
-        if specialty == rules.gp_specialty:
-            gp = block_report(state, "gp_open_unselected", as_of, rules)
-            if not gp.met:
-                below = [
-                    p.period_id
-                    for p in state.periods.values()
-                    if p.open_unselected_gp
-                    and rules.gp_min_fte_percent is not None
-                    and p.fte_percent < rules.gp_min_fte_percent
-                    and p.period_id not in gp.periods
-                ]
-                floor = (
-                    f" Tjeneste under {rules.gp_min_fte_percent} % stilling teller ikke."
-                    if below
-                    else ""
-                )
-                out.append(
-                    Blocker(
-                        rule="R11",
-                        code="gp_open_unselected_time",
-                        part=3,
-                        refs=gp.periods + tuple(below),
-                        message=(
-                            f"Åpen uselektert allmennpraksis: {_days(gp.counted_days)} av "
-                            f"{gp.required_days} dager.{floor}"
-                        ),
-                        clears_by="Mer tjeneste i åpen uselektert allmennpraksis.",
-                    )
-                )
-        sup = supervision_report(state, specialty, as_of, rules)
-        if sup is not None and not sup.met:
-            short = tuple(str(y.year) for y in sup.years if not y.met)
-            out.append(
-                Blocker(
-                    rule="R12",
-                    code="supervision_hours",
-                    refs=short if rules.supervision_mode == "per_calendar_year" else (),
+                    code=f"{block}_time",
+                    part=part,
+                    refs=r.periods,
                     message=(
-                        f"Veiledning: {_days(sup.hours)} av {_days(sup.required_hours)} timer."
+                        f"{label}: {_days(r.counted_days)} av {r.required_days} dager godkjent tid."
                     ),
                     clears_by=(
-                        "Registrerte veiledningstimer: i snitt "
-                        f"{_days(rules.supervision_hours_per_month)} timer i måneden i "
-                        f"{_days(rules.supervision_months_per_year)} av årets måneder, "
-                        "hvert kalenderår."
-                        if rules.supervision_mode == "per_calendar_year"
-                        else "Registrerte veiledningstimer: i snitt "
-                        f"{_days(rules.supervision_hours_per_year)} timer i året over perioden."
+                        f"Mer tjeneste: {_days(r.remaining_days or 0)} dager i 100 % stilling "
+                        "(tilsvarende lenger ved deltid)."
                     ),
                 )
             )
+    return out
+
+
+def _total_time(state: DoctorState, rules: RuleSet, as_of: date, specialty: str) -> list[Blocker]:
+    """R9: the minimum total; R1: some part-3 service in the specialty."""
+    out = []
+    total = total_report(state, as_of, rules)
+    if not total.met:
+        out.append(
+            Blocker(
+                rule="R9",
+                code="minimum_total_time",
+                message=(
+                    f"Samlet tellende tid er {_days(total.counted_days)} dager; minst "
+                    f"{_days(rules.minimum_total_months / 12)} år "
+                    f"({total.required_days} dager) kreves."
+                ),
+                clears_by="Mer praktisk tjeneste i utdanningsløpet.",
+            )
+        )
+    if not any(p.part == 3 and p.specialty == specialty for p in state.periods.values()):
+        out.append(
+            Blocker(
+                rule="R1",
+                code="no_part3_service",
+                part=3,
+                message=f"Ingen tjeneste i del 3 i spesialiteten {specialty} er registrert.",
+                clears_by="Registrert tjeneste i del 3 i spesialiteten.",
+            )
+        )
+    return out
+
+
+def _gp_time(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
+    """R11: open unselected general practice, with its FTE floor."""
+    gp = block_report(state, "gp_open_unselected", as_of, rules)
+    if gp.met:
+        return []
+    below = [
+        p.period_id
+        for p in state.periods.values()
+        if p.open_unselected_gp
+        and rules.gp_min_fte_percent is not None
+        and p.fte_percent < rules.gp_min_fte_percent
+        and p.period_id not in gp.periods
+    ]
+    floor = f" Tjeneste under {rules.gp_min_fte_percent} % stilling teller ikke." if below else ""
+    return [
+        Blocker(
+            rule="R11",
+            code="gp_open_unselected_time",
+            part=3,
+            refs=gp.periods + tuple(below),
+            message=(
+                f"Åpen uselektert allmennpraksis: {_days(gp.counted_days)} av "
+                f"{gp.required_days} dager.{floor}"
+            ),
+            clears_by="Mer tjeneste i åpen uselektert allmennpraksis.",
+        )
+    ]
+
+
+def _supervision(state: DoctorState, rules: RuleSet, as_of: date, specialty: str) -> list[Blocker]:
+    """R12: supervision hours, per calendar year or over the period by the rule set."""
+    sup = supervision_report(state, specialty, as_of, rules)
+    if sup is None or sup.met:
+        return []
+    per_year = rules.supervision_mode == "per_calendar_year"
+    short = tuple(str(y.year) for y in sup.years if not y.met)
+    return [
+        Blocker(
+            rule="R12",
+            code="supervision_hours",
+            refs=short if per_year else (),
+            message=f"Veiledning: {_days(sup.hours)} av {_days(sup.required_hours)} timer.",
+            clears_by=(
+                "Registrerte veiledningstimer: i snitt "
+                f"{_days(rules.supervision_hours_per_month)} timer i måneden i "
+                f"{_days(rules.supervision_months_per_year)} av årets måneder, "
+                "hvert kalenderår."
+                if per_year
+                else "Registrerte veiledningstimer: i snitt "
+                f"{_days(rules.supervision_hours_per_year)} timer i året over perioden."
+            ),
+        )
+    ]
+
+
+def time_blockers(
+    state: DoctorState, rules: RuleSet, as_of: date, specialty: str | None
+) -> list[Blocker]:
+    out = [] if state.has_exception("turnus_approved") else _block_time(state, rules, as_of)
+    if specialty is not None:
+        out += _total_time(state, rules, as_of, specialty)
+        if specialty == rules.gp_specialty:
+            out += _gp_time(state, rules, as_of)
+        out += _supervision(state, rules, as_of, specialty)
     return out
 
 

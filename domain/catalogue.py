@@ -9,9 +9,11 @@ id, and *not* when a version marks the change ``stricter`` or removes it.
 from __future__ import annotations
 
 from datetime import date
+from typing import assert_never
 
 import msgspec
 
+from domain.copying import copy_as
 from domain.rejection import Rejection, reject
 from events.catalogue import CatalogueVersionPublished, ObjectiveChange, ObjectiveSpec
 from events.vocabulary import Part
@@ -68,6 +70,11 @@ class Catalogue(msgspec.Struct, frozen=True, kw_only=True):
                 return None
         return current
 
+    def in_force_with(self, objective_id: str, on: date) -> CatalogueVersion | None:
+        """The version in force on ``on`` if it has the objective (R4)."""
+        version = self.version_on(on)
+        return version if version is not None and objective_id in version.objectives else None
+
 
 # --- path ---------------------------------------------------------------------------------
 
@@ -121,6 +128,7 @@ class PublishCatalogueVersion(msgspec.Struct, frozen=True, kw_only=True, tag="pu
 
 
 CatalogueCommand = PublishCatalogueVersion
+Decision = list[CatalogueVersionPublished] | Rejection
 
 
 def validate_objectives(objectives: tuple[ObjectiveSpec, ...]) -> Rejection | None:
@@ -151,50 +159,48 @@ def validate_objectives(objectives: tuple[ObjectiveSpec, ...]) -> Rejection | No
     return None
 
 
-def decide(
-    command: CatalogueCommand, state: Catalogue
-) -> list[CatalogueVersionPublished] | Rejection:
+def _check_changes(
+    command: PublishCatalogueVersion, latest: CatalogueVersion | None
+) -> Rejection | None:
+    new_ids = {o.id for o in command.objectives}
+    for change in command.changes:
+        if latest is None or change.old_id not in latest.objectives:
+            return reject(
+                "unknown_reference",
+                f"change names {change.old_id}, not in the previous version",
+                field="changes",
+                rule="R4",
+            )
+        if change.new_id is not None and change.new_id not in new_ids:
+            return reject(
+                "unknown_reference",
+                f"change maps to {change.new_id}, not in this version",
+                field="changes",
+                rule="R4",
+            )
+    return None
+
+
+def _publish(command: PublishCatalogueVersion, state: Catalogue) -> Decision:
+    if state.get(command.version) is not None:
+        return reject("duplicate", f"version {command.version} exists", field="version")
+    latest = state.latest()
+    if latest is not None and command.effective_from <= latest.effective_from:
+        return reject(
+            "invalid_value",
+            "effective_from must be after the latest version's",
+            field="effective_from",
+            rule="R4",
+        )
+    if not command.objectives:
+        return reject("invalid_value", "no objectives", field="objectives")
+    bad = validate_objectives(command.objectives) or _check_changes(command, latest)
+    return bad or [copy_as(CatalogueVersionPublished, command)]
+
+
+def decide(command: CatalogueCommand, state: Catalogue) -> Decision:
     match command:
         case PublishCatalogueVersion():
-            if state.get(command.version) is not None:
-                return reject("duplicate", f"version {command.version} exists", field="version")
-            latest = state.latest()
-            if latest is not None and command.effective_from <= latest.effective_from:
-                return reject(
-                    "invalid_value",
-                    "effective_from must be after the latest version's",
-                    field="effective_from",
-                    rule="R4",
-                )
-            if not command.objectives:
-                return reject("invalid_value", "no objectives", field="objectives")
-            bad = validate_objectives(command.objectives)
-            if bad is not None:
-                return bad
-            new_ids = {o.id for o in command.objectives}
-            for change in command.changes:
-                if latest is None or change.old_id not in latest.objectives:
-                    return reject(
-                        "unknown_reference",
-                        f"change names {change.old_id}, not in the previous version",
-                        field="changes",
-                        rule="R4",
-                    )
-                if change.new_id is not None and change.new_id not in new_ids:
-                    return reject(
-                        "unknown_reference",
-                        f"change maps to {change.new_id}, not in this version",
-                        field="changes",
-                        rule="R4",
-                    )
-            return [
-                CatalogueVersionPublished(
-                    catalogue_id=command.catalogue_id,
-                    version=command.version,
-                    effective_from=command.effective_from,
-                    objectives=command.objectives,
-                    changes=command.changes,
-                    label=command.label,
-                )
-            ]
-    raise TypeError(f"not a catalogue command: {command!r}")
+            return _publish(command, state)
+        case _:
+            assert_never(command)

@@ -11,7 +11,7 @@ import msgspec
 from domain.approval import approvals_in_effect, latest_assessments
 from domain.blockers import all_blockers
 from domain.catalogue import Catalogue, path_objectives
-from domain.doctor_state import DoctorState
+from domain.doctor.state import DoctorState
 from domain.rejection import Blocker
 from domain.rulesets import RuleSet, rule_set_in_force
 from domain.supervision import SupervisionReport, supervision_report

@@ -7,7 +7,7 @@ from datetime import date
 import msgspec
 
 from domain.calendar_days import add_months, month_bounds
-from domain.doctor_state import DoctorState, Supervisor
+from domain.doctor.state import DoctorState, Supervisor
 from domain.rulesets import RuleSet
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 import msgspec
 
 from domain.calendar_days import ONE_DAY, months_as_days
-from domain.doctor_state import DoctorState, Period
+from domain.doctor.state import DoctorState, Period
 from domain.rulesets import RuleSet
 from domain.service_time import AbsenceSpan, BlockTime, Span, block_time, to_days
 

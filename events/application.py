@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from events.base import Event, registry
+from events.base import Event, register_union
 from events.vocabulary import ApplicationOutcome
 
 
@@ -30,6 +30,4 @@ class ApplicationDecided(Event, frozen=True, kw_only=True, tag="application.deci
 
 
 ApplicationEvent = ApplicationSubmitted | ApplicationDecided
-APPLICATION_EVENTS: tuple[type[Event], ...] = (ApplicationSubmitted, ApplicationDecided)
-for _cls in APPLICATION_EVENTS:
-    registry.register(_cls)
+APPLICATION_EVENTS = register_union(ApplicationEvent)

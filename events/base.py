@@ -11,7 +11,7 @@ type does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 import msgspec
 
@@ -104,3 +104,12 @@ def type_name(cls: type[Event]) -> str:
 
 
 registry = EventRegistry()
+
+
+def register_union(union: Any) -> tuple[type[Event], ...]:
+    """Register every member of an aggregate's event union and return them as a tuple: the
+    union is the one place an event type is listed."""
+    members: tuple[type[Event], ...] = get_args(union) or (union,)
+    for cls in members:
+        registry.register(cls)
+    return members

@@ -7,7 +7,7 @@ from datetime import date
 
 import msgspec
 
-from events.base import Event, registry
+from events.base import Event, register_union
 from events.vocabulary import Arena, Part
 
 
@@ -47,6 +47,4 @@ class CatalogueVersionPublished(
 
 
 CatalogueEvent = CatalogueVersionPublished
-CATALOGUE_EVENTS: tuple[type[Event], ...] = (CatalogueVersionPublished,)
-for _cls in CATALOGUE_EVENTS:
-    registry.register(_cls)
+CATALOGUE_EVENTS = register_union(CatalogueEvent)

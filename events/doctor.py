@@ -3,6 +3,10 @@
 Payloads carry internal ids (``doctor_id``, ``period_id``, ...), organisation numbers and
 the HPR numbers of professionals acting (leaders, veiledere, assessors). A doctor's name or
 national identity number never appears here.
+
+Each fact is a plain Struct (``...Facts``): the event records it, and the command that asks
+for it (``domain.doctor.commands``) carries the same fields, so a field list is written once.
+The facts are not events themselves and are not registered.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from events.base import Event, registry
+import msgspec
+
+from events.base import Event, register_union
 from events.vocabulary import (
     AbsenceKind,
     Arena,
@@ -22,19 +28,18 @@ from events.vocabulary import (
 )
 
 
-class DoctorRegistered(Event, frozen=True, kw_only=True, tag="doctor.registered"):
+class Facts(msgspec.Struct, frozen=True, kw_only=True):
     doctor_id: str
+
+
+class RegistrationFacts(Facts, frozen=True, kw_only=True):
     authorised_on: date
     registered_on: date
 
 
-class ServicePeriodRecorded(Event, frozen=True, kw_only=True, tag="doctor.service_period_recorded"):
-    """v2. v1 had ``employer`` (now ``org_number``) and ``fte`` as a fraction 0-1 (now
-    ``fte_percent``, an integer 1-100); see :mod:`events.upcasters`."""
+class ServicePeriodFacts(Facts, frozen=True, kw_only=True):
+    """The facts of a service period, shared by its recording and its correction."""
 
-    schema_version: ClassVar[int] = 2
-
-    doctor_id: str
     period_id: str
     org_number: str
     part: Part
@@ -48,36 +53,16 @@ class ServicePeriodRecorded(Event, frozen=True, kw_only=True, tag="doctor.servic
     self_created_post: bool = False  # R15 (part 1 only)
 
 
-class ServicePeriodCorrected(
-    Event, frozen=True, kw_only=True, tag="doctor.service_period_corrected"
-):
-    """Replaces every field of the period; absences and confirmation stay attached."""
-
-    doctor_id: str
-    period_id: str
-    org_number: str
-    part: Part
-    arena: Arena | None = None
-    position: str
-    fte_percent: int
-    start: date
-    end: date | None = None
-    specialty: str | None = None
-    open_unselected_gp: bool = False
-    self_created_post: bool = False
+class CorrectionFacts(ServicePeriodFacts, frozen=True, kw_only=True):
     reason: str = ""
 
 
-class ServicePeriodRetracted(
-    Event, frozen=True, kw_only=True, tag="doctor.service_period_retracted"
-):
-    doctor_id: str
+class PeriodRetractionFacts(Facts, frozen=True, kw_only=True):
     period_id: str
     reason: str = ""
 
 
-class AbsenceLogged(Event, frozen=True, kw_only=True, tag="doctor.absence_logged"):
-    doctor_id: str
+class AbsenceFacts(Facts, frozen=True, kw_only=True):
     period_id: str
     absence_id: str
     kind: AbsenceKind
@@ -86,14 +71,12 @@ class AbsenceLogged(Event, frozen=True, kw_only=True, tag="doctor.absence_logged
     percent: int = 100  # share of the position absent (graded sick leave)
 
 
-class AbsenceRetracted(Event, frozen=True, kw_only=True, tag="doctor.absence_retracted"):
-    doctor_id: str
+class AbsenceRetractionFacts(Facts, frozen=True, kw_only=True):
     absence_id: str
     reason: str = ""
 
 
-class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"):
-    doctor_id: str
+class SupervisorFacts(Facts, frozen=True, kw_only=True):
     org_number: str
     hpr_number: str
     role: SupervisorRole
@@ -106,10 +89,8 @@ class SupervisorAssigned(Event, frozen=True, kw_only=True, tag="doctor.superviso
     external_stay: bool = False
 
 
-class ObjectiveAssessed(Event, frozen=True, kw_only=True, tag="doctor.objective_assessed"):
-    doctor_id: str
+class AssessmentFacts(Facts, frozen=True, kw_only=True):
     objective_id: str
-    catalogue_version: str
     org_number: str
     assessor_hpr: str
     assessor_role: AssessorRole
@@ -117,6 +98,112 @@ class ObjectiveAssessed(Event, frozen=True, kw_only=True, tag="doctor.objective_
     assessed_on: date
     method: str | None = None
     comment: str | None = None
+
+
+class RevocationFacts(Facts, frozen=True, kw_only=True):
+    objective_id: str
+    org_number: str
+    revoked_on: date
+    reason: str
+    revoked_by_hpr: str | None = None
+
+
+class ConfirmationFacts(Facts, frozen=True, kw_only=True):
+    period_id: str
+    issued_on: date
+    signed_by_hpr: str
+
+
+class SupervisionHoursFacts(Facts, frozen=True, kw_only=True):
+    """R12. ``month`` is ``YYYY-MM``; a later entry for the same month replaces it."""
+
+    org_number: str
+    month: str
+    hours: float
+
+
+class ExceptionFacts(Facts, frozen=True, kw_only=True):
+    exception_id: str
+    kind: ExceptionKind
+    granted_by: str  # organisation number or "helsedirektoratet"
+    granted_on: date
+    granted_by_hpr: str | None = None
+    period_id: str | None = None  # the post/period it concerns, where it concerns one
+    supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
+    reason: str = ""
+
+
+class RequestFacts(Facts, frozen=True, kw_only=True):
+    """The doctor asks an institution's leader to approve an objective (API.md)."""
+
+    objective_id: str
+    org_number: str
+    requested_on: date
+
+
+class WithdrawalFacts(Facts, frozen=True, kw_only=True):
+    objective_id: str
+    withdrawn_on: date
+
+
+class ReturnFacts(Facts, frozen=True, kw_only=True):
+    """The leader sends the request back saying what is missing."""
+
+    objective_id: str
+    org_number: str
+    returned_on: date
+    comment: str
+    returned_by_hpr: str | None = None
+
+
+# The events: a fact, recorded. ---------------------------------------------------------
+class DoctorRegistered(
+    RegistrationFacts, Event, frozen=True, kw_only=True, tag="doctor.registered"
+):
+    pass
+
+
+class ServicePeriodRecorded(
+    ServicePeriodFacts, Event, frozen=True, kw_only=True, tag="doctor.service_period_recorded"
+):
+    """v2. v1 had ``employer`` (now ``org_number``) and ``fte`` as a fraction 0-1 (now
+    ``fte_percent``, an integer 1-100); see :mod:`events.upcasters`."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class ServicePeriodCorrected(
+    CorrectionFacts, Event, frozen=True, kw_only=True, tag="doctor.service_period_corrected"
+):
+    """Replaces every field of the period; absences and confirmation stay attached."""
+
+
+class ServicePeriodRetracted(
+    PeriodRetractionFacts, Event, frozen=True, kw_only=True, tag="doctor.service_period_retracted"
+):
+    pass
+
+
+class AbsenceLogged(AbsenceFacts, Event, frozen=True, kw_only=True, tag="doctor.absence_logged"):
+    pass
+
+
+class AbsenceRetracted(
+    AbsenceRetractionFacts, Event, frozen=True, kw_only=True, tag="doctor.absence_retracted"
+):
+    pass
+
+
+class SupervisorAssigned(
+    SupervisorFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"
+):
+    pass
+
+
+class ObjectiveAssessed(
+    AssessmentFacts, Event, frozen=True, kw_only=True, tag="doctor.objective_assessed"
+):
+    catalogue_version: str  # the version in force on assessed_on, set by the decision
 
 
 class ObjectiveApproved(Event, frozen=True, kw_only=True, tag="doctor.objective_approved"):
@@ -133,75 +220,46 @@ class ObjectiveApproved(Event, frozen=True, kw_only=True, tag="doctor.objective_
     approved_on: date
 
 
-class ApprovalRevoked(Event, frozen=True, kw_only=True, tag="doctor.approval_revoked"):
-    doctor_id: str
-    objective_id: str
-    org_number: str
-    revoked_on: date
-    reason: str
-    revoked_by_hpr: str | None = None
+class ApprovalRevoked(
+    RevocationFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_revoked"
+):
+    pass
 
 
 class ServiceConfirmationIssued(
-    Event, frozen=True, kw_only=True, tag="doctor.service_confirmation_issued"
+    ConfirmationFacts, Event, frozen=True, kw_only=True, tag="doctor.service_confirmation_issued"
 ):
-    doctor_id: str
-    period_id: str
-    issued_on: date
-    signed_by_hpr: str
+    pass
 
 
 class SupervisionHoursLogged(
-    Event, frozen=True, kw_only=True, tag="doctor.supervision_hours_logged"
+    SupervisionHoursFacts, Event, frozen=True, kw_only=True, tag="doctor.supervision_hours_logged"
 ):
-    """R12. ``month`` is ``YYYY-MM``; a later entry for the same month replaces it."""
-
-    doctor_id: str
-    org_number: str
-    month: str
-    hours: float
+    pass
 
 
-class ExceptionGranted(Event, frozen=True, kw_only=True, tag="doctor.exception_granted"):
-    doctor_id: str
-    exception_id: str
-    kind: ExceptionKind
-    granted_by: str  # organisation number or "helsedirektoratet"
-    granted_on: date
-    granted_by_hpr: str | None = None
-    period_id: str | None = None  # the post/period it concerns, where it concerns one
-    supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
-    reason: str = ""
+class ExceptionGranted(
+    ExceptionFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_granted"
+):
+    pass
 
 
-class ApprovalRequested(Event, frozen=True, kw_only=True, tag="doctor.approval_requested"):
-    """The doctor asks an institution's leader to approve an objective (API.md)."""
-
-    doctor_id: str
-    objective_id: str
-    org_number: str
-    requested_on: date
+class ApprovalRequested(
+    RequestFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_requested"
+):
+    pass
 
 
 class ApprovalRequestWithdrawn(
-    Event, frozen=True, kw_only=True, tag="doctor.approval_request_withdrawn"
+    WithdrawalFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_request_withdrawn"
 ):
-    doctor_id: str
-    objective_id: str
-    withdrawn_on: date
+    pass
 
 
 class ApprovalRequestReturned(
-    Event, frozen=True, kw_only=True, tag="doctor.approval_request_returned"
+    ReturnFacts, Event, frozen=True, kw_only=True, tag="doctor.approval_request_returned"
 ):
-    """The leader sends the request back saying what is missing."""
-
-    doctor_id: str
-    objective_id: str
-    org_number: str
-    returned_on: date
-    comment: str
-    returned_by_hpr: str | None = None
+    pass
 
 
 DoctorEvent = (
@@ -223,45 +281,5 @@ DoctorEvent = (
     | ApprovalRequestReturned
 )
 
-DOCTOR_EVENTS: tuple[type[Event], ...] = (
-    DoctorRegistered,
-    ServicePeriodRecorded,
-    ServicePeriodCorrected,
-    ServicePeriodRetracted,
-    AbsenceLogged,
-    AbsenceRetracted,
-    SupervisorAssigned,
-    ObjectiveAssessed,
-    ObjectiveApproved,
-    ApprovalRevoked,
-    ServiceConfirmationIssued,
-    SupervisionHoursLogged,
-    ExceptionGranted,
-    ApprovalRequested,
-    ApprovalRequestWithdrawn,
-    ApprovalRequestReturned,
-)
-
-for _cls in DOCTOR_EVENTS:
-    registry.register(_cls)
-
-__all__ = [
-    "DOCTOR_EVENTS",
-    "AbsenceLogged",
-    "AbsenceRetracted",
-    "ApprovalRequestReturned",
-    "ApprovalRequestWithdrawn",
-    "ApprovalRequested",
-    "ApprovalRevoked",
-    "DoctorEvent",
-    "DoctorRegistered",
-    "ExceptionGranted",
-    "ObjectiveApproved",
-    "ObjectiveAssessed",
-    "ServiceConfirmationIssued",
-    "ServicePeriodCorrected",
-    "ServicePeriodRecorded",
-    "ServicePeriodRetracted",
-    "SupervisionHoursLogged",
-    "SupervisorAssigned",
-]
+# The one list of a doctor's event types: the registry and every tuple derive from it.
+DOCTOR_EVENTS = register_union(DoctorEvent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from events.base import Event, registry
+from events.base import Event, register_union
 from events.vocabulary import OrganisationKind
 
 
@@ -40,11 +40,4 @@ class DelegationEnded(Event, frozen=True, kw_only=True, tag="organisation.delega
 
 
 OrganisationEvent = OrganisationRegistered | LeaderAppointed | DelegationGranted | DelegationEnded
-ORGANISATION_EVENTS: tuple[type[Event], ...] = (
-    OrganisationRegistered,
-    LeaderAppointed,
-    DelegationGranted,
-    DelegationEnded,
-)
-for _cls in ORGANISATION_EVENTS:
-    registry.register(_cls)
+ORGANISATION_EVENTS = register_union(OrganisationEvent)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from events.base import Event, registry
+from events.base import Event, register_union
 
 RelationBasis = Literal["registration", "service_period"]
 IdentityField = Literal["hpr_number", "national_id"]
@@ -69,13 +69,13 @@ class IdentityConflictResolved(
     resolved_on: date
 
 
-RELATION_EVENTS: tuple[type[Event], ...] = (
-    OrganisationRelated,
-    OrganisationConfirmed,
-    OrganisationDisputed,
-    IdentityConflictFlagged,
-    IdentityConflictResolved,
+RelationEvent = (
+    OrganisationRelated
+    | OrganisationConfirmed
+    | OrganisationDisputed
+    | IdentityConflictFlagged
+    | IdentityConflictResolved
 )
 
-for _cls in RELATION_EVENTS:
-    registry.register(_cls)
+# The one list of the relation event types: the registry and every tuple derive from it.
+RELATION_EVENTS = register_union(RelationEvent)

@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 config = context.config
 
 
-def run_sync(connection) -> None:  # type: ignore[no-untyped-def]
+def run_sync(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=None, transaction_per_migration=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 async def run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("sqlalchemy.url is not set")
+    engine = create_async_engine(url)
     async with engine.connect() as conn:
         await conn.run_sync(run_sync)
         await conn.commit()

@@ -152,9 +152,9 @@ def _servers_for_tool(settings: Settings, args: argparse.Namespace):  # type: ig
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from services.bootstrap import engine_for
     from services.processes import all_projections
     from services.projector.runtime import rebuild
-    from services.store.database import create_engine
 
     settings, _, _ = _servers_for_tool(settings, args)
     assert settings.database_url is not None
@@ -166,7 +166,7 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     async def go() -> None:
-        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        engine = engine_for(settings)
         try:
             for projection in all_projections():
                 if args.projection and projection.name not in args.projection:
@@ -184,12 +184,12 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import text
 
-    from services.store.database import create_engine
+    from services.bootstrap import engine_for
 
     settings, _, _ = _servers_for_tool(settings, args)
 
     async def go() -> None:
-        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        engine = engine_for(settings)
         try:
             async with engine.connect() as conn:
                 head = await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events"))
@@ -215,13 +215,13 @@ def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     """List the open dead letters; ``--ack ID ...`` or ``--ack-all`` acknowledges them (then
     ``/readyz`` stops reporting them)."""
+    from services.bootstrap import engine_for
     from services.store import dead_letters
-    from services.store.database import create_engine
 
     settings, _, _ = _servers_for_tool(settings, args)
 
     async def go() -> int:
-        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        engine = engine_for(settings)
         try:
             async with engine.begin() as conn:
                 if args.ack or args.ack_all:
@@ -261,9 +261,10 @@ def cmd_import_catalogue(settings: Settings, args: argparse.Namespace) -> int:
 
     from domain import catalogue as catalogue_domain
     from domain.catalogue_import import CatalogueFormatError, parse_csv, parse_json
-    from services.application.aggregates import CATALOGUE, catalogue_stream
-    from services.application.streams import CommandRejected, run_command
-    from services.store.database import create_engine
+    from services.aggregates import CATALOGUE, catalogue_stream
+    from services.application.streams import run_command
+    from services.bootstrap import engine_for
+    from services.errors import CommandRejected
 
     settings, _, _ = _servers_for_tool(settings, args)
     path = Path(args.file)
@@ -286,7 +287,7 @@ def cmd_import_catalogue(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def go() -> int:
-        engine = create_engine(settings.database_url)  # type: ignore[arg-type]
+        engine = engine_for(settings)
         try:
             async with engine.begin() as conn:
                 outcome = await run_command(

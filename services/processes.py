@@ -11,9 +11,9 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
+from services.bootstrap import engine_for
 from services.config import Settings
 from services.logging import get_logger
-from services.store.database import create_engine
 from services.watchdog import Watchdog
 
 log = get_logger("processes")
@@ -48,7 +48,7 @@ async def run_relay(settings: Settings) -> None:
     assert settings.database_url and settings.nats_url
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    engine = create_engine(settings.database_url, pool_size=3)
+    engine = engine_for(settings, pool_size=3)
     watchdog = _watchdog(settings, "relay")
     relay = Relay(
         engine,
@@ -80,7 +80,7 @@ async def run_projectors(settings: Settings, names: list[str] | None = None) -> 
     assert settings.database_url and settings.nats_url
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    engine = create_engine(settings.database_url, pool_size=4)
+    engine = engine_for(settings, pool_size=4)
     watchdog = _watchdog(settings, "projector")
     projectors = [
         Projector(

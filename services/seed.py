@@ -16,13 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import catalogue as catalogue_domain
-from domain import doctor_commands as cmd
 from domain import organisation as org_domain
 from domain.calendar_days import add_months
 from domain.catalogues import sample_versions
-from domain.doctor_decide import decide as decide_doctor
-from services.application import context_loaders
-from services.application.aggregates import (
+from domain.doctor import commands as cmd
+from domain.doctor.decide import decide as decide_doctor
+from services import aggregates as context_loaders
+from services.aggregates import (
     CATALOGUE,
     DOCTOR,
     ORGANISATION,
@@ -30,9 +30,10 @@ from services.application.aggregates import (
     organisation_stream,
 )
 from services.application.streams import load, run_command
+from services.bootstrap import engine_for
 from services.config import Settings
 from services.logging import get_logger
-from services.store.database import create_engine
+from services.store import people
 
 log = get_logger("seed")
 
@@ -137,34 +138,11 @@ async def doctor(conn: AsyncConnection, command: Any, *, approvals: bool = False
     )
 
 
-async def seed_demo_doctor(conn: AsyncConnection, today: date) -> None:
-    exists = await conn.scalar(
-        text("SELECT 1 FROM people WHERE doctor_id = :d"), {"d": DEMO_DOCTOR_ID}
-    )
-    if exists:
-        return
-    await conn.execute(
-        text(
-            "INSERT INTO people (doctor_id, hpr_number, national_id, name) VALUES (:d, :h, :p, :n)"
-        ),
-        {"d": DEMO_DOCTOR_ID, "h": DEMO_DOCTOR_HPR, "p": "13097248022", "n": "Demo Doktorsen"},
-    )
-    for org_number in (HOSPITAL, MUNICIPALITY):
-        await conn.execute(
-            text("INSERT INTO doctor_organisations (doctor_id, org_number) VALUES (:d, :o)"),
-            {"d": DEMO_DOCTOR_ID, "o": org_number},
-        )
-    # A hospital year that ended about four months ago, then the municipal half-year.
-    hospital_start = add_months(date(today.year, today.month, 1), -16)
-    hospital_end = add_months(hospital_start, 12) - timedelta(days=1)
-    municipal_start = hospital_end + timedelta(days=1)
+def _hospital_year(start: date, end: date) -> list[cmd.DoctorCommand]:
+    """Registration and a hospital year with sick leave, vacation, confirmation, veileder."""
     d = DEMO_DOCTOR_ID
-    await doctor(
-        conn,
-        cmd.RegisterDoctor(doctor_id=d, authorised_on=hospital_start, registered_on=hospital_start),
-    )
-    await doctor(
-        conn,
+    return [
+        cmd.RegisterDoctor(doctor_id=d, authorised_on=start, registered_on=start),
         cmd.RecordServicePeriod(
             doctor_id=d,
             period_id="demo-hospital",
@@ -173,95 +151,105 @@ async def seed_demo_doctor(conn: AsyncConnection, today: date) -> None:
             arena="hospital",
             position="LIS1",
             fte_percent=100,
-            start=hospital_start,
-            end=hospital_end,
+            start=start,
+            end=end,
         ),
-    )
-    await doctor(
-        conn,
         cmd.LogAbsence(
             doctor_id=d,
             period_id="demo-hospital",
             absence_id="demo-sick",
             kind="sick_leave",
-            start=hospital_start + timedelta(days=60),
-            end=hospital_start + timedelta(days=79),
+            start=start + timedelta(days=60),
+            end=start + timedelta(days=79),
         ),
-    )
-    await doctor(
-        conn,
         cmd.LogAbsence(
             doctor_id=d,
             period_id="demo-hospital",
             absence_id="demo-vacation",
             kind="vacation",
-            start=hospital_start + timedelta(days=200),
-            end=hospital_start + timedelta(days=224),
+            start=start + timedelta(days=200),
+            end=start + timedelta(days=224),
         ),
-    )
-    await doctor(
-        conn,
         cmd.IssueServiceConfirmation(
             doctor_id=d,
             period_id="demo-hospital",
             org_number=HOSPITAL,
-            issued_on=hospital_end,
+            issued_on=end,
             signed_by_hpr=HOSPITAL_LEADER,
         ),
-    )
-    await doctor(
-        conn,
         cmd.AssignSupervisor(
             doctor_id=d,
             org_number=HOSPITAL,
             hpr_number=VEILEDER,
             role="veileder",
-            valid_from=hospital_start,
+            valid_from=start,
             part=1,
         ),
-    )
-    await doctor(
-        conn,
-        cmd.RecordServicePeriod(
-            doctor_id=d,
-            period_id="demo-municipal",
-            org_number=MUNICIPALITY,
-            part=1,
-            arena="municipal",
-            position="LIS1",
-            fte_percent=100,
-            start=municipal_start,
-            end=add_months(municipal_start, 6) - timedelta(days=1),
-        ),
-    )
+    ]
+
+
+def _objectives(hospital_start: date) -> list[cmd.DoctorCommand]:
+    """30 objectives assessed as achieved, the first 24 approved (every sixth by the
+    delegate)."""
+    out: list[cmd.DoctorCommand] = []
     for n in range(1, 31):
         objective = f"KLS-{n:03d}"
         assessed_on = hospital_start + timedelta(days=100 + 7 * n)
-        await doctor(
-            conn,
+        out.append(
             cmd.AssessObjective(
-                doctor_id=d,
+                doctor_id=DEMO_DOCTOR_ID,
                 objective_id=objective,
                 org_number=HOSPITAL,
                 assessor_hpr=VEILEDER,
                 assessor_role="veileder",
                 outcome="achieved",
                 assessed_on=assessed_on,
-            ),
+            )
         )
         if n <= 24:
-            approver = HOSPITAL_DELEGATE if n % 6 == 0 else HOSPITAL_LEADER
-            await doctor(
-                conn,
+            out.append(
                 cmd.ApproveObjective(
-                    doctor_id=d,
+                    doctor_id=DEMO_DOCTOR_ID,
                     objective_id=objective,
                     org_number=HOSPITAL,
-                    approver_hpr=approver,
+                    approver_hpr=HOSPITAL_DELEGATE if n % 6 == 0 else HOSPITAL_LEADER,
                     approved_on=assessed_on + timedelta(days=3),
-                ),
-                approvals=True,
+                )
             )
+    return out
+
+
+async def seed_demo_doctor(conn: AsyncConnection, today: date) -> None:
+    exists = await conn.scalar(
+        text("SELECT 1 FROM people WHERE doctor_id = :d"), {"d": DEMO_DOCTOR_ID}
+    )
+    if exists:
+        return
+    await people.add_person(conn, DEMO_DOCTOR_ID, DEMO_DOCTOR_HPR, "13097248022", "Demo Doktorsen")
+    for org_number in (HOSPITAL, MUNICIPALITY):
+        await people.remember_employer(conn, DEMO_DOCTOR_ID, org_number)
+    # A hospital year that ended about four months ago, then the municipal half-year.
+    hospital_start = add_months(date(today.year, today.month, 1), -16)
+    hospital_end = add_months(hospital_start, 12) - timedelta(days=1)
+    municipal_start = hospital_end + timedelta(days=1)
+    municipal = cmd.RecordServicePeriod(
+        doctor_id=DEMO_DOCTOR_ID,
+        period_id="demo-municipal",
+        org_number=MUNICIPALITY,
+        part=1,
+        arena="municipal",
+        position="LIS1",
+        fte_percent=100,
+        start=municipal_start,
+        end=add_months(municipal_start, 6) - timedelta(days=1),
+    )
+    commands = [
+        *_hospital_year(hospital_start, hospital_end),
+        municipal,
+        *_objectives(hospital_start),
+    ]
+    for command in commands:
+        await doctor(conn, command, approvals=isinstance(command, cmd.ApproveObjective))
 
 
 async def seed_all(engine: AsyncEngine, today: date) -> None:
@@ -277,7 +265,7 @@ async def seed(settings: Settings) -> None:
     from services.clock import today
 
     assert settings.database_url is not None
-    engine = create_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         await seed_all(engine, today())
         log.info("seed.done", demo_doctor_hpr=DEMO_DOCTOR_HPR, doctor_id=DEMO_DOCTOR_ID)

@@ -12,7 +12,8 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def _events() -> None:
+    """The events table."""
     op.execute(
         """
         CREATE TABLE events (
@@ -30,6 +31,10 @@ def upgrade() -> None:
         )
         """
     )
+
+
+def _append_only() -> None:
+    """Triggers that refuse UPDATE, DELETE and TRUNCATE on events."""
     # The database itself refuses to rewrite history, whoever asks.
     op.execute(
         """
@@ -50,6 +55,10 @@ def upgrade() -> None:
         "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events "
         "FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only()"
     )
+
+
+def _keys_and_checkpoints() -> None:
+    """Idempotency keys and the relay and projection checkpoints."""
     op.execute(
         """
         CREATE TABLE idempotency_keys (
@@ -82,6 +91,12 @@ def upgrade() -> None:
         )
         """
     )
+
+
+def upgrade() -> None:
+    _events()
+    _append_only()
+    _keys_and_checkpoints()
 
 
 def downgrade() -> None:

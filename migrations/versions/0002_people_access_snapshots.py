@@ -12,7 +12,8 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def _people() -> None:
+    """Personal data and doctor-organisation relations."""
     # Personal data lives here, never in event payloads; erasing a person nulls the
     # identifying columns and keeps the row, so events and the access log stay intact.
     op.execute(
@@ -40,6 +41,10 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX doctor_organisations_by_org ON doctor_organisations (org_number)")
+
+
+def _access_log() -> None:
+    """Who reached which record (append-only)."""
     op.execute(
         """
         CREATE TABLE access_log (
@@ -63,6 +68,10 @@ def upgrade() -> None:
         "CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log "
         "FOR EACH ROW EXECUTE FUNCTION events_are_append_only()"
     )
+
+
+def _snapshots_and_proofs() -> None:
+    """Snapshots of decision state; DPoP proof ids."""
     # The decision state of a stream at a version, so a write costs the same however long
     # the stream's history is. Always derivable from the events; safe to delete.
     op.execute(
@@ -84,6 +93,12 @@ def upgrade() -> None:
         )
         """
     )
+
+
+def upgrade() -> None:
+    _people()
+    _access_log()
+    _snapshots_and_proofs()
 
 
 def downgrade() -> None:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import text
 
+from services.api.authentication import principal_of
+from services.api.dependencies import services_of
 from services.api.problems import ProblemError
+from services.identity.principal import Principal
+from services.read_models.queries import Queries, Relation
 
 OPENAPI_PATH = "/schema"
 # Every id in a path is made of these: anything else names nothing we hold.
@@ -55,109 +60,56 @@ def not_found(detail: str) -> ProblemError:
     return ProblemError(404, "not-found", "Not found", detail)
 
 
-async def authorise(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """The one guard: authenticate (unless public), then apply the route's rule."""
-    rule = handler.opt.get("access")
-    if rule is Access.PUBLIC or connection.scope["path"].startswith(OPENAPI_PATH + "/"):
-        return
-    from services.api.authentication import principal_of
+@dataclass(frozen=True)
+class Caller:
+    """What a rule looks at: the principal, the path's parameters, and how the caller stands
+    to the doctor in the path (asked of the read side only when a rule needs it)."""
 
-    principal = await principal_of(connection)
-    for name, value in connection.path_params.items():
-        if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
-            raise not_found(f"{name}: no such {name.removesuffix('_id')}")
-    if rule is None:
-        raise forbidden("this operation is not open to any caller")
-    state = connection.app.state
-    kind = principal.kind
-    directorate = kind in ("caseworker", "admin")
-    params = connection.path_params
+    principal: Principal
+    params: dict[str, Any]
+    queries: Queries
 
-    match rule:
-        case Access.AUTHENTICATED:
-            return
-        case Access.ADMIN:
-            if kind != "admin":
-                raise forbidden("requires a Helsedirektoratet admin token")
-        case Access.CASEWORKER:
-            if kind != "caseworker":
-                raise forbidden("requires a Helsedirektoratet caseworker token")
-        case Access.ORGANISATION:
-            if kind != "organisation":
-                raise forbidden("requires an organisation's client token")
-        case Access.ORGANISATION_SELF:
-            if kind != "organisation" or params["org_number"] not in _orgs_of(principal):
-                raise forbidden("an organisation may act only for itself")
-        case Access.REGISTER_DOCTOR:
-            if kind not in ("organisation", "admin", "caseworker"):
-                raise forbidden("doctors are registered by an organisation or the directorate")
-        case Access.NEW_OR_CURRENT_EMPLOYER:
-            relation = await _relation(state, params["doctor_id"], principal)
-            if kind != "organisation":
-                raise forbidden("requires an organisation's client token")
-            if relation.disputed and not relation.employs:
-                raise forbidden(DISPUTED)
-        case Access.EMPLOYER_OF_DOCTOR:
-            relation = await _relation(state, params["doctor_id"], principal)
-            if kind != "organisation":
-                raise forbidden("requires an organisation's client token (the employer)")
-            if not relation.employs:
-                raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
-        case Access.CONFIRMED_EMPLOYER:
-            # An approval rests on the wider record (others' assessments, the doctor's path),
-            # which a claimed organisation may not read: it approves once confirmed.
-            relation = await _relation(state, params["doctor_id"], principal)
-            if kind != "organisation":
-                raise forbidden("requires an organisation's client token (the employer)")
-            if not relation.confirmed:
-                if relation.employs:
-                    raise forbidden(CLAIMED_WRITE)
-                raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
-        case Access.EMPLOYER_OR_DIRECTORATE:
-            relation = await _relation(state, params["doctor_id"], principal)
-            if not (directorate or kind == "organisation"):
-                raise forbidden("requires the employer's client token or Helsedirektoratet")
-            if not (directorate or relation.confirmed):
-                if relation.employs:
-                    raise forbidden(CLAIMED_WRITE)
-                raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
-        case Access.DOCTOR_RECORD:
-            # An organisation reads the wider record only once its relation is confirmed,
-            # by the doctor or the directorate (RULES.md "Reach into a record").
-            relation = await _relation(state, params["doctor_id"], principal)
-            if not (
-                directorate or relation.is_self or (kind == "organisation" and relation.confirmed)
-            ):
-                if kind == "organisation" and relation.employs:
-                    raise forbidden(CLAIMED)
-                raise forbidden("not your record, nor a doctor you have or had in service")
-        case Access.ORGANISATION_RELATED:
-            relation = await _relation(state, params["doctor_id"], principal)
-            if kind != "organisation" or not (relation.employs or relation.disputed):
-                raise forbidden("requires an organisation that recorded facts for this doctor")
-        case Access.DIRECTORATE:
-            if params.get("doctor_id") is not None:
-                await _relation(state, params["doctor_id"], principal)  # 404 when unknown
-            if not directorate:
-                raise forbidden("requires a Helsedirektoratet caseworker or admin token")
-        case Access.DOCTOR_SELF:
-            relation = await _relation(state, params["doctor_id"], principal)
-            if not relation.is_self:
-                raise forbidden("only the doctor may do this")
-        case Access.DOCTOR_SELF_OR_DIRECTORATE:
-            relation = await _relation(state, params["doctor_id"], principal)
-            if not (directorate or relation.is_self):
-                raise forbidden("only the doctor and Helsedirektoratet may read this")
-        case Access.DOCTOR_ME:
-            if kind != "person":
-                raise forbidden("requires a person's token")
-        case Access.APPLICATION_READ:
-            if kind not in ("person", "caseworker", "admin"):
-                raise forbidden("only the applicant and Helsedirektoratet may read applications")
-        case _:
-            raise forbidden("this operation is not open to any caller")
+    @property
+    def kind(self) -> str:
+        return self.principal.kind
+
+    @property
+    def directorate(self) -> bool:
+        return self.principal.kind in ("caseworker", "admin")
+
+    @property
+    def organisation(self) -> bool:
+        return self.principal.kind == "organisation"
+
+    async def relation(self) -> Relation:
+        """404 for an unknown doctor, whoever asks."""
+        doctor_id = str(self.params["doctor_id"])
+        found = await self.queries.relation(doctor_id, self.principal)
+        if found is None:
+            raise not_found(f"no doctor with id {doctor_id}")
+        return found
+
+
+def _kind_is(kind: str, refusal: str) -> Callable[[Caller], Awaitable[None]]:
+    async def check(caller: Caller) -> None:
+        if caller.kind != kind:
+            raise forbidden(refusal)
+
+    return check
+
+
+async def _anyone(_caller: Caller) -> None:
+    return None
+
+
+async def _organisation_self(caller: Caller) -> None:
+    if not caller.organisation or caller.params["org_number"] not in caller.principal.own_orgs():
+        raise forbidden("an organisation may act only for itself")
+
+
+async def _register_doctor(caller: Caller) -> None:
+    if caller.kind not in ("organisation", "admin", "caseworker"):
+        raise forbidden("doctors are registered by an organisation or the directorate")
 
 
 NO_SERVICE = "the doctor has no service period at your organisation"
@@ -176,75 +128,128 @@ DISPUTED = (
 )
 
 
-def _orgs_of(principal: Any) -> set[str]:
-    """The acting unit and its legal entity: an institution may be registered as either."""
-    return {o for o in (principal.org_number, principal.parent_org_number) if o}
+def _not_confirmed(relation: Relation) -> ProblemError:
+    if relation.employs:
+        return forbidden(CLAIMED_WRITE)
+    return forbidden(DISPUTED if relation.disputed else NO_SERVICE)
 
 
-class Relation(NamedTuple):
-    employs: bool  # an organisation of the caller has a relation, claimed or confirmed
-    is_self: bool  # the caller is the doctor
-    confirmed: bool = False  # ... and it is confirmed: it reads the wider record
-    disputed: bool = False  # an organisation of the caller has a disputed relation
+async def _new_or_current_employer(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not caller.organisation:
+        raise forbidden("requires an organisation's client token")
+    if relation.disputed and not relation.employs:
+        raise forbidden(DISPUTED)
 
 
-_RELATION = text(
-    """
-    SELECT p.doctor_id IS NOT NULL AS known,
-           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
-                   AND o.org_number = ANY(:orgs) AND o.status <> 'disputed') AS employs,
-           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
-                   AND o.org_number = ANY(:orgs) AND o.status = 'confirmed') AS confirmed,
-           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
-                   AND o.org_number = ANY(:orgs) AND o.status = 'disputed') AS disputed,
-           (p.erased_at IS NULL AND ((CAST(:h AS text) IS NOT NULL AND p.hpr_number = :h)
-                                     OR (CAST(:p AS text) IS NOT NULL AND p.national_id = :p)))
-               AS is_self
-    FROM (SELECT 1) AS one LEFT JOIN people p ON p.doctor_id = :d
-    """
-)
+async def _employer(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not caller.organisation:
+        raise forbidden("requires an organisation's client token (the employer)")
+    if not relation.employs:
+        raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
 
 
-async def _relation(state: Any, doctor_id: str, principal: Any) -> Relation:
-    """How the caller stands to the doctor, in one round trip; 404 for an unknown doctor."""
-    person = principal.kind == "person"
-    async with state.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                _RELATION,
-                {
-                    "d": doctor_id,
-                    "orgs": sorted(_orgs_of(principal)),
-                    "h": principal.hpr_number if person else None,
-                    "p": principal.pid if person else None,
-                },
-            )
-        ).one()
-    if not row.known:
-        raise not_found(f"no doctor with id {doctor_id}")
-    return Relation(
-        employs=bool(row.employs),
-        is_self=bool(row.is_self),
-        confirmed=bool(row.confirmed),
-        disputed=bool(row.disputed),
-    )
+async def _confirmed_employer(caller: Caller) -> None:
+    """An approval rests on the wider record (others' assessments, the doctor's path), which
+    a claimed organisation may not read: it approves once confirmed."""
+    relation = await caller.relation()
+    if not caller.organisation:
+        raise forbidden("requires an organisation's client token (the employer)")
+    if not relation.confirmed:
+        raise _not_confirmed(relation)
 
 
-async def doctor_id_of(state: Any, principal: Any) -> str | None:
-    """The doctor a person's token belongs to (by HPR number or national identity)."""
-    if principal.kind != "person" or not (principal.hpr_number or principal.pid):
-        return None
-    async with state.engine.connect() as conn:
-        found = await conn.scalar(
-            text(
-                "SELECT doctor_id FROM people WHERE erased_at IS NULL AND "
-                "((CAST(:h AS text) IS NOT NULL AND hpr_number = :h) OR "
-                " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) "
-                # A national identity number may be on several records (a conflict the
-                # directorate resolves): the HPR number decides, then the oldest record.
-                "ORDER BY (hpr_number IS NOT DISTINCT FROM :h) DESC, created_at, doctor_id "
-                "LIMIT 1"
-            ),
-            {"h": principal.hpr_number, "p": principal.pid},
-        )
-    return str(found) if found else None
+async def _employer_or_directorate(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not (caller.directorate or caller.organisation):
+        raise forbidden("requires the employer's client token or Helsedirektoratet")
+    if not (caller.directorate or relation.confirmed):
+        raise _not_confirmed(relation)
+
+
+async def _doctor_record(caller: Caller) -> None:
+    # An organisation reads the wider record only once its relation is confirmed, by the
+    # doctor or the directorate (RULES.md "Reach into a record").
+    relation = await caller.relation()
+    if caller.directorate or relation.is_self or (caller.organisation and relation.confirmed):
+        return
+    if caller.organisation and relation.employs:
+        raise forbidden(CLAIMED)
+    raise forbidden("not your record, nor a doctor you have or had in service")
+
+
+async def _organisation_related(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not (caller.organisation and (relation.employs or relation.disputed)):
+        raise forbidden("requires an organisation that recorded facts for this doctor")
+
+
+async def _directorate(caller: Caller) -> None:
+    if "doctor_id" in caller.params:
+        await caller.relation()  # 404 when unknown
+    if not caller.directorate:
+        raise forbidden("requires a Helsedirektoratet caseworker or admin token")
+
+
+async def _doctor_self(caller: Caller) -> None:
+    if not (await caller.relation()).is_self:
+        raise forbidden("only the doctor may do this")
+
+
+async def _doctor_self_or_directorate(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not (caller.directorate or relation.is_self):
+        raise forbidden("only the doctor and Helsedirektoratet may read this")
+
+
+async def _application_read(caller: Caller) -> None:
+    if caller.kind not in ("person", "caseworker", "admin"):
+        raise forbidden("only the applicant and Helsedirektoratet may read applications")
+
+
+# Each rule of :class:`Access`, as one small check (a rule missing here denies everyone).
+RULES: dict[Access, Callable[[Caller], Awaitable[None]]] = {
+    Access.AUTHENTICATED: _anyone,
+    Access.ADMIN: _kind_is("admin", "requires a Helsedirektoratet admin token"),
+    Access.CASEWORKER: _kind_is("caseworker", "requires a Helsedirektoratet caseworker token"),
+    Access.ORGANISATION: _kind_is("organisation", "requires an organisation's client token"),
+    Access.ORGANISATION_SELF: _organisation_self,
+    Access.REGISTER_DOCTOR: _register_doctor,
+    Access.NEW_OR_CURRENT_EMPLOYER: _new_or_current_employer,
+    Access.EMPLOYER_OF_DOCTOR: _employer,
+    Access.EMPLOYER_OR_DIRECTORATE: _employer_or_directorate,
+    Access.DOCTOR_RECORD: _doctor_record,
+    Access.DOCTOR_SELF: _doctor_self,
+    Access.DOCTOR_SELF_OR_DIRECTORATE: _doctor_self_or_directorate,
+    Access.DOCTOR_ME: _kind_is("person", "requires a person's token"),
+    Access.APPLICATION_READ: _application_read,
+    Access.CONFIRMED_EMPLOYER: _confirmed_employer,
+    Access.ORGANISATION_RELATED: _organisation_related,
+    Access.DIRECTORATE: _directorate,
+}
+
+
+async def authorise(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The one guard: authenticate (unless public), then apply the route's rule."""
+    rule = handler.opt.get("access")
+    if rule is Access.PUBLIC or connection.scope["path"].startswith(OPENAPI_PATH + "/"):
+        return
+    principal = await principal_of(connection)
+    queries = services_of(connection.app.state).queries
+    await check_access(rule, principal, dict(connection.path_params), queries)
+
+
+async def check_access(
+    rule: object, principal: Principal, params: dict[str, Any], queries: Queries
+) -> None:
+    """The route's rule for this caller (a batch item passes the same check)."""
+    for name, value in params.items():
+        if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
+            raise not_found(f"{name}: no such {name.removesuffix('_id')}")
+    check = RULES.get(rule) if isinstance(rule, Access) else None
+    if check is None:
+        raise forbidden("this operation is not open to any caller")
+    await check(Caller(principal, params, queries))

@@ -13,18 +13,12 @@ from typing import Any
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import text
+
+from services.api.dependencies import services_of
+from services.bootstrap import Services
+from services.identity.principal import Principal
 
 log = structlog.get_logger("access_log")
-
-_INSERT = text(
-    """
-    INSERT INTO access_log (doctor_id, actor_kind, actor_hpr, client_id, org_number, action,
-                            method, endpoint, status, request_id)
-    VALUES (:doctor_id, :kind, :hpr, :client, :org, :action, :method, :endpoint, :status,
-            :request_id)
-    """
-)
 
 
 def action_of(method: str, template: str) -> str:
@@ -57,27 +51,38 @@ async def record(scope: Scope, status: int) -> None:
     state: dict[str, Any] = scope.get("state", {})
     principal = state.get("principal")
     doctor_id = (scope.get("path_params") or {}).get("doctor_id") or state.get("doctor_id")
-    if principal is None or doctor_id is None:
+    if not isinstance(principal, Principal) or doctor_id is None:
         return  # not authenticated: nothing of the record was reached
     method = str(scope.get("method", "GET"))
     template = str(scope.get("path_template") or scope.get("path", ""))
+    services = services_of(scope["app"].state)
+    await log_access(
+        services, principal, doctor_id, method, template, status, state.get("request_id")
+    )
+
+
+async def log_access(
+    services: Services,
+    principal: Principal,
+    doctor_id: str,
+    method: str,
+    template: str,
+    status: int,
+    request_id: str | None,
+) -> None:
+    entry: dict[str, object] = {
+        "doctor_id": doctor_id,
+        "kind": principal.kind,
+        "hpr": principal.hpr_number,
+        "client": principal.client_id,
+        "org": principal.org_number,
+        "action": action_of(method, template),
+        "method": method,
+        "endpoint": template,
+        "status": status,
+        "request_id": request_id,
+    }
     try:
-        engine = scope["app"].state.engine
-        async with engine.begin() as conn:
-            await conn.execute(
-                _INSERT,
-                {
-                    "doctor_id": doctor_id,
-                    "kind": principal.kind,
-                    "hpr": principal.hpr_number,
-                    "client": principal.client_id,
-                    "org": principal.org_number,
-                    "action": action_of(method, template),
-                    "method": method,
-                    "endpoint": template,
-                    "status": status,
-                    "request_id": state.get("request_id"),
-                },
-            )
+        await services.doctors.log_access(entry)
     except Exception as err:  # the response is sent; never fail it, but say so loudly
         log.error("access_log.write_failed", doctor_id=doctor_id, error=repr(err))

@@ -20,16 +20,17 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
+from services.api.dependencies import DEPENDENCIES
 from services.api.input_limits import CheckedRequest
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
 from services.api.response_headers import response_headers_middleware
 from services.api.routes import ROUTE_HANDLERS
+from services.bootstrap import bootstrap
 from services.config import Settings
 from services.feed_status import JetStreamProbe
 from services.identity.authenticate import Authenticator
-from services.store.database import create_engine
 
 log = structlog.get_logger("api")
 
@@ -91,13 +92,13 @@ def metrics_token(settings: Settings) -> str:
 
 
 def create_app(settings: Settings) -> Litestar:
-    assert settings.database_url is not None, "DATABASE_URL must be set"
+    if settings.database_url is None:
+        raise ValueError("DATABASE_URL must be set")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
-        app.state.engine = engine
-        app.state.settings = settings
+        services = bootstrap(settings)
+        app.state.services = services
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         app.state.metrics_token = metrics_token(settings)
@@ -111,7 +112,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             if probe is not None:
                 await probe.close()
-            await engine.dispose()
+            await services.close()
 
     route_handlers: list[Any] = [OperationsController, *ROUTE_HANDLERS]
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         guards=[authorise],
+        dependencies=DEPENDENCIES,
         middleware=[request_context_middleware, response_headers_middleware],
         request_max_body_size=settings.max_body_bytes,
         request_class=CheckedRequest,

@@ -11,12 +11,13 @@ import structlog
 from litestar.connection import ASGIConnection
 
 from services.api.acting_party import acting_party
+from services.api.dependencies import services_of
 from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
 from services.identity.authenticate import Authenticator, Unauthenticated
 from services.identity.principal import Principal
-from services.store import dpop_replay
 
+COOKIE = "kompetanse_dev_token"  # the development login's cookie (services.api.dev_login)
 CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS256 RS256"'
 
 
@@ -38,9 +39,7 @@ def dpop_header(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The development login's cookie, only while the development issuer is in use."""
-    from services.api.dev_login import COOKIE
-
-    if connection.app.state.settings.token_issuer is not None:
+    if services_of(connection.app.state).settings.token_issuer is not None:
         return None
     token = connection.cookies.get(COOKIE)
     return f"Bearer {token}" if token else None
@@ -65,7 +64,9 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     cached: Principal | None = state.get("principal")
     if cached is not None:
         return cached
-    authenticator: Authenticator = connection.app.state.authenticator
+    authenticator = connection.app.state.get("authenticator")
+    if not isinstance(authenticator, Authenticator):
+        raise RuntimeError("the app was started without its authenticator")
     authorization = connection.headers.get("authorization")
     if authorization is None and connection.scope.get("method") == "GET":
         authorization = dev_cookie_authorization(connection)
@@ -79,9 +80,8 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         )
         # The process's own cache caught replays to this instance; this catches a proof
         # replayed to another instance of the API.
-        if seen is not None and not await dpop_replay.remember(
-            connection.app.state.engine, seen.key, seen.expires_at
-        ):
+        proofs = services_of(connection.app.state).proofs
+        if seen is not None and not await proofs.first_use(seen.key, seen.expires_at):
             raise Unauthenticated("DPoP proof replayed")
     except Unauthenticated as err:
         raise ProblemError(
@@ -91,7 +91,9 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
             str(err.reason),
             headers={"WWW-Authenticate": CHALLENGE},
         ) from err
-    limiter: RateLimiter = connection.app.state.rate_limiter
+    limiter = connection.app.state.get("rate_limiter")
+    if not isinstance(limiter, RateLimiter):
+        raise RuntimeError("the app was started without its rate limiter")
     rate_limited(limiter, principal)
     state["principal"] = principal
     structlog.contextvars.bind_contextvars(

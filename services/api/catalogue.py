@@ -3,26 +3,20 @@ directorate's admin (API.md "Catalogue")."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import catalogue as catalogue_domain
-from events.catalogue import ObjectiveChange, ObjectiveSpec
+from services.aggregates import CATALOGUE_ID
 from services.api.access import Access, access
+from services.api.dependencies import EnvelopeDep, ServicesDep
 from services.api.problems import ProblemError
 from services.api.schemas import CatalogueVersionIn, WriteResult
-from services.api.writes import created, perform
-from services.application import context_loaders
-from services.application.aggregates import CATALOGUE, CATALOGUE_ID, catalogue_stream
-from services.application.context import event_metadata
-from services.application.streams import run_command
+from services.api.writes import json_response
+from services.application import commands as cmd
 from services.clock import today
-from services.store.idempotency import StoredResponse
 
 
 class ObjectiveOut(msgspec.Struct, kw_only=True):
@@ -43,19 +37,13 @@ class ObjectivesOut(msgspec.Struct, kw_only=True):
     items: list[ObjectiveOut]
 
 
-def publish_command(data: CatalogueVersionIn) -> catalogue_domain.PublishCatalogueVersion:
-    return catalogue_domain.PublishCatalogueVersion(
+def publish_command(data: CatalogueVersionIn) -> cmd.PublishCatalogueVersion:
+    return cmd.PublishCatalogueVersion(
         catalogue_id=CATALOGUE_ID,
         version=data.version,
         effective_from=data.effective_from,
-        objectives=tuple(
-            ObjectiveSpec(id=o.id, part=o.part, specialty=o.specialty, arena=o.arena, title=o.title)
-            for o in data.objectives
-        ),
-        changes=tuple(
-            ObjectiveChange(old_id=c.old_id, new_id=c.new_id, stricter=c.stricter)
-            for c in data.carry_over
-        ),
+        objectives=tuple(cmd.from_body(cmd.ObjectiveSpec, o) for o in data.objectives),
+        changes=tuple(cmd.from_body(cmd.ObjectiveChange, c) for c in data.carry_over),
         label=data.label,
     )
 
@@ -71,15 +59,14 @@ class CatalogueController(Controller):
     )
     async def objectives(
         self,
-        state: State,
+        services: ServicesDep,
         part: Annotated[int | None, QueryParameter(ge=1, le=3)] = None,
         specialty: Annotated[
             str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
         ] = None,
         version: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9._-]{1,40}$")] = None,
     ) -> ObjectivesOut:
-        async with state.engine.connect() as conn:
-            catalogue = await context_loaders.current_catalogue(conn)
+        catalogue = await services.queries.catalogue()
         chosen = catalogue.get(version) if version else catalogue.version_on(today())
         if chosen is None:
             chosen = catalogue.latest() if version is None else None
@@ -120,25 +107,7 @@ class CatalogueController(Controller):
         summary="Publish a catalogue version with its effective date and carry-over",
     )
     async def publish(
-        self, request: Request[Any, Any, Any], data: JSONBody[CatalogueVersionIn]
+        self, services: ServicesDep, envelope: EnvelopeDep, data: JSONBody[CatalogueVersionIn]
     ) -> Response[WriteResult]:
-        command = publish_command(data)
-        metadata = event_metadata(
-            request.scope["state"]["principal"], request.scope["state"].get("request_id")
-        )
-
-        async def work(conn: AsyncConnection) -> StoredResponse:
-            outcome = await run_command(
-                conn,
-                CATALOGUE,
-                catalogue_stream(),
-                expected_version=None,
-                decide=lambda state, _v: catalogue_domain.decide(command, state),
-                metadata=metadata,
-            )
-            return created(
-                {"catalogue_version": data.version, "objectives": len(data.objectives)},
-                version=outcome.version,
-            )
-
-        return await perform(request, work)
+        reply = await services.institutions.publish_catalogue(publish_command(data), envelope)
+        return json_response(reply)

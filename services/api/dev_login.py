@@ -13,9 +13,9 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from services.api.access import Access, access
+from services.api.authentication import COOKIE
+from services.api.dependencies import services_of
 from services.api.problems import ProblemError
-
-COOKIE = "kompetanse_dev_token"
 
 
 class DevLoginController(Controller):
@@ -30,7 +30,7 @@ class DevLoginController(Controller):
     ) -> Response[Any]:
         from services.identity.dev_issuer import DevIssuer
 
-        settings = request.app.state.settings
+        settings = services_of(request.app.state).settings
         if settings.token_issuer is not None:
             raise ProblemError(404, "not-found", "Not found", "no development login here")
         issuer = DevIssuer(settings.data_path, audience=settings.token_audience)

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services import feed_status
 from services.api.access import Access, access
+from services.api.dependencies import services_of
 from services.api.problems import ProblemError
 
 
@@ -31,11 +32,11 @@ class OperationsController(Controller):
         and neither the relay nor any projection is more than the configured number of
         events behind. Open dead letters are reported, not a reason to take the instance
         out of service: the feed goes on past them (see ``kompetanse dead-letters``)."""
-        settings = state.settings
+        services = services_of(state)
         checks: dict[str, Any] = {}
         ready = True
         try:
-            lags = await asyncio.wait_for(feed_status.lags(state.engine), 2.0)
+            lags = await asyncio.wait_for(feed_status.lags(services.engine), 2.0)
         except Exception as err:
             checks["database"] = f"unreachable: {type(err).__name__}"
             ready = False
@@ -46,7 +47,7 @@ class OperationsController(Controller):
             if not lags.projections:
                 checks["projections"] = "none running yet"
                 ready = False
-            elif lags.worst() > settings.readiness_max_lag_events:
+            elif lags.worst() > services.settings.readiness_max_lag_events:
                 ready = False
         probe = state.get("jetstream_probe")
         problem = "not configured" if probe is None else await probe.round_trip()

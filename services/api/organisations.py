@@ -3,63 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, Response, delete, post
+from litestar import Controller, Response, delete, post
 from litestar.params import FromPath, JSONBody
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import organisation as org_domain
-from domain.identifiers import check_org_number
 from services.api.access import Access, access
-from services.api.problems import ProblemError
+from services.api.dependencies import EnvelopeDep, ServicesDep
 from services.api.schemas import DelegationIn, LeaderIn, OrganisationIn, WriteResult
-from services.api.writes import created, perform
-from services.application.aggregates import ORGANISATION, organisation_stream
-from services.application.context import event_metadata
-from services.application.streams import run_command
+from services.api.writes import json_response
+from services.application import commands as cmd
 from services.clock import today
-from services.store.idempotency import StoredResponse
-
-
-def valid_org_number(value: str, field: str = "org_number") -> str:
-    reason = check_org_number(value)
-    if reason is not None:
-        raise ProblemError(
-            400,
-            "invalid-org-number",
-            "Invalid organisation number",
-            f"{field}: {reason}",
-            field=field,
-        )
-    return value
-
-
-def metadata(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return event_metadata(
-        request.scope["state"]["principal"], request.scope["state"].get("request_id")
-    )
-
-
-async def org_command(
-    request: Request[Any, Any, Any],
-    org_number: FromPath[str],
-    command: Any,
-    body: Any,
-    status: int = 201,
-) -> Response[WriteResult]:
-    async def work(conn: AsyncConnection) -> StoredResponse:
-        outcome = await run_command(
-            conn,
-            ORGANISATION,
-            organisation_stream(org_number),
-            expected_version=None,
-            decide=lambda state, _version: org_domain.decide(command, state),
-            metadata=metadata(request),
-        )
-        return created(body, version=outcome.version, status=status)
-
-    return await perform(request, work)
 
 
 class OrganisationsController(Controller):
@@ -68,13 +21,11 @@ class OrganisationsController(Controller):
 
     @post("/", opt=access(Access.ADMIN), summary="Register a training institution", status_code=201)
     async def register(
-        self, request: Request[Any, Any, Any], data: JSONBody[OrganisationIn]
+        self, services: ServicesDep, envelope: EnvelopeDep, data: JSONBody[OrganisationIn]
     ) -> Response[WriteResult]:
-        valid_org_number(data.org_number)
-        command = org_domain.RegisterOrganisation(
-            org_number=data.org_number, name=data.name, kind=data.kind, registered_on=today()
-        )
-        return await org_command(request, data.org_number, command, {"org_number": data.org_number})
+        command = cmd.from_body(cmd.RegisterOrganisation, data, registered_on=today())
+        echo = {"org_number": data.org_number}
+        return json_response(await services.institutions.organisation(command, envelope, echo))
 
     @post(
         "/{org_number:str}/leaders",
@@ -83,17 +34,15 @@ class OrganisationsController(Controller):
         status_code=201,
     )
     async def appoint_leader(
-        self, request: Request[Any, Any, Any], org_number: FromPath[str], data: JSONBody[LeaderIn]
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        org_number: FromPath[str],
+        data: JSONBody[LeaderIn],
     ) -> Response[WriteResult]:
-        command = org_domain.AppointLeader(
-            org_number=org_number,
-            hpr_number=data.hpr_number,
-            valid_from=data.valid_from,
-            valid_to=data.valid_to,
-        )
-        return await org_command(
-            request, org_number, command, {"org_number": org_number, "hpr_number": data.hpr_number}
-        )
+        command = cmd.from_body(cmd.AppointLeader, data, org_number=org_number)
+        echo = {"org_number": org_number, "hpr_number": data.hpr_number}
+        return json_response(await services.institutions.organisation(command, envelope, echo))
 
     @post(
         "/{org_number:str}/delegations",
@@ -103,22 +52,17 @@ class OrganisationsController(Controller):
     )
     async def delegate(
         self,
-        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        envelope: EnvelopeDep,
         org_number: FromPath[str],
         data: JSONBody[DelegationIn],
     ) -> Response[WriteResult]:
         delegation_id = str(uuid.uuid4())
-        command = org_domain.GrantDelegation(
-            org_number=org_number,
-            delegation_id=delegation_id,
-            leader_hpr=data.leader_hpr,
-            delegate_hpr=data.delegate_hpr,
-            valid_from=data.valid_from,
-            valid_to=data.valid_to,
+        command = cmd.from_body(
+            cmd.GrantDelegation, data, org_number=org_number, delegation_id=delegation_id
         )
-        return await org_command(
-            request, org_number, command, {"delegation_id": delegation_id, "org_number": org_number}
-        )
+        echo = {"delegation_id": delegation_id, "org_number": org_number}
+        return json_response(await services.institutions.organisation(command, envelope, echo))
 
     @delete(
         "/{org_number:str}/delegations/{delegation_id:str}",
@@ -128,17 +72,14 @@ class OrganisationsController(Controller):
     )
     async def end_delegation(
         self,
-        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        envelope: EnvelopeDep,
         org_number: FromPath[str],
         delegation_id: FromPath[str],
     ) -> Response[WriteResult]:
-        command = org_domain.EndDelegation(
+        command = cmd.EndDelegation(
             org_number=org_number, delegation_id=delegation_id, ended_on=today()
         )
-        return await org_command(
-            request,
-            org_number,
-            command,
-            {"delegation_id": delegation_id, "ended": True},
-            status=200,
-        )
+        echo = {"delegation_id": delegation_id, "ended": True}
+        reply = await services.institutions.organisation(command, envelope, echo, status=200)
+        return json_response(reply)

@@ -10,6 +10,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from services.errors import (
+    ApplicationError,
+    CommandRejected,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+)
+from services.logging import get_logger
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://kompetanse.no/problems/"
 
@@ -137,9 +147,64 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     )
 
 
-def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    from services.logging import get_logger
+def rejection_problem(exc: CommandRejected) -> ProblemError:
+    """A domain rejection as problem+json naming its field or rule."""
+    rejection = exc.rejection
+    code, field, rule = rejection.code, rejection.field, rejection.rule
+    status = 404 if code.startswith("unknown_") and field is None else 422
+    if code == "duplicate":
+        status = 409
+    detail = rejection.detail
+    if rule:  # name the rule once, in front
+        detail = detail.replace(f" ({rule})", "").replace(f"({rule})", "").strip()
+    prefix = f"{rule}: " if rule and not detail.startswith(rule) else ""
+    return ProblemError(
+        status,
+        code.replace("_", "-"),
+        "Command rejected",
+        prefix + detail,
+        field=field,
+        rule=rule,
+        blockers=exc.blockers,
+    )
 
+
+# The application's answers instead of a result, by kind: (status, title).
+_APPLICATION_ERRORS: dict[type[ApplicationError], tuple[int, str]] = {
+    NotFound: (404, "Not found"),
+    Forbidden: (403, "Forbidden"),
+    Conflict: (409, "Conflict"),
+    Invalid: (400, "Invalid input"),
+}
+
+
+def application_problem(exc: ApplicationError) -> ProblemError:
+    status, title = _APPLICATION_ERRORS.get(type(exc), (400, "Invalid input"))
+    if exc.code == "invalid-org-number":
+        title = "Invalid organisation number"
+    return ProblemError(status, exc.code, title, exc.detail, field=exc.field)
+
+
+def problem_of(exc: Exception) -> ProblemError | None:
+    """The problem an expected failure answers with (None: not one of ours)."""
+    if isinstance(exc, ProblemError):
+        return exc
+    if isinstance(exc, CommandRejected):
+        return rejection_problem(exc)
+    if isinstance(exc, ApplicationError):
+        return application_problem(exc)
+    return None
+
+
+def handle_rejected(request: Request[Any, Any, Any], exc: CommandRejected) -> Response[Any]:
+    return handle_problem(request, rejection_problem(exc))
+
+
+def handle_application(request: Request[Any, Any, Any], exc: ApplicationError) -> Response[Any]:
+    return handle_problem(request, application_problem(exc))
+
+
+def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     get_logger("api").error("api.unhandled", error=repr(exc), exc_info=exc)
     return problem_response(
         Problem(
@@ -154,6 +219,8 @@ def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 EXCEPTION_HANDLERS = {
     ProblemError: handle_problem,
+    CommandRejected: handle_rejected,
+    ApplicationError: handle_application,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     Exception: handle_internal,

@@ -7,7 +7,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from domain.progress import Progress
+from services.read_models.queries import Progress
 
 STATUS_NB = {
     "open": "Ikke vurdert",
@@ -71,6 +71,66 @@ def bar(value: float, whole: float, css: str = "") -> str:
 def months(days: float) -> str:
     total = round(days / 30.4375, 1)
     return f"{total:.1f}".replace(".", ",") + " mnd"
+
+
+def _blockers(progress: Progress) -> list[str]:
+    e = escape
+    if not progress.blockers:
+        return ['<div class="ok">Ingen hindringer: du kan søke om spesialistgodkjenning.</div>']
+    return [
+        f'<div class="blocker"><strong>{e(blocker.rule)}</strong> '
+        f"{e(blocker.message)}<br><span class=muted>{e(blocker.clears_by)}</span></div>"
+        for blocker in progress.blockers
+    ]
+
+
+def _time(progress: Progress) -> list[str]:
+    e = escape
+    out = ["<section><h2>Tjenestetid</h2>"]
+    for block in progress.time:
+        if block.required_days is None and block.counted_days == 0:
+            continue
+        required = block.required_days or 0
+        out.append(f"<h3>{e(BLOCK_NB.get(block.block, block.block))}</h3>")
+        out.append(
+            f"<p>Tellende tid: {months(block.counted_days)}"
+            f"{' av ' + months(required) if required else ''}</p>"
+        )
+        out.append(bar(block.counted_days, required or block.counted_days or 1))
+        allowed = block.absence_allowed_days
+        used = block.deductible_absence_days
+        deducted = (
+            f" – {block.absence_deducted_days:.0f} dager trekkes fra"
+            if block.absence_deducted_days
+            else ""
+        )
+        out.append(
+            f"<p>Fravær: {used:.0f} av {allowed:.0f} dager innenfor 10 %-grensen{deducted}</p>"
+        )
+        out.append(bar(used, allowed or 1, "absence over" if used > allowed else "absence"))
+    out.append("</section>")
+    return out
+
+
+def _parts(progress: Progress) -> list[str]:
+    e = escape
+    out = []
+    for part in progress.parts:
+        out.append(f"<section><h2>{e(PART_NB.get(part.part, f'Del {part.part}'))}</h2>")
+        out.append(f'<p class="muted">{part.approved} av {part.total} læringsmål godkjent</p>')
+        out.append(bar(part.approved, part.total))
+        out.append('<ul class="objectives">')
+        for objective in part.objectives:
+            label = STATUS_NB.get(objective.status, objective.status)
+            if objective.needs_reapproval:
+                label = "Må vurderes og godkjennes på nytt (læringsmålet er endret)"
+            out.append(
+                f"<li><span><strong>{e(objective.objective_id)}</strong> "
+                f"{e(objective.title)}</span>"
+                f'<span class="status {e(objective.status)}">{e(label)}</span></li>'
+            )
+        out.append("</ul></section>")
+    return out
 
 
 DECISION_NB = {
@@ -139,17 +199,9 @@ def render_page(
         f" · regelsett {e(progress.rule_set_id)}"
         f"{' · ' + e(progress.specialty) if progress.specialty else ''}</p>",
         "<section><h2>Hva gjenstår</h2>",
+        *_blockers(progress),
+        "</section>",
     ]
-    if progress.blockers:
-        for blocker in progress.blockers:
-            out.append(
-                f'<div class="blocker"><strong>{e(blocker.rule)}</strong> '
-                f"{e(blocker.message)}<br><span class=muted>{e(blocker.clears_by)}"
-                "</span></div>"
-            )
-    else:
-        out.append('<div class="ok">Ingen hindringer: du kan søke om spesialistgodkjenning.</div>')
-    out.append("</section>")
     for index, (specialty, status) in enumerate(applications or []):
         out.append(
             f"<section><h2>Søknad om spesialistgodkjenning i {e(specialty)}</h2>"
@@ -159,43 +211,7 @@ def render_page(
         out.append("</section>")
     if relations is not None:
         out.extend(render_relations(relations))
-    out.append("<section><h2>Tjenestetid</h2>")
-    for block in progress.time:
-        if block.required_days is None and block.counted_days == 0:
-            continue
-        required = block.required_days or 0
-        out.append(f"<h3>{e(BLOCK_NB.get(block.block, block.block))}</h3>")
-        out.append(
-            f"<p>Tellende tid: {months(block.counted_days)}"
-            f"{' av ' + months(required) if required else ''}</p>"
-        )
-        out.append(bar(block.counted_days, required or block.counted_days or 1))
-        allowed = block.absence_allowed_days
-        used = block.deductible_absence_days
-        deducted = (
-            f" – {block.absence_deducted_days:.0f} dager trekkes fra"
-            if block.absence_deducted_days
-            else ""
-        )
-        out.append(
-            f"<p>Fravær: {used:.0f} av {allowed:.0f} dager innenfor 10 %-grensen{deducted}</p>"
-        )
-        out.append(bar(used, allowed or 1, "absence over" if used > allowed else "absence"))
-    out.append("</section>")
-    for part in progress.parts:
-        out.append(f"<section><h2>{e(PART_NB.get(part.part, f'Del {part.part}'))}</h2>")
-        out.append(f'<p class="muted">{part.approved} av {part.total} læringsmål godkjent</p>')
-        out.append(bar(part.approved, part.total))
-        out.append('<ul class="objectives">')
-        for objective in part.objectives:
-            label = STATUS_NB.get(objective.status, objective.status)
-            if objective.needs_reapproval:
-                label = "Må vurderes og godkjennes på nytt (læringsmålet er endret)"
-            out.append(
-                f"<li><span><strong>{e(objective.objective_id)}</strong> "
-                f"{e(objective.title)}</span>"
-                f'<span class="status {e(objective.status)}">{e(label)}</span></li>'
-            )
-        out.append("</ul></section>")
+    out += _time(progress)
+    out += _parts(progress)
     out.append("</main></body></html>")
     return "".join(out)

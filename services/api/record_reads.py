@@ -6,13 +6,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
-from sqlalchemy import text
 
 from services.api import cursor
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
+from services.api.dependencies import ServicesDep
 from services.api.schemas import Page
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
@@ -55,23 +54,13 @@ class RecordReadsController(Controller):
     )
     async def events(
         self,
-        state: State,
+        services: ServicesDep,
         doctor_id: FromPath[str],
         cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
         limit: Limit = 100,
     ) -> Page:
         after = cursor.decode(cursor_)
-        async with state.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text(
-                        "SELECT position, event_id, version, type, schema_version, recorded_at, "
-                        "metadata::text AS metadata, data::text AS data FROM events "
-                        "WHERE stream_id = :s AND version > :after ORDER BY version LIMIT :n"
-                    ),
-                    {"s": doctor_id, "after": after, "n": limit + 1},
-                )
-            ).all()
+        rows = await services.records.audit_trail(doctor_id, after, limit)
         items = []
         for row in rows[:limit]:
             metadata = msgspec.json.decode(row.metadata)
@@ -99,23 +88,13 @@ class RecordReadsController(Controller):
     )
     async def access_log(
         self,
-        state: State,
+        services: ServicesDep,
         doctor_id: FromPath[str],
         cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
         limit: Limit = 100,
     ) -> Page:
         after = cursor.decode(cursor_)
-        async with state.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text(
-                        "SELECT id, at, actor_kind, actor_hpr, client_id, org_number, action, "
-                        "method, endpoint, status FROM access_log "
-                        "WHERE doctor_id = :d AND id > :after ORDER BY id LIMIT :n"
-                    ),
-                    {"d": doctor_id, "after": after, "n": limit + 1},
-                )
-            ).all()
+        rows = await services.records.access_log(doctor_id, after, limit)
         items = [
             AccessEntry(
                 at=row.at.isoformat(),

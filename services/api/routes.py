@@ -8,8 +8,8 @@ from services.api.applications import ApplicationsController
 from services.api.batch import BatchController
 from services.api.catalogue import CatalogueController
 from services.api.dev_login import DevLoginController
+from services.api.doctor_requests import ApprovalRequestsController, CorrectionsController
 from services.api.doctors import (
-    ApprovalRequestsController,
     DoctorRegistrationController,
     DoctorWritesController,
     ErasureController,
@@ -28,6 +28,7 @@ ROUTE_HANDLERS: list[Any] = [
     DoctorRegistrationController,
     DoctorWritesController,
     ApprovalRequestsController,
+    CorrectionsController,
     ErasureController,
     RecordReadsController,
     CatalogueController,

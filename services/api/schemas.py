@@ -81,7 +81,6 @@ class DoctorIn(Body):
     authorised_on: date
     national_id: NationalId | None = None
     name: ShortText | None = None
-    turnus_completed: bool = False
 
 
 class ServicePeriodIn(Body):
@@ -95,6 +94,18 @@ class ServicePeriodIn(Body):
     specialty: Specialty | None = None
     open_unselected_gp: bool = False
     self_created_post: bool = False
+
+
+class CorrectionIn(ServicePeriodIn):
+    """The corrected fields of a service period (all of them), and why."""
+
+    reason: Comment = ""
+
+
+class RetractionIn(Body):
+    """A fact recorded in error is retracted, with the reason."""
+
+    reason: Text
 
 
 class AbsenceIn(Body):

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from domain.catalogue import Catalogue
-from domain.doctor_state import DoctorState
+from domain.doctor.state import DoctorState
 from domain.progress import Progress
 
 _canonical = msgspec.json.Encoder(order="sorted")

@@ -1,59 +1,38 @@
-"""Loading a stream's decision state cheaply, and running one command against it.
-
-The state is kept as a snapshot (``stream_snapshots``) written in the same transaction as
-the events, so a write reads one row plus the events after it — its cost does not grow with
-the length of the doctor's history. A snapshot whose schema differs from the code's is
-ignored and the state is folded from the events instead.
-"""
+"""Running one command against a stream: load (snapshot + tail, :mod:`services.aggregates`),
+check the expected version, decide, snapshot, append; and the transaction around it with
+the idempotency key."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import msgspec
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.rejection import Rejection
 from events.base import Event, registry
+from services.aggregates import Aggregate as Aggregate
+from services.aggregates import load as load
+from services.aggregates import save_snapshot
+from services.application.messages import Envelope, Reply
+from services.application.messages import IdempotentRequest as IdempotentRequest
+from services.errors import CommandRejected as CommandRejected
+from services.errors import Conflict
 from services.store import eventstore, idempotency
-from services.store.eventstore import ConcurrencyConflict, NewEvent, RecordedEvent
+from services.store.eventstore import (
+    ConcurrencyConflict,
+    DuplicateEventId,
+    NewEvent,
+    RecordedEvent,
+)
 
 S = TypeVar("S")
-
-
-@dataclass(frozen=True)
-class Aggregate(Generic[S]):
-    """How to rebuild one kind of stream's decision state."""
-
-    stream_type: str
-    state_type: type[S]
-    initial: Callable[[], S]
-    evolve: Callable[[S, Event], S]
-    snapshot_schema: str  # change it whenever the state's shape changes
-
-    def fold(self, state: S, events: Sequence[Event]) -> S:
-        for event in events:
-            state = self.evolve(state, event)
-        return state
-
-
-class CommandRejected(Exception):
-    """The domain said no; nothing was stored."""
-
-    def __init__(self, rejection: Any) -> None:
-        super().__init__(getattr(rejection, "detail", str(rejection)))
-        self.rejection = rejection
-
-
-@dataclass(frozen=True)
-class IdempotentRequest:
-    principal: str
-    key: str
-    fingerprint: bytes
 
 
 @dataclass(frozen=True)
@@ -61,44 +40,6 @@ class Outcome(Generic[S]):
     state: S
     version: int
     recorded: list[RecordedEvent]
-
-
-def decode(event: RecordedEvent) -> Event:
-    return registry.decode(event.type, event.schema_version, bytes(event.data))
-
-
-async def load(conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str) -> tuple[S, int]:
-    row = (
-        await conn.execute(
-            text("SELECT version, state, schema FROM stream_snapshots WHERE stream_id = :s"),
-            {"s": stream_id},
-        )
-    ).first()
-    state, version = aggregate.initial(), 0
-    if row is not None and row.schema == aggregate.snapshot_schema:
-        state = msgspec.msgpack.decode(bytes(row.state), type=aggregate.state_type)
-        version = row.version
-    tail = await eventstore.load_stream(conn, stream_id, after_version=version)
-    state = aggregate.fold(state, [decode(e) for e in tail])
-    return state, version + len(tail)
-
-
-async def save_snapshot(
-    conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str, version: int, state: S
-) -> None:
-    await conn.execute(
-        text(
-            "INSERT INTO stream_snapshots (stream_id, version, state, schema) "
-            "VALUES (:s, :v, :st, :sc) ON CONFLICT (stream_id) DO UPDATE SET "
-            "version = excluded.version, state = excluded.state, schema = excluded.schema"
-        ),
-        {
-            "s": stream_id,
-            "v": version,
-            "st": msgspec.msgpack.encode(state),
-            "sc": aggregate.snapshot_schema,
-        },
-    )
 
 
 def new_events(events: Sequence[Event], metadata: dict[str, Any]) -> list[NewEvent]:
@@ -134,7 +75,7 @@ async def run_command(
     stream_id: str,
     *,
     expected_version: int | None,
-    decide: Callable[[S, int], Any],
+    decide: Callable[[S, int], Sequence[Event] | Rejection],
     metadata: dict[str, Any],
     after_append: Callable[[AsyncConnection, S, list[RecordedEvent]], Awaitable[None]]
     | None = None,
@@ -151,8 +92,8 @@ async def run_command(
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(stream_id, expected_version, version)
     decided = decide(state, version)
-    if not isinstance(decided, list):
-        raise CommandRejected(decided)
+    if isinstance(decided, Rejection) or not isinstance(decided, list | tuple):
+        raise CommandRejected(decided)  # type: ignore[arg-type]
     new_state = aggregate.fold(state, decided)
     if decided:
         # Before the append: the append takes the global lock, and everything after it in
@@ -205,3 +146,75 @@ async def once(
         if stored is None:
             raise
         return stored
+
+
+# Without If-Match the server retries its own version conflicts (API.md conventions): the
+# work reloads and re-decides each time. Bounded, with jittered backoff.
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.01
+
+
+async def _retrying(
+    engine: AsyncEngine, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
+) -> Reply:
+    for attempt in range(1, MAX_ATTEMPTS):
+        try:
+            return await once(engine, envelope.idempotency, work)
+        except ConcurrencyConflict:
+            if envelope.expected_version is not None:
+                raise
+            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+    return await once(engine, envelope.idempotency, work)
+
+
+async def transaction(
+    engine: AsyncEngine, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
+) -> Reply:
+    """One write: ``work`` in one transaction at most once per idempotency key, the store's
+    failures as the application's conflicts (the API never sees the store)."""
+    try:
+        return await _retrying(engine, envelope, work)
+    except ConcurrencyConflict as conflict:
+        if envelope.expected_version is None:  # retried and still losing: no header named
+            raise Conflict(
+                "the record changed under this write too often; retry it",
+                code="write-contention",
+            ) from conflict
+        raise Conflict(
+            f"{conflict}: read the record again and retry with its current ETag",
+            field="If-Match",
+            code="stale-version",
+        ) from conflict
+    except idempotency.IdempotencyKeyReused as reused:
+        raise Conflict(
+            "this Idempotency-Key was used with a different request body",
+            field="Idempotency-Key",
+            code="idempotency-key-reused",
+        ) from reused
+    except DuplicateEventId as duplicate:
+        raise Conflict("this event was stored already", code="duplicate") from duplicate
+
+
+async def write_one(
+    engine: AsyncEngine,
+    envelope: Envelope,
+    aggregate: Aggregate[S],
+    stream_id: str,
+    decide: Callable[[S, int], Sequence[Event] | Rejection],
+    reply: Callable[[Outcome[S]], Reply],
+) -> Reply:
+    """The common handler body: one command on one stream, no context, no side table.
+    ``If-Match`` is the contract of a doctor's record only, so it is not applied here."""
+
+    async def work(conn: AsyncConnection) -> Reply:
+        outcome = await run_command(
+            conn,
+            aggregate,
+            stream_id,
+            expected_version=None,
+            decide=decide,
+            metadata=envelope.metadata(),
+        )
+        return reply(outcome)
+
+    return await transaction(engine, envelope, work)

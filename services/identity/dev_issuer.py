@@ -122,17 +122,7 @@ class DevIssuer:
     ) -> str:
         """An access token for ``role`` (organisation, doctor, caseworker, admin).
         ``dpop_jkt`` binds it to a DPoP key (``cnf.jkt``). ``ValueError`` on bad input."""
-        if role not in ROLE_SCOPE:
-            raise ValueError(f"role must be one of {', '.join(ROLE_SCOPE)}")
-        _check("organisation number", org_number, check_org_number)
-        _check("child organisation number", child_org_number, check_org_number)
-        _check("HPR number", hpr_number, check_hpr_number)
-        _check("national identity number", pid, check_national_id)
-        if role == "organisation" and org_number is None:
-            raise ValueError("an organisation token needs an organisation number")
-        if role == "doctor" and hpr_number is None and pid is None:
-            raise ValueError("a doctor token needs an HPR number or a national identity number")
-
+        _check_request(role, org_number, child_org_number, hpr_number, pid)
         issued = int(time.time() if now is None else now)
         if client_id is None:
             client_id = f"dev-{role}-{org_number}" if org_number else f"dev-{role}"
@@ -168,6 +158,25 @@ class DevIssuer:
         claims.update(extra_claims or {})
         header = {"alg": "ES256", "kid": self.kid, "typ": "at+jwt"}
         return jwt.encode(header, claims, self._key, algorithms=["ES256"])
+
+
+def _check_request(
+    role: str,
+    org_number: str | None,
+    child_org_number: str | None,
+    hpr_number: str | None,
+    pid: str | None,
+) -> None:
+    if role not in ROLE_SCOPE:
+        raise ValueError(f"role must be one of {', '.join(ROLE_SCOPE)}")
+    _check("organisation number", org_number, check_org_number)
+    _check("child organisation number", child_org_number, check_org_number)
+    _check("HPR number", hpr_number, check_hpr_number)
+    _check("national identity number", pid, check_national_id)
+    if role == "organisation" and org_number is None:
+        raise ValueError("an organisation token needs an organisation number")
+    if role == "doctor" and hpr_number is None and pid is None:
+        raise ValueError("a doctor token needs an HPR number or a national identity number")
 
 
 def _check(label: str, value: str | None, check: Any) -> None:

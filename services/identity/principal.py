@@ -65,6 +65,11 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     pid: str | None = None
     scopes: frozenset[str] = frozenset()
 
+    def own_orgs(self) -> frozenset[str]:
+        """The acting unit and its legal entity: an institution may be registered as
+        either, so an organisation acts for both."""
+        return frozenset(o for o in (self.org_number, self.parent_org_number) if o)
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.log_fields().items())
         return f"Principal({fields}, pid={'***' if self.pid else None})"

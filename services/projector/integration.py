@@ -18,6 +18,7 @@ import contextlib
 import msgspec
 import nats
 import structlog
+from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import text
@@ -79,7 +80,7 @@ class Part1Completion:
     """Writes one outbox message the moment a doctor's part-1 objectives are all approved."""
 
     name = "part1_completion"
-    tables = ("part1_completions",)
+    tables: tuple[str, ...] = ("part1_completions",)
 
     def ddl(self, suffix: str) -> list[str]:
         return [
@@ -148,6 +149,43 @@ class Part1Completion:
         )
 
 
+async def _ensure_stream(js: JetStreamContext, replicas: int) -> None:
+    try:
+        await js.stream_info(STREAM)
+    except NotFoundError:
+        await js.add_stream(
+            StreamConfig(
+                name=STREAM,
+                subjects=["kompetanse.integration.>"],
+                storage=StorageType.FILE,
+                duplicate_window=24 * 3600,
+                num_replicas=replicas,
+            )
+        )
+
+
+async def _drain(engine: AsyncEngine, js: JetStreamContext) -> int:
+    """Publish what the outbox holds (up to 100), each marked published after its ack."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT message_id, subject, payload FROM integration_outbox "
+                    "WHERE published_at IS NULL ORDER BY position LIMIT 100"
+                )
+            )
+        ).all()
+    for row in rows:
+        await js.publish(row.subject, bytes(row.payload), headers={"Nats-Msg-Id": row.message_id})
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE integration_outbox SET published_at = now() WHERE message_id = :m"),
+                {"m": row.message_id},
+            )
+        log.info("integration.published", message_id=row.message_id)
+    return len(rows)
+
+
 async def publish_outbox(
     engine: AsyncEngine,
     nats_url: str,
@@ -165,42 +203,9 @@ async def publish_outbox(
                 max_reconnect_attempts=-1,
             )
             js = nc.jetstream()
-            try:
-                await js.stream_info(STREAM)
-            except NotFoundError:
-                await js.add_stream(
-                    StreamConfig(
-                        name=STREAM,
-                        subjects=["kompetanse.integration.>"],
-                        storage=StorageType.FILE,
-                        duplicate_window=24 * 3600,
-                        num_replicas=replicas,
-                    )
-                )
+            await _ensure_stream(js, replicas)
             while not stop.is_set():
-                async with engine.connect() as conn:
-                    rows = (
-                        await conn.execute(
-                            text(
-                                "SELECT message_id, subject, payload FROM integration_outbox "
-                                "WHERE published_at IS NULL ORDER BY position LIMIT 100"
-                            )
-                        )
-                    ).all()
-                for row in rows:
-                    await js.publish(
-                        row.subject, bytes(row.payload), headers={"Nats-Msg-Id": row.message_id}
-                    )
-                    async with engine.begin() as conn:
-                        await conn.execute(
-                            text(
-                                "UPDATE integration_outbox SET published_at = now() "
-                                "WHERE message_id = :m"
-                            ),
-                            {"m": row.message_id},
-                        )
-                    log.info("integration.published", message_id=row.message_id)
-                if not rows:
+                if not await _drain(engine, js):
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(stop.wait(), poll_seconds)
         except Exception as err:

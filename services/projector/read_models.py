@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.aggregates import copy_of
 from services.read_models import applications, states
 from services.store.eventstore import RecordedEvent
+
+
+def copies_of(tables: tuple[str, ...], suffix: str) -> list[str]:
+    """The tables are created by the migrations (the one place of their DDL); a rebuild's
+    fresh set is a copy of the live shape, indexes and constraints included."""
+    return [copy_of(t, suffix) for t in tables] if suffix else []
 
 
 class DomainStates:
@@ -15,7 +22,7 @@ class DomainStates:
     tables = tuple(t.table for t in states.TABLES.values())
 
     def ddl(self, suffix: str) -> list[str]:
-        return [t.ddl(suffix) for t in states.TABLES.values()]
+        return copies_of(self.tables, suffix)
 
     async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
         await states.apply(conn, event, suffix)
@@ -30,10 +37,10 @@ class Applications:
     """The application queue and each application's status history."""
 
     name = "applications"
-    tables = (applications.TABLE,)
+    tables: tuple[str, ...] = (applications.TABLE,)
 
     def ddl(self, suffix: str) -> list[str]:
-        return applications.ddl(suffix)
+        return copies_of(self.tables, suffix)
 
     async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
         await applications.apply(conn, event, suffix)

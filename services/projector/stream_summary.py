@@ -14,7 +14,7 @@ from services.store.eventstore import RecordedEvent
 
 class StreamSummary:
     name = "stream_summary"
-    tables = ("stream_summaries",)
+    tables: tuple[str, ...] = ("stream_summaries",)
 
     def ddl(self, suffix: str) -> list[str]:
         return [

@@ -12,17 +12,6 @@ from services.store.eventstore import RecordedEvent
 TABLE = "application_queue"
 
 
-def ddl(suffix: str) -> list[str]:
-    return [
-        f"CREATE TABLE IF NOT EXISTS {TABLE}{suffix} ("
-        " application_id text PRIMARY KEY, doctor_id text NOT NULL, specialty text NOT NULL,"
-        " status text NOT NULL, submitted_on date NOT NULL, decided_on date,"
-        " last_reason text, last_position bigint NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {TABLE}{suffix}_by_status "
-        f"ON {TABLE}{suffix} (status, submitted_on, application_id)",
-    ]
-
-
 async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
     if event.stream_type != "application":
         return

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.application import ApplicationDecided
 from events.base import registry
@@ -17,6 +17,15 @@ class Decision(msgspec.Struct, kw_only=True):
     outcome: str
     reason: str
     decided_on: str
+
+
+class Decisions:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def of(self, application_id: str) -> list[Decision]:
+        async with self._engine.connect() as conn:
+            return await decisions_of(conn, application_id)
 
 
 async def decisions_of(conn: AsyncConnection, application_id: str) -> list[Decision]:

@@ -120,6 +120,24 @@ async def stream_version(conn: AsyncConnection, stream_id: str) -> int:
     return int(result.scalar_one())
 
 
+def _insert_params(
+    stream_type: str, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+) -> dict[str, object]:
+    """One statement's parameters: the events as arrays, at the versions after ``expected``."""
+    return {
+        "lock_key": APPEND_LOCK_KEY,
+        "expected": expected_version,
+        "stream_type": stream_type,
+        "stream_id": stream_id,
+        "event_ids": [e.event_id for e in events],
+        "versions": [expected_version + i for i in range(1, len(events) + 1)],
+        "types": [e.type for e in events],
+        "schema_versions": [e.schema_version for e in events],
+        "datas": [e.data.decode() for e in events],
+        "metadatas": [_metadata_encoder.encode(e.metadata).decode() for e in events],
+    }
+
+
 async def append(
     conn: AsyncConnection,
     *,
@@ -144,18 +162,7 @@ async def append(
         check_publishable(stream_type, stream_id, event.type)
     if expected_version is None:
         expected_version = await stream_version(conn, stream_id)
-    params = {
-        "lock_key": APPEND_LOCK_KEY,
-        "expected": expected_version,
-        "stream_type": stream_type,
-        "stream_id": stream_id,
-        "event_ids": [e.event_id for e in events],
-        "versions": [expected_version + i for i in range(1, len(events) + 1)],
-        "types": [e.type for e in events],
-        "schema_versions": [e.schema_version for e in events],
-        "datas": [e.data.decode() for e in events],
-        "metadatas": [_metadata_encoder.encode(e.metadata).decode() for e in events],
-    }
+    params = _insert_params(stream_type, stream_id, expected_version, events)
     try:
         rows = (await conn.execute(_INSERT, params)).all()
     except IntegrityError as err:

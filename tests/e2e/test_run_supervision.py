@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -28,7 +29,7 @@ from tests.e2e.test_run_command import server_processes, start_run, wait_ready
 ROLES = ("api", "relay", "projector", "nats", "postgres")
 
 
-def org_numbers():  # type: ignore[no-untyped-def]
+def org_numbers() -> Iterator[str]:
     return (str(n) for n in itertools.count(910_000_000) if is_valid_org_number(str(n)))
 
 
@@ -41,7 +42,10 @@ def _copy(process: subprocess.Popen[bytes], path: Path) -> None:
 
 
 def status(data_dir: Path) -> dict[str, dict[str, object]]:
-    return json.loads((data_dir / "run" / "processes.json").read_text())
+    found: dict[str, dict[str, object]] = json.loads(
+        (data_dir / "run" / "processes.json").read_text()
+    )
+    return found
 
 
 LAST_FAILURE: list[str] = [""]
@@ -113,7 +117,7 @@ def test_every_child_killed_is_restarted_and_no_acknowledged_write_is_lost() -> 
             org = next(orgs)
             assert write(base, token, org)
             acknowledged.append(org)
-            pid = int(status(data_dir)[role]["pid"])  # type: ignore[arg-type]
+            pid = int(str(status(data_dir)[role]["pid"]))
             os.kill(pid, signal.SIGKILL)
             restarted = wait_restarted(data_dir, role, pid)
             org = next(orgs)

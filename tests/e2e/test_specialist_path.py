@@ -560,7 +560,7 @@ async def assert_hpr_told_once(nats_url: str, doctor_id: str) -> None:
             while True:
                 try:
                     msg = await sub.next_msg(timeout=0.5)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats-py raises asyncio's own when the fetch deadline passes
                     break
                 body = msgspec.json.decode(msg.data)
                 if body["doctor_id"] == doctor_id:

@@ -146,7 +146,7 @@ async def test_kills_and_nats_restart_lose_and_duplicate_nothing(
     live = await table_rows(engine, "stream_summaries")
     # Exactly once: each stream's event count equals its version and its events in the store.
     async with engine.connect() as conn:
-        truth = dict(
+        truth: dict[str, int] = dict(
             (await conn.execute(text("SELECT stream_id, count(*) FROM events GROUP BY 1"))).all()
         )
     assert sum(truth.values()) == TOTAL_EVENTS

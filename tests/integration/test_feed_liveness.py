@@ -27,6 +27,7 @@ from services.projector.stream_summary import StreamSummary
 from services.relay.relay import RELAY_LOCK_KEY, Relay
 from services.store import dead_letters, eventstore
 from services.store.database import create_engine
+from services.store.eventstore import RecordedEvent
 from tests.integration.helpers import new_event
 
 
@@ -96,7 +97,7 @@ async def running(*workers) -> AsyncIterator[asyncio.Event]:  # type: ignore[no-
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
 
 
-async def stream_messages(nats_url: str, stream: str, subject: str) -> list[feed.RecordedEvent]:
+async def stream_messages(nats_url: str, stream: str, subject: str) -> list[RecordedEvent]:
     nc = await nats.connect(nats_url)
     try:
         sub = await nc.jetstream().pull_subscribe(
@@ -104,11 +105,11 @@ async def stream_messages(nats_url: str, stream: str, subject: str) -> list[feed
             stream=stream,
             config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL),
         )
-        out: list[feed.RecordedEvent] = []
+        out: list[RecordedEvent] = []
         while True:
             try:
                 msgs = await sub.fetch(500, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises asyncio's own when the fetch deadline passes
                 return out
             out += [feed.decode(m.data) for m in msgs]
     finally:
@@ -215,12 +216,12 @@ async def _relayed(engine: AsyncEngine, position: int) -> bool:
     return await relay_position(engine) >= position
 
 
-async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_follows(
+async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_follows(  # type: ignore[no-untyped-def]
     engine: AsyncEngine,
     own_nats: EmbeddedNats,
     stream_name: str,
     api_settings,
-    issuer,  # type: ignore[no-untyped-def]
+    issuer,
 ) -> None:
     import msgspec.structs
     from litestar.testing import AsyncTestClient
@@ -267,18 +268,18 @@ async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_foll
         )
     # Every event exactly once in the read model.
     async with engine.connect() as conn:
-        truth = dict(
+        truth: dict[str, int] = dict(
             (await conn.execute(text("SELECT stream_id, count(*) FROM events GROUP BY 1"))).all()
         )
     assert {r[0]: r[3] for r in await _rows(engine)} == truth
 
 
 async def _ready(client) -> bool:  # type: ignore[no-untyped-def]
-    return (await client.get("/readyz")).status_code == 200
+    return bool((await client.get("/readyz")).status_code == 200)
 
 
 async def _not_ready(client) -> bool:  # type: ignore[no-untyped-def]
-    return (await client.get("/readyz")).status_code == 503
+    return bool((await client.get("/readyz")).status_code == 503)
 
 
 class BreaksOn(StreamSummary):

@@ -17,7 +17,7 @@ from services import feed
 from services.relay.relay import Relay
 from services.store import eventstore
 from services.store.database import create_engine
-from services.store.eventstore import ConcurrencyConflict
+from services.store.eventstore import ConcurrencyConflict, RecordedEvent
 from tests.integration.helpers import new_event
 
 WRITERS = 8
@@ -25,9 +25,7 @@ EVENTS_PER_WRITER = 700  # 5,600 in all
 STREAMS = 64
 
 
-async def read_whole_stream(
-    nats_url: str, stream_name: str, expected: int
-) -> list[feed.RecordedEvent]:
+async def read_whole_stream(nats_url: str, stream_name: str, expected: int) -> list[RecordedEvent]:
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -37,11 +35,11 @@ async def read_whole_stream(
             stream=stream_name,
             config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL),
         )
-        received: list[feed.RecordedEvent] = []
+        received: list[RecordedEvent] = []
         while True:
             try:
                 msgs = await sub.fetch(1000, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises asyncio's own when the fetch deadline passes
                 break
             received.extend(feed.decode(m.data) for m in msgs)
         return received

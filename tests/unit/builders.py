@@ -7,22 +7,24 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from domain import doctor_decide, organisation
+from domain import organisation
 from domain.catalogue import Catalogue
 from domain.catalogue import decide as catalogue_decide
 from domain.catalogue import evolve as catalogue_evolve
 from domain.catalogues import sample_versions
-from domain.doctor_commands import (
+from domain.doctor import decide as doctor_decide
+from domain.doctor.commands import (
     ApproveObjective,
     AssessObjective,
     DoctorCommand,
     RecordServicePeriod,
     RegisterDoctor,
 )
-from domain.doctor_state import DoctorState, fold
+from domain.doctor.state import DoctorState, fold
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection
 from events.doctor import DoctorEvent
+from events.vocabulary import OrganisationKind
 
 HOSPITAL = "983974899"
 MUNICIPALITY = "964338531"
@@ -51,7 +53,7 @@ def sample_catalogue(versions: int = 2) -> Catalogue:
     return cat
 
 
-def org(org_number: str, kind: str, leader: str, *commands: Any) -> OrganisationState:
+def org(org_number: str, kind: OrganisationKind, leader: str, *commands: Any) -> OrganisationState:
     state = OrganisationState()
     cmds = [
         organisation.RegisterOrganisation(

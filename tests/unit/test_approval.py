@@ -3,7 +3,7 @@ behalf, and carry-over across catalogue versions (R4)."""
 
 from __future__ import annotations
 
-from domain.doctor_commands import RevokeApproval
+from domain.doctor.commands import RevokeApproval
 from domain.progress import progress
 from events.doctor import ObjectiveApproved
 from tests.unit.builders import (
@@ -122,7 +122,7 @@ def test_r4_part1_common_objective_by_the_wrong_arena_rejected() -> None:
 
 
 def test_r4_local_agreement_lets_the_hospital_approve_a_municipal_common_objective() -> None:
-    from domain.doctor_commands import GrantException
+    from domain.doctor.commands import GrantException
 
     w = lis1_world()
     w.ok(

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from domain.doctor_commands import (
+from domain.doctor.commands import (
     AssignSupervisor,
     CorrectServicePeriod,
     GrantException,
@@ -20,8 +20,8 @@ from domain.doctor_commands import (
     RetractServicePeriod,
     RevokeApproval,
 )
-from domain.doctor_decide import decide
-from domain.doctor_state import DoctorState
+from domain.doctor.decide import decide
+from domain.doctor.state import DoctorState
 from events.doctor import AbsenceLogged, ServicePeriodRecorded
 from tests.unit.builders import DOCTOR, HOSPITAL, MUNICIPALITY, World, d
 

@@ -8,6 +8,7 @@ import os
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import events
-from domain.doctor_state import DoctorState, fold
+from domain.doctor.state import DoctorState, fold
 from events import (
     ALL_EVENTS,
     STREAM_SUBJECTS,
@@ -24,6 +25,7 @@ from events import (
     subject_for,
     type_name,
 )
+from events.doctor import DoctorEvent
 from events.subjects import UnpublishableEvent, check_publishable, subjects_of_type
 from tests.unit.event_samples import SAMPLES
 
@@ -114,7 +116,7 @@ def test_events_are_frozen_keyword_only_and_tagged() -> None:
         cfg = cls.__struct_config__
         assert cfg.frozen and cfg.tag_field == "type" and not cfg.array_like
     with pytest.raises(TypeError):
-        events.DoctorRegistered("d", date(2020, 1, 1), date(2020, 1, 1))  # type: ignore[misc]
+        events.DoctorRegistered("d", date(2020, 1, 1), date(2020, 1, 1))  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: type_name(type(s)))
@@ -166,7 +168,9 @@ event_lists = st.lists(st.one_of(st.sampled_from(DOCTOR_SAMPLES), period_event()
 
 @settings(max_examples=150, deadline=None)
 @given(event_lists, st.integers(0, 12))
-def test_property_folding_one_at_a_time_equals_folding_all(evs: list, split: int) -> None:
+def test_property_folding_one_at_a_time_equals_folding_all(
+    evs: list[DoctorEvent], split: int
+) -> None:
     all_at_once = fold(DoctorState(), evs)
     state = DoctorState()
     for e in evs:
@@ -177,8 +181,8 @@ def test_property_folding_one_at_a_time_equals_folding_all(evs: list, split: int
     assert msgspec.json.decode(msgspec.json.encode(all_at_once), type=DoctorState) == all_at_once
 
 
-def as_v1(e: ServicePeriodRecorded) -> dict:
-    raw = msgspec.to_builtins(e)
+def as_v1(e: ServicePeriodRecorded) -> dict[str, Any]:
+    raw: dict[str, Any] = msgspec.to_builtins(e)
     raw.pop("type")
     raw["employer"] = raw.pop("org_number")
     raw["fte"] = raw.pop("fte_percent") / 100
@@ -198,7 +202,7 @@ def test_property_upcasting_then_folding_equals_folding_the_current_version(
         else registry.decode("doctor.service_period_recorded", 2, registry.encode(e))
         for e, old in zip(evs, stored_as_v1, strict=False)
     ]
-    assert fold(DoctorState(), loaded) == fold(DoctorState(), evs)
+    assert fold(DoctorState(), loaded) == fold(DoctorState(), evs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: type_name(type(s)))

@@ -8,7 +8,7 @@ from datetime import date
 
 from domain import application
 from domain.catalogue import path_objectives
-from domain.doctor_commands import (
+from domain.doctor.commands import (
     AssignSupervisor,
     GrantException,
     IssueServiceConfirmation,
@@ -43,11 +43,11 @@ def veileder(
             hpr_number=f"3{part}{org[:3]}",
             role="veileder",
             valid_from=d(on),
-            part=part,
+            part=part,  # type: ignore[arg-type]
             specialty=specialty,
-            **kw,
+            **kw,  # type: ignore[arg-type]
         )
-    )  # type: ignore[arg-type]
+    )
 
 
 def confirm(w: World, period_id: str, org: str, on: str) -> None:
@@ -266,7 +266,7 @@ def test_r3_turnus_or_foreign_education_exceptions_clear_it() -> None:
                 doctor_id=DOCTOR,
                 exception_id="x1",
                 kind=kind,
-                granted_by="helsedirektoratet",  # type: ignore[arg-type]
+                granted_by="helsedirektoratet",
                 granted_on=d("2024-12-01"),
             )
         )

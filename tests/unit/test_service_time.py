@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.calendar_days import add_months, days_inclusive, months_as_days
-from domain.rulesets import IN_FORCE, REPORTED_LIS1_2019
+from domain.rulesets import IN_FORCE, REPORTED_LIS1_2019, RuleSet
 from domain.service_time import AbsenceSpan, Span, block_time, max_load
 
 YEAR = Span(start=date(2025, 1, 1), end=date(2025, 12, 31), fte_percent=100, part=1)
@@ -22,7 +22,10 @@ def sick(start: str, days: int, kind: str = "sick_leave", percent: int = 100) ->
 
 
 def counted(
-    span: Span, absences: list[AbsenceSpan], as_of: date = date(2030, 1, 1), rules=IN_FORCE
+    span: Span,
+    absences: list[AbsenceSpan],
+    as_of: date = date(2030, 1, 1),
+    rules: RuleSet = IN_FORCE,
 ) -> Fraction:
     return block_time([(span, absences)], as_of, rules).counted
 
@@ -186,7 +189,7 @@ def spans_with_absences(draw: st.DrawFn) -> tuple[Span, list[AbsenceSpan], date]
         part=draw(st.sampled_from([1, 2, 3])),
     )
     horizon = end or start + timedelta(days=900)
-    absences = []
+    absences: list[AbsenceSpan] = []
     for _ in range(draw(st.integers(0, 4))):
         a_start = start + timedelta(days=draw(st.integers(0, (horizon - start).days)))
         a_len = draw(st.integers(0, (horizon - a_start).days))

@@ -31,9 +31,9 @@ async def stored_events(database_url: str, stream_id: str) -> list[tuple[str, st
         await engine.dispose()
 
 
-async def test_employer_records_service_assessment_and_approval_R5(
+async def test_employer_records_service_assessment_and_approval_R5(  # type: ignore[no-untyped-def]
     api, issuer, database_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -120,9 +120,9 @@ async def test_employer_records_service_assessment_and_approval_R5(
         assert "15076500565" not in data and "Testesen" not in data and DOCTOR_HPR not in data
 
 
-async def test_unknown_objective_and_impossible_dates_are_rejected(
+async def test_unknown_objective_and_impossible_dates_are_rejected(  # type: ignore[no-untyped-def]
     api, issuer, database_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"

@@ -54,9 +54,9 @@ async def test_register_appoint_delegate_and_end(api, issuer, database_url) -> N
     assert await event_count(database_url) == 4
 
 
-async def test_only_the_directorate_registers_and_only_the_org_appoints(
+async def test_only_the_directorate_registers_and_only_the_org_appoints(  # type: ignore[no-untyped-def]
     api, issuer, database_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     body = {"org_number": ORG, "name": "Helse Test HF", "kind": "hospital_trust"}
     for role, kwargs in [
         ("organisation", {"org_number": ORG}),
@@ -79,9 +79,9 @@ async def test_only_the_directorate_registers_and_only_the_org_appoints(
     assert await event_count(database_url) == 1
 
 
-async def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(
+async def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(  # type: ignore[no-untyped-def]
     api, issuer, database_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     admin = bearer(issuer.mint("admin"))
     cases = [
         ({"org_number": "974589096", "name": "X", "kind": "hospital_trust"}, "org_number"),

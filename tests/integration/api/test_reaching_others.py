@@ -51,7 +51,7 @@ async def test_every_doctor_route_refuses_whoever_it_is_not_for(api, api_setting
     doctor_id = await set_up(api, world)  # registered by the hospital, in service nowhere else
     routes = doctor_routes(api_settings)
     assert len(routes) >= 15
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for method, path, rule in routes:
         assert rule in ALLOWED, f"{method} {path}: no expectation for {rule}"
         for role in ROLES:

@@ -36,7 +36,7 @@ async def test_dpop_bound_tokens(api, issuer) -> None:  # type: ignore[no-untype
         headers = {"Authorization": f"{scheme} {token}"}
         if proof is not None:
             headers["DPoP"] = proof
-        return (await api.request(method, path, headers=headers)).status_code
+        return int((await api.request(method, path, headers=headers)).status_code)
 
     now = time.time()
     valid = make_dpop_proof(key, "GET", BASE + path, token, now)
@@ -51,9 +51,9 @@ async def test_dpop_bound_tokens(api, issuer) -> None:  # type: ignore[no-untype
     assert await call(fresh, scheme="Bearer") == 401, "a DPoP-bound token presented as Bearer"
 
 
-async def test_bad_input_is_refused_with_a_problem_and_nothing_stored(
+async def test_bad_input_is_refused_with_a_problem_and_nothing_stored(  # type: ignore[no-untyped-def]
     api, issuer, database_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     events_before = await count(database_url, "events")

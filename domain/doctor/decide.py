@@ -1,0 +1,345 @@
+"""Decisions on a doctor's record: ``decide(command, state, catalogue=..., organisations=...)``
+returns the new events or a :class:`~domain.rejection.Rejection`.
+
+Each command has one small function; ``decide`` dispatches through a ``match`` that ends in
+``assert_never``, so mypy refuses a command without its decision. Only what cannot be true
+is rejected here. Breaches of the regulation that did happen (R2 sequence, R3 part 1 first,
+R11 floor, R13 qualification, R15) are recorded and reported as blockers by
+:mod:`domain.blockers`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import assert_never
+
+from domain.approval import check_approval
+from domain.calendar_days import month_bounds, overlap, parse_month
+from domain.catalogue import Catalogue
+from domain.copying import copy_as
+from domain.doctor import commands, requests
+from domain.doctor.state import DoctorState
+from domain.organisation import OrganisationState
+from domain.rejection import Rejection, reject
+from domain.service_time import max_load
+from events import doctor as ev
+
+MAX_HOURS_PER_MONTH = 744.0  # 31 x 24
+
+Decision = list[ev.DoctorEvent] | Rejection
+
+
+@dataclass(frozen=True)
+class Context:
+    """Read-only context some decisions need, loaded by the application layer: the
+    catalogue (assessments, approvals, requests) and the organisations named by the
+    command (approvals)."""
+
+    catalogue: Catalogue | None = None
+    organisations: Mapping[str, OrganisationState] = field(default_factory=dict)
+
+    def require_catalogue(self) -> Catalogue:
+        if self.catalogue is None:
+            raise ValueError("this command needs the catalogue")
+        return self.catalogue
+
+
+def _check_period(cmd: ev.ServicePeriodFacts, state: DoctorState) -> Rejection | None:
+    if not 1 <= cmd.fte_percent <= 100:
+        return reject("invalid_value", "fte_percent must be 1-100", field="fte_percent", rule="R10")
+    if cmd.end is not None and cmd.end < cmd.start:
+        return reject("invalid_value", "end is before start", field="end")
+    if cmd.part == 1 and cmd.arena is None:
+        return reject(
+            "invalid_value",
+            "a part-1 period needs arena hospital or municipal",
+            field="arena",
+            rule="R1",
+        )
+    if cmd.self_created_post and cmd.part != 1:
+        return reject(
+            "invalid_value",
+            "self_created_post applies to part-1 (LIS1) posts only (R15)",
+            field="self_created_post",
+            rule="R15",
+        )
+    if not cmd.position.strip():
+        return reject("invalid_value", "position is empty", field="position")
+    # R10: simultaneous positions may not add up past 100 % (two 50 % positions are fine).
+    others = [
+        (p.start, p.end, p.fte_percent)
+        for p in state.periods.values()
+        if p.period_id != cmd.period_id
+        and overlap(p.start, p.end or cmd.start.max, cmd.start, cmd.end or cmd.start.max)
+    ]
+    if max_load([*others, (cmd.start, cmd.end, cmd.fte_percent)]) > 100:
+        return reject(
+            "rule_violation",
+            "overlapping service periods would add up to more than 100 % FTE (R10)",
+            field="fte_percent",
+            rule="R10",
+        )
+    # Absences already recorded must stay inside a corrected period.
+    for a in state.absences_of(cmd.period_id):
+        if a.start < cmd.start or (cmd.end is not None and a.end > cmd.end):
+            return reject(
+                "rule_violation",
+                f"absence {a.absence_id} would fall outside the period (R8)",
+                field="end" if cmd.end is not None and a.end > cmd.end else "start",
+                rule="R8",
+            )
+    return None
+
+
+def _register(cmd: commands.RegisterDoctor, state: DoctorState, _ctx: Context) -> Decision:
+    if state.registered:
+        return reject("duplicate", "doctor already registered", field="doctor_id")
+    return [copy_as(ev.DoctorRegistered, cmd)]
+
+
+def _record_period(
+    cmd: commands.RecordServicePeriod, state: DoctorState, _ctx: Context
+) -> Decision:
+    if cmd.period_id in state.periods:
+        return reject("duplicate", "period_id exists", field="period_id")
+    return _check_period(cmd, state) or [copy_as(ev.ServicePeriodRecorded, cmd)]
+
+
+def _correct_period(
+    cmd: commands.CorrectServicePeriod, state: DoctorState, _ctx: Context
+) -> Decision:
+    if cmd.period_id not in state.periods:
+        return reject("unknown_reference", "no such period", field="period_id")
+    return _check_period(cmd, state) or [copy_as(ev.ServicePeriodCorrected, cmd)]
+
+
+def _retract_period(
+    cmd: commands.RetractServicePeriod, state: DoctorState, _ctx: Context
+) -> Decision:
+    if cmd.period_id not in state.periods:
+        return reject("unknown_reference", "no such period", field="period_id")
+    return [copy_as(ev.ServicePeriodRetracted, cmd)]
+
+
+def _check_absence(cmd: commands.LogAbsence, state: DoctorState) -> Rejection | None:
+    period = state.periods.get(cmd.period_id)
+    if period is None:
+        return reject("unknown_reference", "no such period", field="period_id")
+    if cmd.absence_id in state.absences:
+        return reject("duplicate", "absence_id exists", field="absence_id")
+    if cmd.end < cmd.start:
+        return reject("invalid_value", "end is before start", field="end")
+    if not 1 <= cmd.percent <= 100:
+        return reject("invalid_value", "percent must be 1-100", field="percent")
+    if cmd.start < period.start:
+        return reject(
+            "rule_violation",
+            "absence starts before its service period (R8)",
+            field="start",
+            rule="R8",
+        )
+    if period.end is not None and cmd.end > period.end:
+        return reject(
+            "rule_violation", "absence ends after its service period (R8)", field="end", rule="R8"
+        )
+    spans = [(a.start, a.end, a.percent) for a in state.absences_of(period.period_id)]
+    if max_load([*spans, (cmd.start, cmd.end, cmd.percent)]) > 100:
+        return reject(
+            "rule_violation",
+            "overlapping absences would exceed 100 % of the position (R8)",
+            field="percent",
+            rule="R8",
+        )
+    return None
+
+
+def _log_absence(cmd: commands.LogAbsence, state: DoctorState, _ctx: Context) -> Decision:
+    return _check_absence(cmd, state) or [copy_as(ev.AbsenceLogged, cmd)]
+
+
+def _retract_absence(cmd: commands.RetractAbsence, state: DoctorState, _ctx: Context) -> Decision:
+    if cmd.absence_id not in state.absences:
+        return reject("unknown_reference", "no such absence", field="absence_id")
+    return [copy_as(ev.AbsenceRetracted, cmd)]
+
+
+def _assign_supervisor(
+    cmd: commands.AssignSupervisor, _state: DoctorState, _ctx: Context
+) -> Decision:
+    # R13 qualification is recorded and flagged, not rejected (see domain.supervision).
+    return [copy_as(ev.SupervisorAssigned, cmd)]
+
+
+def _assess(cmd: commands.AssessObjective, state: DoctorState, ctx: Context) -> Decision:
+    version = ctx.require_catalogue().in_force_with(cmd.objective_id, cmd.assessed_on)
+    if version is None:
+        return reject(
+            "unknown_reference",
+            f"objective_id {cmd.objective_id} is not in the catalogue in force",
+            field="objective_id",
+            rule="R4",
+        )
+    if not state.serves_at(cmd.org_number):
+        return reject(
+            "rule_violation",
+            "the doctor has no service at this institution (R5)",
+            field="org_number",
+            rule="R5",
+        )
+    return [copy_as(ev.ObjectiveAssessed, cmd, catalogue_version=version.version)]
+
+
+def _approve(cmd: commands.ApproveObjective, state: DoctorState, ctx: Context) -> Decision:
+    checked = check_approval(
+        state,
+        ctx.require_catalogue(),
+        ctx.organisations,
+        cmd.objective_id,
+        cmd.org_number,
+        cmd.approver_hpr,
+        cmd.approved_on,
+    )
+    if isinstance(checked, Rejection):
+        return checked
+    version_name, auth = checked
+    return [
+        copy_as(
+            ev.ObjectiveApproved,
+            cmd,
+            catalogue_version=version_name,
+            approver_hpr=auth.approver_hpr,
+            leader_hpr=auth.leader_hpr,
+            delegation_id=auth.delegation_id,
+        )
+    ]
+
+
+def _revoke(cmd: commands.RevokeApproval, state: DoctorState, _ctx: Context) -> Decision:
+    current = [
+        a for a in state.approvals if a.objective_id == cmd.objective_id and a.revoked_on is None
+    ]
+    if not current:
+        return reject("unknown_reference", "objective is not approved", field="objective_id")
+    if current[-1].org_number != cmd.org_number:
+        return reject(
+            "rule_violation",
+            "only the institution that approved may revoke (R5)",
+            field="org_number",
+            rule="R5",
+        )
+    if cmd.revoked_on < current[-1].approved_on:
+        return reject("invalid_value", "revoked_on is before the approval", field="revoked_on")
+    if not cmd.reason.strip():
+        return reject("invalid_value", "reason is empty", field="reason")
+    return [copy_as(ev.ApprovalRevoked, cmd)]
+
+
+def _confirm(cmd: commands.IssueServiceConfirmation, state: DoctorState, _ctx: Context) -> Decision:
+    period = state.periods.get(cmd.period_id)
+    if period is None:
+        return reject("unknown_reference", "no such period", field="period_id")
+    if period.org_number != cmd.org_number:
+        return reject(
+            "rule_violation",
+            "only the employer of the period confirms it (R7)",
+            field="org_number",
+            rule="R7",
+        )
+    if cmd.issued_on < period.start:
+        return reject(
+            "invalid_value",
+            "issued_on is before the period starts (R7)",
+            field="issued_on",
+            rule="R7",
+        )
+    return [copy_as(ev.ServiceConfirmationIssued, cmd)]
+
+
+def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Context) -> Decision:
+    ym = parse_month(cmd.month)
+    if ym is None:
+        return reject("invalid_value", "month must be YYYY-MM", field="month", rule="R12")
+    if not 0 <= cmd.hours <= MAX_HOURS_PER_MONTH:
+        return reject("invalid_value", "hours out of range", field="hours", rule="R12")
+    first, last = month_bounds(*ym)
+    if not any(
+        p.org_number == cmd.org_number and overlap(p.start, p.end or last, first, last)
+        for p in state.periods.values()
+    ):
+        return reject(
+            "rule_violation",
+            "the doctor has no service at this institution in that month (R12)",
+            field="month",
+            rule="R12",
+        )
+    return [copy_as(ev.SupervisionHoursLogged, cmd)]
+
+
+def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Context) -> Decision:
+    if cmd.exception_id in state.exceptions:
+        return reject("duplicate", "exception_id exists", field="exception_id")
+    if cmd.period_id is not None and cmd.period_id not in state.periods:
+        return reject("unknown_reference", "no such period", field="period_id")
+    if cmd.kind == "veileder_dispensation" and cmd.supervisor_hpr is None:
+        return reject(
+            "invalid_value",
+            "a veileder dispensation names supervisor_hpr (R13)",
+            field="supervisor_hpr",
+            rule="R13",
+        )
+    return [copy_as(ev.ExceptionGranted, cmd)]
+
+
+def _dispatch(cmd: commands.DoctorCommand, s: DoctorState, c: Context) -> Decision:
+    """The table: one line per command type; ``assert_never`` makes mypy refuse a command
+    without its decision (a flat match, hence the named exception in pyproject.toml)."""
+    match cmd:
+        case commands.RegisterDoctor():
+            return _register(cmd, s, c)
+        case commands.RecordServicePeriod():
+            return _record_period(cmd, s, c)
+        case commands.CorrectServicePeriod():
+            return _correct_period(cmd, s, c)
+        case commands.RetractServicePeriod():
+            return _retract_period(cmd, s, c)
+        case commands.LogAbsence():
+            return _log_absence(cmd, s, c)
+        case commands.RetractAbsence():
+            return _retract_absence(cmd, s, c)
+        case commands.AssignSupervisor():
+            return _assign_supervisor(cmd, s, c)
+        case commands.AssessObjective():
+            return _assess(cmd, s, c)
+        case commands.ApproveObjective():
+            return _approve(cmd, s, c)
+        case commands.RevokeApproval():
+            return _revoke(cmd, s, c)
+        case commands.IssueServiceConfirmation():
+            return _confirm(cmd, s, c)
+        case commands.LogSupervisionHours():
+            return _log_hours(cmd, s, c)
+        case commands.GrantException():
+            return _grant_exception(cmd, s, c)
+        case commands.RequestApproval():
+            return requests.request_approval(cmd, s, c)
+        case commands.WithdrawApprovalRequest():
+            return requests.withdraw_request(cmd, s, c)
+        case commands.ReturnApprovalRequest():
+            return requests.return_request(cmd, s, c)
+        case _:
+            assert_never(cmd)
+
+
+def decide(
+    command: commands.DoctorCommand,
+    state: DoctorState,
+    *,
+    catalogue: Catalogue | None = None,
+    organisations: Mapping[str, OrganisationState] | None = None,
+) -> Decision:
+    """Decide one command. ``catalogue`` is needed by assessments, approvals and approval
+    requests, ``organisations`` (by org number: the institutions named by the command) by
+    approvals. Both are read-only context the application layer loads."""
+    if not isinstance(command, commands.RegisterDoctor) and not state.registered:
+        return reject("unknown_reference", "doctor not registered", field="doctor_id")
+    return _dispatch(command, state, Context(catalogue, organisations or {}))

@@ -1,0 +1,284 @@
+"""A doctor's record as a fold over its events: ``evolve(state, event) -> state``.
+
+The state is a frozen msgspec Struct, so a service can store it as a snapshot
+(``msgspec.json.encode``) and decide on it without re-reading the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import assert_never
+
+import msgspec
+
+from domain.copying import copy_as
+from events import doctor as ev
+from events.relations import (
+    IdentityConflictFlagged,
+    IdentityConflictResolved,
+    OrganisationConfirmed,
+    OrganisationDisputed,
+    OrganisationRelated,
+    RelationEvent,
+)
+from events.vocabulary import Arena, Part
+
+
+class Period(msgspec.Struct, frozen=True, kw_only=True):
+    period_id: str
+    org_number: str
+    part: Part
+    arena: Arena | None
+    position: str
+    fte_percent: int
+    start: date
+    end: date | None
+    specialty: str | None = None
+    open_unselected_gp: bool = False
+    self_created_post: bool = False
+
+
+class Absence(msgspec.Struct, frozen=True, kw_only=True):
+    absence_id: str
+    period_id: str
+    kind: str
+    start: date
+    end: date
+    percent: int
+
+
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    period_id: str
+    issued_on: date
+    signed_by_hpr: str
+
+
+class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
+    org_number: str
+    hpr_number: str
+    role: str
+    valid_from: date
+    part: Part
+    specialty: str | None = None
+    specialist_in: str | None = None
+    substantial_experience: bool = False
+    external_stay: bool = False
+
+
+class Assessment(msgspec.Struct, frozen=True, kw_only=True):
+    objective_id: str
+    catalogue_version: str
+    org_number: str
+    assessor_hpr: str
+    assessor_role: str
+    outcome: str
+    assessed_on: date
+
+
+class Approval(msgspec.Struct, frozen=True, kw_only=True):
+    objective_id: str
+    catalogue_version: str
+    org_number: str
+    approver_hpr: str
+    leader_hpr: str
+    delegation_id: str | None
+    approved_on: date
+    revoked_on: date | None = None
+    revoke_reason: str | None = None
+
+    def active_on(self, on: date) -> bool:
+        return self.approved_on <= on and (self.revoked_on is None or on < self.revoked_on)
+
+
+class ExceptionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    exception_id: str
+    kind: str
+    granted_by: str
+    granted_on: date
+    granted_by_hpr: str | None = None
+    period_id: str | None = None
+    supervisor_hpr: str | None = None
+    reason: str = ""
+
+
+class SupervisionEntry(msgspec.Struct, frozen=True, kw_only=True):
+    month: str
+    org_number: str
+    hours: float
+
+
+class ApprovalRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A doctor's request that a leader approve an objective: waiting, or returned with a
+    comment. Withdrawn and approved requests are gone."""
+
+    objective_id: str
+    org_number: str
+    requested_on: date
+    status: str = "waiting"  # waiting | returned
+    comment: str | None = None
+    returned_on: date | None = None
+
+
+class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
+    doctor_id: str = ""
+    registered: bool = False
+    authorised_on: date | None = None
+    periods: dict[str, Period] = {}
+    absences: dict[str, Absence] = {}
+    confirmations: dict[str, Confirmation] = {}
+    supervisors: tuple[Supervisor, ...] = ()
+    assessments: tuple[Assessment, ...] = ()
+    approvals: tuple[Approval, ...] = ()  # history; revocation sets revoked_on
+    exceptions: dict[str, ExceptionRecord] = {}
+    supervision_hours: dict[str, SupervisionEntry] = {}
+    approval_requests: dict[str, ApprovalRequest] = {}
+
+    def absences_of(self, period_id: str) -> list[Absence]:
+        return [a for a in self.absences.values() if a.period_id == period_id]
+
+    def serves_at(self, org_number: str) -> bool:
+        """Some service period (any time) at this institution."""
+        return any(p.org_number == org_number for p in self.periods.values())
+
+    def has_exception(self, kind: str) -> bool:
+        return any(x.kind == kind for x in self.exceptions.values())
+
+
+r = msgspec.structs.replace
+
+
+def _registered(state: DoctorState, e: ev.DoctorRegistered) -> DoctorState:
+    return r(state, doctor_id=e.doctor_id, registered=True, authorised_on=e.authorised_on)
+
+
+def _period_set(
+    state: DoctorState, e: ev.ServicePeriodRecorded | ev.ServicePeriodCorrected
+) -> DoctorState:
+    return r(state, periods={**state.periods, e.period_id: copy_as(Period, e)})
+
+
+def _period_retracted(state: DoctorState, e: ev.ServicePeriodRetracted) -> DoctorState:
+    periods = {k: v for k, v in state.periods.items() if k != e.period_id}
+    absences = {k: a for k, a in state.absences.items() if a.period_id != e.period_id}
+    confirmations = {k: c for k, c in state.confirmations.items() if k != e.period_id}
+    return r(state, periods=periods, absences=absences, confirmations=confirmations)
+
+
+def _absence_logged(state: DoctorState, e: ev.AbsenceLogged) -> DoctorState:
+    return r(state, absences={**state.absences, e.absence_id: copy_as(Absence, e)})
+
+
+def _absence_retracted(state: DoctorState, e: ev.AbsenceRetracted) -> DoctorState:
+    return r(state, absences={k: v for k, v in state.absences.items() if k != e.absence_id})
+
+
+def _supervisor_assigned(state: DoctorState, e: ev.SupervisorAssigned) -> DoctorState:
+    return r(state, supervisors=(*state.supervisors, copy_as(Supervisor, e)))
+
+
+def _assessed(state: DoctorState, e: ev.ObjectiveAssessed) -> DoctorState:
+    return r(state, assessments=(*state.assessments, copy_as(Assessment, e)))
+
+
+def _approved(state: DoctorState, e: ev.ObjectiveApproved) -> DoctorState:
+    # An approval answers any waiting request for that objective.
+    requests = {k: v for k, v in state.approval_requests.items() if k != e.objective_id}
+    approvals = (*state.approvals, copy_as(Approval, e))
+    return r(state, approvals=approvals, approval_requests=requests)
+
+
+def _revoked(state: DoctorState, e: ev.ApprovalRevoked) -> DoctorState:
+    approvals = tuple(
+        r(a, revoked_on=e.revoked_on, revoke_reason=e.reason)
+        if a.objective_id == e.objective_id and a.revoked_on is None
+        else a
+        for a in state.approvals
+    )
+    return r(state, approvals=approvals)
+
+
+def _confirmed(state: DoctorState, e: ev.ServiceConfirmationIssued) -> DoctorState:
+    return r(state, confirmations={**state.confirmations, e.period_id: copy_as(Confirmation, e)})
+
+
+def _hours(state: DoctorState, e: ev.SupervisionHoursLogged) -> DoctorState:
+    key = f"{e.month}/{e.org_number}"
+    return r(
+        state, supervision_hours={**state.supervision_hours, key: copy_as(SupervisionEntry, e)}
+    )
+
+
+def _exception(state: DoctorState, e: ev.ExceptionGranted) -> DoctorState:
+    x = copy_as(ExceptionRecord, e)
+    return r(state, exceptions={**state.exceptions, x.exception_id: x})
+
+
+def _requested(state: DoctorState, e: ev.ApprovalRequested) -> DoctorState:
+    request = copy_as(ApprovalRequest, e)
+    return r(state, approval_requests={**state.approval_requests, e.objective_id: request})
+
+
+def _withdrawn(state: DoctorState, e: ev.ApprovalRequestWithdrawn) -> DoctorState:
+    remaining = {k: v for k, v in state.approval_requests.items() if k != e.objective_id}
+    return r(state, approval_requests=remaining)
+
+
+def _returned(state: DoctorState, e: ev.ApprovalRequestReturned) -> DoctorState:
+    old = state.approval_requests.get(e.objective_id)
+    if old is None:
+        return state
+    returned = r(old, status="returned", comment=e.comment, returned_on=e.returned_on)
+    return r(state, approval_requests={**state.approval_requests, e.objective_id: returned})
+
+
+def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorState:
+    """One line per event type; ``assert_never`` makes mypy refuse a forgotten one."""
+    match event:
+        case ev.DoctorRegistered():
+            return _registered(state, event)
+        case ev.ServicePeriodRecorded() | ev.ServicePeriodCorrected():
+            return _period_set(state, event)
+        case ev.ServicePeriodRetracted():
+            return _period_retracted(state, event)
+        case ev.AbsenceLogged():
+            return _absence_logged(state, event)
+        case ev.AbsenceRetracted():
+            return _absence_retracted(state, event)
+        case ev.SupervisorAssigned():
+            return _supervisor_assigned(state, event)
+        case ev.ObjectiveAssessed():
+            return _assessed(state, event)
+        case ev.ObjectiveApproved():
+            return _approved(state, event)
+        case ev.ApprovalRevoked():
+            return _revoked(state, event)
+        case ev.ServiceConfirmationIssued():
+            return _confirmed(state, event)
+        case ev.SupervisionHoursLogged():
+            return _hours(state, event)
+        case ev.ExceptionGranted():
+            return _exception(state, event)
+        case ev.ApprovalRequested():
+            return _requested(state, event)
+        case ev.ApprovalRequestWithdrawn():
+            return _withdrawn(state, event)
+        case ev.ApprovalRequestReturned():
+            return _returned(state, event)
+        case (
+            OrganisationRelated()
+            | OrganisationConfirmed()
+            | OrganisationDisputed()
+            | IdentityConflictFlagged()
+            | IdentityConflictResolved()
+        ):
+            # Relations and identities are not decision state: their status is the
+            # doctor_organisations row written with the event (issue 13).
+            return state
+        case _:
+            assert_never(event)
+
+
+def fold(state: DoctorState, events: Iterable[ev.DoctorEvent | RelationEvent]) -> DoctorState:
+    for e in events:
+        state = evolve(state, e)
+    return state

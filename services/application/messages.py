@@ -1,0 +1,68 @@
+"""What goes into a handler besides the command, and what comes out.
+
+``Envelope``: who acts (the typed principal from the token), the request id for the audit
+trail, the idempotency key and the ``If-Match`` version. ``Reply``: the answer a handler
+stores with the idempotency key, so a retry gets it back byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from services.identity.principal import Principal
+from services.store.idempotency import StoredResponse as Reply
+from services.store.idempotency import request_hash
+
+__all__ = ["Envelope", "IdempotentRequest", "Reply", "created", "request_hash"]
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    principal: str
+    key: str
+    fingerprint: bytes
+
+
+@dataclass(frozen=True)
+class Envelope:
+    principal: Principal
+    request_id: str | None = None
+    idempotency: IdempotentRequest | None = None
+    expected_version: int | None = None
+
+    def metadata(self, *, on_behalf_of: str | None = None) -> dict[str, Any]:
+        """Who did it and on whose behalf, for every appended event: from the token and
+        the server, never the body. A person's national identity number is never here."""
+        p = self.principal
+        actor = {
+            "kind": p.kind,
+            "client_id": p.client_id,
+            "org_number": p.org_number,
+            "hpr_number": p.hpr_number,
+        }
+        metadata: dict[str, Any] = {
+            "actor": {key: value for key, value in actor.items() if value is not None},
+            "request_id": self.request_id,
+        }
+        if on_behalf_of is not None:
+            metadata["on_behalf_of"] = on_behalf_of
+        return metadata
+
+
+def created(
+    body: Mapping[str, Any],
+    *,
+    version: int | None = None,
+    status: int = 201,
+    location: str | None = None,
+) -> Reply:
+    headers: dict[str, str] = {}
+    if version is not None:
+        headers["etag"] = f'"{version}"'
+    if location is not None:
+        headers["location"] = location
+    return Reply(status, msgspec.json.encode(body), headers)

@@ -1,0 +1,62 @@
+"""The one place where the adapters are built: engine, command handlers and read-model
+queries, from settings. The API (in its lifespan), the relay, the projectors and the CLI
+all start here, so each process is wired the same way (cosmicpython's ``bootstrap``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.application.applications import ApplicationHandlers
+from services.application.doctors import DoctorHandlers
+from services.application.institutions import InstitutionHandlers
+from services.application.proofs import ProofLog
+from services.application.relations import RelationHandlers
+from services.config import Settings
+from services.read_models.decisions import Decisions
+from services.read_models.queries import Queries
+from services.read_models.records import Records
+from services.read_models.relations import RelationQueries
+from services.store.database import create_engine
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    doctors: DoctorHandlers
+    institutions: InstitutionHandlers
+    applications: ApplicationHandlers
+    queries: Queries
+    records: Records
+    proofs: ProofLog
+    relations: RelationHandlers
+    relation_queries: RelationQueries
+    decisions: Decisions
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    if settings.database_url is None:
+        raise ValueError("DATABASE_URL must be set")
+    return create_engine(settings.database_url, pool_size=pool_size or settings.db_pool_size)
+
+
+def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
+    engine = engine_for(settings, pool_size=pool_size)
+    return Services(
+        settings=settings,
+        engine=engine,
+        doctors=DoctorHandlers(engine),
+        institutions=InstitutionHandlers(engine),
+        applications=ApplicationHandlers(engine),
+        queries=Queries(engine),
+        records=Records(engine),
+        proofs=ProofLog(engine),
+        relations=RelationHandlers(engine),
+        relation_queries=RelationQueries(engine),
+        decisions=Decisions(engine),
+    )

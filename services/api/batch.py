@@ -64,6 +64,7 @@ class BatchOut(msgspec.Struct, kw_only=True):
 
 
 _AT = re.compile(r"`\$\.(.+)`$")
+_NAMED = re.compile(r"^([a-z_][a-z0-9_]*): ")
 
 
 class ItemRequest(msgspec.Struct, frozen=True):
@@ -122,6 +123,9 @@ def _body(data_type: Any, raw: bytes) -> Any:
         found = _AT.search(str(err))
         key = found.group(1) if found else "body"
         message = str(err).split(" - ", maxsplit=1)[0]
+        named = _NAMED.match(message)  # a __post_init__ check names its field first
+        if found is None and named is not None:
+            key, message = named.group(1), message[named.end() :]
         raise ProblemError(
             400, "invalid-input", "Invalid input", f"{key}: {message}", field=key
         ) from err

@@ -23,9 +23,9 @@ from tests.integration.api.flow import (
 VENDOR = "vendor-ehr-client"
 
 
-async def test_one_vendor_client_acting_for_two_organisations_has_two_key_spaces(
+async def test_one_vendor_client_acting_for_two_organisations_has_two_key_spaces(  # type: ignore[no-untyped-def]
     api, issuer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     for_a = bearer(issuer.mint("organisation", org_number=HOSPITAL, client_id=VENDOR))

@@ -41,9 +41,9 @@ def cursor_of(raw: str) -> str:
 
 
 @pytest.mark.timeout(120)
-async def test_malformed_input_is_answered_4xx_and_logs_no_traceback(
+async def test_malformed_input_is_answered_4xx_and_logs_no_traceback(  # type: ignore[no-untyped-def]
     api, api_settings, issuer, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     port = free_port()

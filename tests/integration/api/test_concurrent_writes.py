@@ -20,7 +20,7 @@ async def concurrent(api) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[n
     time): a second app on the same servers, started in this event loop."""
     app = create_app(api.app.state.settings)
     async with app.lifespan():
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
             yield c
 

@@ -35,9 +35,9 @@ async def test_dpop_htu_is_the_public_url_and_one_proof_only(api, issuer) -> Non
     assert doubled.status_code == 401 and "exactly one" in doubled.json()["detail"]
 
 
-async def test_dpop_htu_defaults_to_the_address_started_on_not_the_host_header(
+async def test_dpop_htu_defaults_to_the_address_started_on_not_the_host_header(  # type: ignore[no-untyped-def]
     api_settings, issuer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings = msgspec.structs.replace(api_settings, public_base_url=None)
     key = generate_dpop_key()
     token = issuer.mint("admin", dpop_jkt=thumbprint(key))

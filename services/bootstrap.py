@@ -18,6 +18,7 @@ from services.read_models.decisions import Decisions
 from services.read_models.queries import Queries
 from services.read_models.records import Records
 from services.read_models.relations import RelationQueries
+from services.read_models.routing import ReadRouter
 from services.store.database import create_engine
 
 
@@ -34,9 +35,12 @@ class Services:
     relations: RelationHandlers
     relation_queries: RelationQueries
     decisions: Decisions
+    reads: ReadRouter
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reads.replica is not None:
+            await self.reads.replica.dispose()
 
 
 def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
@@ -47,16 +51,23 @@ def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngi
 
 def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
     engine = engine_for(settings, pool_size=pool_size)
+    replica = None
+    if settings.database_replica_url:
+        replica = create_engine(
+            settings.database_replica_url, pool_size=pool_size or settings.db_pool_size
+        )
+    reads = ReadRouter(engine, replica, settings.replica_max_lag_seconds)
     return Services(
         settings=settings,
         engine=engine,
         doctors=DoctorHandlers(engine),
         institutions=InstitutionHandlers(engine),
         applications=ApplicationHandlers(engine),
-        queries=Queries(engine),
+        queries=Queries(reads),
         records=Records(engine),
         proofs=ProofLog(engine),
         relations=RelationHandlers(engine),
         relation_queries=RelationQueries(engine),
         decisions=Decisions(engine),
+        reads=reads,
     )

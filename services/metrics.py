@@ -33,3 +33,8 @@ EVENTS_SKIPPED = Counter(
 PROJECTION_POSITION = Gauge(
     "kompetanse_projection_position", "Last position applied", ["projection"]
 )
+READ_MODEL_QUERIES = Counter(
+    "kompetanse_read_model_queries_total",
+    "Read-model queries by where they ran (replica when fresh enough, else primary)",
+    ["target"],
+)

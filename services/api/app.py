@@ -20,7 +20,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
-from services.api.dependencies import DEPENDENCIES
+from services.api.authentication import acting_party_of
+from services.api.dependencies import DEPENDENCIES, services_of
 from services.api.input_limits import CheckedRequest
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
@@ -55,6 +56,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                await _note_write(scope, message["status"])
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -89,6 +91,19 @@ def metrics_token(settings: Settings) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+async def _note_write(scope: Scope, status: int) -> None:
+    """Before a successful write's answer leaves, note it for the acting party, so that its
+    next reads wait for a replica to have replayed it (read_models/routing.py)."""
+    if scope.get("method") not in WRITE_METHODS or status >= 400:
+        return
+    principal = scope.get("state", {}).get("principal")
+    if principal is not None:
+        await services_of(scope["app"].state).reads.note_write(acting_party_of(principal))
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_app(settings: Settings) -> Litestar:

@@ -16,6 +16,7 @@ from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
 from services.identity.authenticate import Authenticator, Unauthenticated
 from services.identity.principal import Principal
+from services.read_models import routing
 
 COOKIE = "kompetanse_dev_token"  # the development login's cookie (services.api.dev_login)
 CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS256 RS256"'
@@ -59,6 +60,18 @@ def rate_limited(limiter: RateLimiter, principal: Principal, what: str = "reques
         )
 
 
+def acting_party_of(principal: Principal) -> str:
+    """Whose reads must see whose writes: the client and the organisation it acts for, or
+    the person."""
+    return routing.party_of(
+        principal.kind,
+        principal.client_id,
+        principal.org_number,
+        principal.hpr_number,
+        principal.subject,
+    )
+
+
 async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     state = connection.scope.setdefault("state", {})
     cached: Principal | None = state.get("principal")
@@ -96,6 +109,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         raise RuntimeError("the app was started without its rate limiter")
     rate_limited(limiter, principal)
     state["principal"] = principal
+    routing.acting_party.set(acting_party_of(principal))
     structlog.contextvars.bind_contextvars(
         actor_kind=principal.kind,
         client_id=principal.client_id,

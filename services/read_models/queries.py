@@ -15,7 +15,6 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import progress as progress_domain
 from domain.catalogue import Catalogue
@@ -27,6 +26,7 @@ from services.identity.principal import Principal
 from services.read_models import states
 from services.read_models import worklist as worklist_model
 from services.read_models.decisions import decisions_of
+from services.read_models.routing import ReadRouter
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,10 @@ _APPLICATIONS = text(
 
 
 class Queries:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, reads: ReadRouter) -> None:
+        # Every query here reads projected state: the router sends it to a fresh replica
+        # when there is one (routing.py), to the primary otherwise.
+        self._engine = reads
 
     async def relation(self, doctor_id: str, principal: Principal) -> Relation | None:
         """How the caller stands to the doctor, in one round trip; None: no such doctor."""

@@ -295,13 +295,15 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         pg.start_replica()
         nc = await nats.connect(servers=cluster.urls, max_reconnect_attempts=-1)
         js = nc.jetstream(timeout=5)
-        deadline = time.monotonic() + 30
+        # JetStream's meta leader is elected some seconds after the nodes answer /healthz;
+        # on a loaded 2-core machine it has taken over 30 s.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 await feed.ensure_stream(js, STREAM, 3)
                 break
-            except Exception:
-                assert time.monotonic() < deadline, "stream could not be created"
+            except Exception as err:
+                assert time.monotonic() < deadline, f"stream could not be created: {err!r}"
                 await asyncio.sleep(0.5)
 
         data_dir = base / "var"
@@ -316,7 +318,17 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
                 port=port,
             )
 
-        apis = [Service("api", i, env_for(i, api_ports[i]), base / f"api-{i}.log") for i in (0, 1)]
+        # The APIs read their read models from the replica when it is fresh enough, and
+        # never before it replayed the caller's own write (services/read_models/routing.py).
+        apis = [
+            Service(
+                "api",
+                i,
+                {**env_for(i, api_ports[i]), "DATABASE_REPLICA_URL": replica_db_url},
+                base / f"api-{i}.log",
+            )
+            for i in (0, 1)
+        ]
         relays = [Service("relay", i, env_for(i), base / f"relay-{i}.log") for i in (0, 1)]
         projectors = [
             Service("projector", i, env_for(i + 1), base / f"projector-{i}.log") for i in (0, 1)
@@ -409,6 +421,7 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             for i in range(WRITERS_PER_SOURCE)
         ]
         sampler = asyncio.create_task(sample_replica())
+        own_writes = asyncio.create_task(read_own_writes(api_urls, data_dir, writers.stop))
         t_load = time.monotonic()
 
         async def at(seconds: float) -> None:
@@ -551,6 +564,7 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         writers.stop.set()
         await asyncio.gather(*tasks)
         sampler.cancel()
+        read_back, not_seen = await own_writes
         load_seconds = time.monotonic() - t_load
 
         # ---- convergence
@@ -674,7 +688,28 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         )
         assert summaries_equal, "the replica's read model differs"
 
-        # ---- 5. one relay published at a time (the second took over without loss)
+        # ---- 5. a client reads its own writes, with reads served by the replica
+        # With replay paused the replica is streaming and within its bound, yet has not
+        # replayed the write: the writer's next read must go to the primary.
+        async with replica.connect() as conn:
+            await conn.execute(text("SELECT pg_wal_replay_pause()"))
+        try:
+            doctor_id, status = await write_then_read(api_urls[0], data_dir)
+            async with replica.connect() as conn:
+                on_replica_now = await conn.scalar(
+                    text("SELECT count(*) FROM people WHERE doctor_id = :d"), {"d": doctor_id}
+                )
+        finally:
+            async with replica.connect() as conn:
+                await conn.execute(text("SELECT pg_wal_replay_resume()"))
+        assert on_replica_now == 0, "replay was not paused: the check proves nothing"
+        assert status == 200, f"own write not read back while the replica lagged: {status}"
+        assert read_back > 0, "no write was read back"
+        assert not_seen == [], f"writes not seen by their own next read: {not_seen[:5]}"
+        replica_reads = await replica_read_count(api_urls)
+        assert replica_reads > 0, "no read-model query went to the replica"
+
+        # ---- 6. one relay published at a time (the second took over without loss)
         for fault in faults:
             assert fault.recovered_after is not None, f"did not recover from {fault.what}"
 
@@ -706,6 +741,8 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
                 for f in faults
             ),
             f"convergence after the load stopped: {converge_seconds:.1f} s",
+            f"reads of one's own writes: {read_back} writes each read back at once from the "
+            f"same API, 0 not seen; read-model queries served by the replica: {replica_reads}",
             f"replica: same events ({on_replica}); read models equal; replay lag sampled "
             f"{len(lag_samples)} times, max {max(lag_samples, default=0):.3f} s, "
             f"refused (over {REPLICA_MAX_LAG_SECONDS:.0f} s or not streaming) {len(refused)} "
@@ -726,6 +763,82 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         pg.stop()
         if not keep and report:
             shutil.rmtree(base, ignore_errors=True)
+
+
+async def read_own_writes(
+    api_urls: list[str], data_dir: Path, stop: asyncio.Event
+) -> tuple[int, list[str]]:
+    """An organisation registers a doctor and at once reads the doctor's progress from the
+    same API instance, over and over: every read must see the write before it."""
+    from services.identity.dev_issuer import DevIssuer
+
+    org = "974589095"
+    admin = DevIssuer(data_dir).mint("admin", ttl_seconds=3600)
+    token = DevIssuer(data_dir).mint("organisation", org_number=org, ttl_seconds=3600)
+    done, missed = 0, []
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        await http.post(
+            f"{api_urls[1]}/api/v1/organisations",
+            json={"org_number": org, "name": "Lesetest HF", "kind": "hospital_trust"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        n = 0
+        while not stop.is_set():
+            n += 1
+            base = api_urls[n % len(api_urls)]
+            hpr = f"{7_000_000 + n}"
+            try:
+                created = await http.post(
+                    f"{base}/api/v1/doctors",
+                    json={"hpr_number": hpr, "authorised_on": "2025-06-20"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if created.status_code != 201:
+                    await asyncio.sleep(0.2)
+                    continue
+                doctor_id = created.json()["doctor_id"]
+                read = await http.get(
+                    f"{base}/api/v1/doctors/{doctor_id}/progress",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx.HTTPError:
+                await asyncio.sleep(0.2)  # an instance down (a fault): not a read of one's own
+                continue
+            if read.status_code >= 500:
+                continue
+            done += 1
+            if read.status_code != 200:
+                missed.append(f"{doctor_id}: {read.status_code}")
+            await asyncio.sleep(0.1)
+    return done, missed
+
+
+async def write_then_read(base: str, data_dir: Path) -> tuple[str, int]:
+    from services.identity.dev_issuer import DevIssuer
+
+    token = DevIssuer(data_dir).mint("organisation", org_number="974589095", ttl_seconds=600)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        created = await http.post(
+            f"{base}/api/v1/doctors",
+            json={"hpr_number": "6999999", "authorised_on": "2025-06-20"},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        doctor_id = created.json()["doctor_id"]
+        read = await http.get(f"{base}/api/v1/doctors/{doctor_id}/progress", headers=headers)
+    return doctor_id, read.status_code
+
+
+async def replica_read_count(api_urls: list[str]) -> float:
+    total = 0.0
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        for base in api_urls:
+            text_ = (await http.get(f"{base}/metrics")).text
+            for line in text_.splitlines():
+                if line.startswith('kompetanse_read_model_queries_total{target="replica"}'):
+                    total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def _client_side(fault: Fault) -> str:

@@ -34,7 +34,7 @@ def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
         cluster.stop()
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 async def test_three_node_cluster_relays_and_projects(
     nats_cluster: NatsCluster, database_url: str, tmp_path: Path
 ) -> None:
@@ -42,7 +42,7 @@ async def test_three_node_cluster_relays_and_projects(
     nc = await nats.connect(servers=nats_cluster.urls, connect_timeout=5)
     js = nc.jetstream()
     # The stream as the runbook creates it before the services start (relay does the same).
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120
     while True:
         try:
             await feed.ensure_stream(js, stream, 3)

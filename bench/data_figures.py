@@ -162,28 +162,38 @@ def rebuild(url: str, opts: Options, events: int) -> list[Figure]:
 
 
 # HTTP ------------------------------------------------------------------------------------
-async def writers(url: str, count: int) -> list[tuple[str, str]]:
-    """(doctor id, employing hospital) pairs that can take assessments."""
+Writer = tuple[str, str, str, str]  # doctor id, hospital, its veileder, a day in service
+
+
+async def writers(url: str, count: int) -> list[Writer]:
+    """Doctors with a hospital period that can take assessments (R5: by the veileder the
+    hospital appointed, dated inside the service there, under the sample catalogue)."""
     conn = await asyncpg.connect(url)
     try:
         rows = await conn.fetch(
-            "SELECT DISTINCT ON (e.stream_id) e.stream_id, e.data->>'org_number' AS org "
-            "FROM events e WHERE e.type = 'doctor.service_period_recorded' "
-            "AND e.data->>'arena' = 'hospital' ORDER BY e.stream_id LIMIT $1",
+            "SELECT DISTINCT ON (p.stream_id) p.stream_id, p.data->>'org_number' AS org, "
+            "s.data->>'hpr_number' AS hpr, p.data->>'start' AS start "
+            "FROM events p JOIN events s ON s.stream_id = p.stream_id "
+            "AND s.type = 'doctor.supervisor_assigned' AND s.data->>'role' = 'veileder' "
+            "AND s.data->>'org_number' = p.data->>'org_number' "
+            "AND s.data->>'valid_from' = p.data->>'start' "
+            "WHERE p.type = 'doctor.service_period_recorded' "
+            "AND p.data->>'arena' = 'hospital' AND p.data->>'start' >= '2020-03-01' "
+            "ORDER BY p.stream_id LIMIT $1",
             count,
         )
     finally:
         await conn.close()
-    return [(r["stream_id"], r["org"]) for r in rows]
+    return [(r["stream_id"], r["org"], r["hpr"], r["start"]) for r in rows]
 
 
-def assessment_body(seq: int) -> dict[str, Any]:
+def assessment_body(seq: int, hpr: str, on: str) -> dict[str, Any]:
     return {
         "objective_id": f"KLS-{seq % 45 + 1:03d}",
-        "assessor_hpr": "9000010",
+        "assessor_hpr": hpr,
         "assessor_role": "veileder",
         "outcome": "achieved",
-        "assessed_on": "2025-03-14",
+        "assessed_on": on,
         "method": "direkte observasjon",
         "comment": "Gjennomført med god margin.",
     }
@@ -201,19 +211,19 @@ def mint_tokens(data_dir: Path, orgs: set[str]) -> dict[str, str]:
 
 
 async def http_append(
-    base: str, doctors: list[tuple[str, str]], tokens: dict[str, str], clients: int, seconds: float
+    base: str, doctors: list[Writer], tokens: dict[str, str], clients: int, seconds: float
 ) -> Any:
     host, port = base.removeprefix("http://").split(":")
     conns = [Connection(host, int(port)) for _ in range(clients)]
     per_client = max(1, len(doctors) // clients)
 
     async def op(i: int, seq: int) -> int:
-        doctor_id, org = doctors[(i * per_client + seq % per_client) % len(doctors)]
+        doctor_id, org, hpr, on = doctors[(i * per_client + seq % per_client) % len(doctors)]
         status, body = await conns[i].request(
             "POST",
             f"/api/v1/doctors/{doctor_id}/assessments",
             {"Authorization": f"Bearer {tokens[org]}"},
-            assessment_body(seq),
+            assessment_body(seq, hpr, on),
         )
         if status != 201:
             raise RuntimeError(f"{status} {body[:200]!r}")
@@ -228,7 +238,7 @@ async def http_append(
 
 async def http_batch(
     base: str,
-    doctors: list[tuple[str, str]],
+    doctors: list[Writer],
     tokens: dict[str, str],
     clients: int,
     seconds: float,
@@ -237,21 +247,23 @@ async def http_batch(
     """``POST /api/v1/batch`` with ``size`` assessments of one hospital's doctors."""
     host, port = base.removeprefix("http://").split(":")
     conns = [Connection(host, int(port)) for _ in range(clients)]
-    by_org: dict[str, list[str]] = {}
-    for doctor_id, org in doctors:
-        by_org.setdefault(org, []).append(doctor_id)
+    by_org: dict[str, list[Writer]] = {}
+    for writer in doctors:
+        by_org.setdefault(writer[1], []).append(writer)
     orgs = sorted(by_org, key=lambda o: -len(by_org[o]))
 
     async def op(i: int, seq: int) -> int:
         org = orgs[(i + seq) % len(orgs)]
         ids = by_org[org]
-        items = [
-            {
-                "path": f"/api/v1/doctors/{ids[(seq * size + k) % len(ids)]}/assessments",
-                "body": assessment_body(seq + k),
-            }
-            for k in range(size)
-        ]
+        items = []
+        for k in range(size):
+            doctor_id, _, hpr, on = ids[(seq * size + k) % len(ids)]
+            items.append(
+                {
+                    "path": f"/api/v1/doctors/{doctor_id}/assessments",
+                    "body": assessment_body(seq + k, hpr, on),
+                }
+            )
         status, body = await conns[i].request(
             "POST", "/api/v1/batch", {"Authorization": f"Bearer {tokens[org]}"}, {"items": items}
         )
@@ -317,7 +329,7 @@ async def http_figures(
     data_dir = servers.workdir / "api-var"
     data_dir.mkdir(exist_ok=True)
     doctors = await writers(url, 640 if not opts.quick else 40)
-    tokens = mint_tokens(data_dir, {org for _, org in doctors})
+    tokens = mint_tokens(data_dir, {w[1] for w in doctors})
     levels = (1, 16) if opts.quick else (1, 16, 64)
     seconds = opts.duration
     runs = opts.runs

@@ -260,6 +260,17 @@ async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
                     start=start,
                 )
             )
+            # R5: the assessor is the doctor's appointed veileder.
+            b.do(
+                cmd.AssignSupervisor(
+                    doctor_id=doctor_id,
+                    org_number=hospital,
+                    hpr_number="7000001",
+                    role="veileder",
+                    valid_from=start,
+                    part=1,
+                )
+            )
             k = 0
             while len(b.events) < length:
                 objective = objectives[k % len(objectives)]

@@ -90,7 +90,7 @@ async def main(target: str, seconds: float, size: str) -> None:
         data_dir = s.workdir / "api-var"
         data_dir.mkdir()
         doctors = await data_figures.writers(url, 640)
-        tokens = data_figures.mint_tokens(data_dir, {o for _, o in doctors})
+        tokens = data_figures.mint_tokens(data_dir, {w[1] for w in doctors})
         with api_process(url, s.nats_url, data_dir) as base:
             import urllib.request
 
@@ -117,7 +117,7 @@ async def main(target: str, seconds: float, size: str) -> None:
             elif target == "batch":
                 r = await data_figures.http_batch(base, doctors, tokens, 4, seconds)
             else:
-                ids = [d for d, _ in doctors]
+                ids = [w[0] for w in doctors]
                 r, _ = await data_figures.progress_reads(
                     base, url, ids, tokens["caseworker"], 32, seconds
                 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from domain.authority import counting_assessment, in_doctors_path
 from domain.catalogue import Catalogue, is_common, parts_of
 from domain.doctor.state import Approval, Assessment, DoctorState
 from domain.organisation import Authority, OrganisationState, authority
@@ -97,7 +98,13 @@ def served_for(
     objective's part; for part-1 objectives in the objective's arena (R4 distribution),
     unless for a common objective a local agreement is recorded."""
     local_agreement = ignore_arena or (
-        is_common(objective) and state.has_exception("local_fkm_agreement")
+        is_common(objective)
+        and any(
+            x.kind == "local_fkm_agreement"
+            and x.in_force(on)
+            and x.granted_by in {p.org_number for p in state.periods.values() if p.part == 1}
+            for x in state.exceptions.values()
+        )
     )
     for p in state.periods.values():
         if p.org_number != org_number or p.start > on or p.part not in parts_of(objective):
@@ -181,6 +188,24 @@ def check_approval(
             "rule_violation",
             "approver_hpr is neither leader nor delegate of the institution on approved_on (R5)",
             field="approver_hpr",
+            rule="R5",
+        )
+    if not in_doctors_path(state, objective, on):
+        return reject(
+            "rule_violation",
+            f"objective {objective_id} is not in the doctor's specialty or its platform (R5)",
+            field="objective_id",
+            rule="R5",
+        )
+    acting = frozenset({auth.approver_hpr, auth.leader_hpr})
+    counted = counting_assessment(state, catalogue, version.version, objective_id, on, acting)
+    if counted is None or counted.outcome != "achieved":
+        return reject(
+            "rule_violation",
+            "no counting 'achieved' assessment: one by the appointed veileder or a supervisør "
+            "at the institution, dated inside the service there, and not the approver's own "
+            "unless the approver is the appointed veileder (R5)",
+            field="objective_id",
             rule="R5",
         )
     return version.version, auth

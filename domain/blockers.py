@@ -1,16 +1,33 @@
 """Blockers: what stands between the doctor and final approval, and recorded breaches.
-Each names its rule id and, in Norwegian, what would clear it (R1-R3, R6, R7, R9, R11-R15)."""
+Each names its rule id and, in Norwegian, what would clear it (R1-R3, R5-R7, R9, R11-R18).
+
+Exceptions and statuses count only from their entitled body, inside their validity and
+unless withdrawn (:mod:`domain.statuses`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from domain.approval import approvals_in_effect
+from domain.basis import (
+    approval_basis_blockers,
+    stale_confirmation_blockers,
+    unconfirmed_service_blockers,
+)
 from domain.calendar_days import ONE_DAY
 from domain.catalogue import Catalogue, CatalogueVersion, path_objectives
 from domain.doctor.state import DoctorState, Period
+from domain.organisation import OrganisationState
 from domain.rejection import Blocker
 from domain.rulesets import RuleSet
+from domain.statuses import (
+    part1_objectives_waived,
+    part1_waived,
+    sequence_exception_cleared,
+    status_in_force,
+    turnus_approved,
+)
 from domain.supervision import supervision_report, veileder_qualified
 from domain.time_requirements import (
     BlockName,
@@ -19,7 +36,11 @@ from domain.time_requirements import (
     part1_time_met,
     total_report,
 )
-from events.vocabulary import DIRECTORATE
+from domain.training_rules import (
+    group_supervision_blockers,
+    plan_blockers,
+    registration_blockers,
+)
 
 BLOCK_TEXT: dict[BlockName, tuple[str, int]] = {
     "part1_hospital": ("LIS1 i spesialisthelsetjenesten", 1),
@@ -31,18 +52,11 @@ def _days(x: float) -> str:
     return f"{x:g}".replace(".", ",")
 
 
-def sequence_cleared(state: DoctorState, p: Period, rules: RuleSet) -> bool:
-    """R2: an exception on record for this post (or the whole part 1) clears the sequence
-    breach: one granted by the directorate, or, under the 2024 proposal, one granted by the
-    employer for a self-created post."""
-    for x in state.exceptions.values():
-        if x.kind != "sequence_part1" or x.period_id not in (None, p.period_id):
-            continue
-        if x.granted_by == DIRECTORATE:
-            return True
-        if rules.r2_local_exception_for_self_created_posts and p.self_created_post:
-            return True
-    return False
+def sequence_cleared(state: DoctorState, p: Period, rules: RuleSet, on: date | None = None) -> bool:
+    """R2: no exception exists under the regulation in force; under the 2024 proposal the
+    municipality and the hospital of a self-created post, both, clear it for that post
+    (:func:`domain.statuses.sequence_exception_cleared`)."""
+    return sequence_exception_cleared(state, p, on or p.start, rules)
 
 
 def sequence_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
@@ -53,7 +67,7 @@ def sequence_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[B
             continue
         if block_met(state, "part1_hospital", p.start - ONE_DAY, rules):
             continue
-        if state.has_exception("turnus_approved") or sequence_cleared(state, p, rules):
+        if turnus_approved(state, as_of, rules) or sequence_cleared(state, p, rules, as_of):
             continue
         out.append(
             Blocker(
@@ -65,7 +79,11 @@ def sequence_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[B
                     f"Tjenesten i kommunen (fra {p.start.isoformat()}) startet før året i "
                     "spesialisthelsetjenesten var fullført."
                 ),
-                clears_by="Et registrert unntak fra rekkefølgen i del 1 for denne stillingen.",
+                clears_by=(
+                    "Regelverket som gjelder har ikke unntak fra rekkefølgen; etter forslaget "
+                    "fra 2024 kan kommunen og sykehuset for en selvopprettet stilling gjøre "
+                    "unntak sammen."
+                ),
             )
         )
     return out
@@ -76,7 +94,7 @@ def part1_complete_on(
 ) -> bool:
     if not part1_time_met(state, on, rules):
         return False
-    if state.has_exception("turnus_approved"):
+    if part1_objectives_waived(state, on, rules):
         return True
     if catalogue is None:
         return True
@@ -91,7 +109,9 @@ def part1_first_blockers(
     state: DoctorState, catalogue: Catalogue | None, rules: RuleSet, as_of: date
 ) -> list[Blocker]:
     """R3: part 2/3 service that began before part 1 was completed."""
-    if state.has_exception("turnus_approved") or state.has_exception("part1_first_foreign"):
+    if part1_waived(state, as_of, rules) or (
+        status_in_force(state, "part1_first_foreign", as_of, rules) is not None
+    ):
         return []
     out = []
     for p in sorted(state.periods.values(), key=lambda p: p.start):
@@ -227,7 +247,7 @@ def _supervision(state: DoctorState, rules: RuleSet, as_of: date, specialty: str
 def time_blockers(
     state: DoctorState, rules: RuleSet, as_of: date, specialty: str | None
 ) -> list[Blocker]:
-    out = [] if state.has_exception("turnus_approved") else _block_time(state, rules, as_of)
+    out = [] if part1_waived(state, as_of, rules) else _block_time(state, rules, as_of)
     if specialty is not None:
         out += _total_time(state, rules, as_of, specialty)
         if specialty == rules.gp_specialty:
@@ -263,8 +283,18 @@ def veileder_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[B
     for p in sorted(state.periods.values(), key=lambda p: p.start):
         if p.start > as_of:
             continue
+        # Running service needs a veileder now; ended service one assigned during it.
+        running = p.end is None or p.end >= as_of
         has = any(
-            s.part == p.part and (p.part != 1 or s.org_number == p.org_number) for s in veiledere
+            s.part == p.part
+            and (p.part != 1 or s.org_number == p.org_number)
+            and (
+                s.valid_on(as_of)
+                if running
+                else s.valid_from <= (p.end or as_of)
+                and (s.valid_to is None or s.valid_to >= p.start)
+            )
+            for s in veiledere
         )
         if not has:
             out.append(
@@ -277,8 +307,10 @@ def veileder_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[B
                     clears_by="Arbeidsgiveren oppnevner en individuell veileder.",
                 )
             )
+    # R13 qualification is judged on the assignments in force: an ended one (replaced by a
+    # qualified veileder) no longer flags.
     for s in veiledere:
-        if not veileder_qualified(s, state, rules):
+        if s.valid_on(as_of) and not veileder_qualified(s, state, rules, as_of):
             out.append(
                 Blocker(
                     rule="R13",
@@ -321,12 +353,15 @@ def objective_blockers(
     version: CatalogueVersion,
     specialty: str | None,
     as_of: date,
+    rules: RuleSet | None = None,
 ) -> list[Blocker]:
-    """R6 (with R4/R5): every objective of the path approved."""
+    """R6 (with R4/R5): every objective of the path approved (part 1's waived by approved
+    turnus, R3, or the EU/EØS exemption, R19)."""
     missing: dict[int, list[str]] = {}
     approved = approvals_in_effect(state, catalogue, version.version, as_of)
+    waived = rules is not None and part1_objectives_waived(state, as_of, rules)
     for o in path_objectives(version, specialty):
-        if o.part == 1 and state.has_exception("turnus_approved"):
+        if o.part == 1 and waived:
             continue
         if o.id not in approved:
             missing.setdefault(o.part, []).append(o.id)
@@ -354,15 +389,30 @@ def all_blockers(
     rules: RuleSet,
     as_of: date,
     specialty: str | None,
+    *,
+    organisations: Mapping[str, OrganisationState] | None = None,
+    for_application: bool = False,
 ) -> list[Blocker]:
+    """Every blocker on ``as_of``. ``organisations`` (the doctor's institutions) enables R16;
+    ``for_application`` adds what only an application needs (R7: all claimed service
+    completed and confirmed) and leaves out the flags that do not block it (R17 unless the
+    rule set says so)."""
     out: list[Blocker] = []
     version = catalogue.version_on(as_of) if catalogue is not None else None
     if catalogue is not None and version is not None:
-        out += objective_blockers(state, catalogue, version, specialty, as_of)
+        out += objective_blockers(state, catalogue, version, specialty, as_of, rules)
+        out += approval_basis_blockers(state, catalogue, as_of)
     out += time_blockers(state, rules, as_of, specialty)
     out += sequence_blockers(state, rules, as_of)
     out += part1_first_blockers(state, catalogue, rules, as_of)
-    out += confirmation_blockers(state, as_of)
+    out += confirmation_blockers(state, as_of) + stale_confirmation_blockers(state, as_of)
+    if for_application:
+        out += unconfirmed_service_blockers(state, as_of)
     out += veileder_blockers(state, rules, as_of)
     out += self_created_post_blockers(state, rules, as_of)
+    if organisations is not None:
+        out += registration_blockers(state, organisations, rules, as_of)
+    if not for_application or rules.r17_missing_plan_blocks_application:
+        out += plan_blockers(state, as_of)
+    out += group_supervision_blockers(state, specialty, as_of, rules)
     return sorted(out, key=lambda b: (int(b.rule[1:]), b.part or 0, b.refs))

@@ -3,6 +3,7 @@ application in a specialty (R6, R7)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Literal
 
@@ -12,10 +13,12 @@ from domain.approval import approvals_in_effect, latest_assessments
 from domain.blockers import all_blockers
 from domain.catalogue import Catalogue, path_objectives
 from domain.doctor.state import DoctorState
+from domain.organisation import OrganisationState
 from domain.rejection import Blocker
 from domain.rulesets import RuleSet, rule_set_in_force
 from domain.supervision import SupervisionReport, supervision_report
 from domain.time_requirements import BlockName, BlockReport, TotalReport, block_report, total_report
+from domain.training_rules import GroupSupervisionReport, group_supervision_report
 
 ObjectiveStatusName = Literal["approved", "assessed_achieved", "assessed_not_yet", "open"]
 
@@ -58,6 +61,7 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
     total: TotalReport
     supervision: SupervisionReport | None
     blockers: tuple[Blocker, ...]
+    group_supervision: GroupSupervisionReport | None = None  # R18
 
 
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,10 +149,12 @@ def progress(
     *,
     rules: RuleSet | None = None,
     specialty: str | None = None,
+    organisations: Mapping[str, OrganisationState] | None = None,
 ) -> Progress:
     """A doctor's progress on ``as_of`` (facts dated after it are left out). ``rules``
     defaults to the set in force on ``as_of``; pass ``PROPOSED_2024`` for "what if".
-    ``specialty`` defaults to that of the latest part-2/3 period."""
+    ``specialty`` defaults to that of the latest part-2/3 period. ``organisations`` (the
+    doctor's institutions) lets R16 be judged."""
     rules = rules or rule_set_in_force(as_of)
     specialty = specialty or infer_specialty(state, as_of)
     version, parts = objective_statuses(state, catalogue, as_of, specialty)
@@ -167,7 +173,10 @@ def progress(
         time=tuple(blocks),
         total=total_report(state, as_of, rules),
         supervision=supervision_report(state, specialty, as_of, rules) if specialty else None,
-        blockers=tuple(all_blockers(state, catalogue, rules, as_of, specialty)),
+        blockers=tuple(
+            all_blockers(state, catalogue, rules, as_of, specialty, organisations=organisations)
+        ),
+        group_supervision=group_supervision_report(state, specialty, as_of, rules),
     )
 
 
@@ -178,13 +187,22 @@ def readiness(
     as_of: date,
     *,
     rules: RuleSet | None = None,
+    organisations: Mapping[str, OrganisationState] | None = None,
 ) -> Readiness:
     """R6: ready for final approval in ``specialty`` when no blocker remains: all objectives
     of the path approved, the time requirements met (R1, R9, R11), supervision (R12), the
     service confirmations present (R7), and no unresolved breach (R2, R3, R13-R15)."""
     rules = rules or rule_set_in_force(as_of)
     version = catalogue.version_on(as_of)
-    blockers = all_blockers(state, catalogue, rules, as_of, specialty)
+    blockers = all_blockers(
+        state,
+        catalogue,
+        rules,
+        as_of,
+        specialty,
+        organisations=organisations,
+        for_application=True,
+    )
     return Readiness(
         ready=not blockers,
         specialty=specialty,

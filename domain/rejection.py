@@ -14,6 +14,7 @@ RejectionCode = Literal[
     "duplicate",  # an id that is already used, a state already reached -> 409
     "rule_violation",  # a rule of RULES.md forbids it (rule names which) -> 422
     "not_ready",  # an application while blockers remain (R6) -> 422
+    "not_entitled",  # the issuer may not issue this command (RULES.md authority) -> 403
 ]
 
 

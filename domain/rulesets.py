@@ -49,9 +49,22 @@ class RuleSet(msgspec.Struct, frozen=True, kw_only=True):
     # R13
     asa_specialties: tuple[str, ...] = ("allmennmedisin", "samfunnsmedisin", "arbeidsmedisin")
     asa_experienced_veileder_allowed: bool = False
+    r13_directorate_dispensation: bool = True  # "§ 25 fjerde ledd oppheves" (2024)
     # R2 / R15
     r2_local_exception_for_self_created_posts: bool = False
     self_created_posts_provided: bool = False
+    # Time anchors: LIS1 exists from this date; earlier part-1 service was turnus (refused)
+    lis1_from: date = date(2017, 3, 1)
+    # R16: parts 2-3 at an institution registered for the specialty
+    r16_registration_required: bool = True
+    # R17: a missing plan is flagged; whether it also blocks the application
+    r17_missing_plan_blocks_application: bool = False
+    # R18: group supervision shown for these specialties; months of it required (None: shown,
+    # not required; the reported 2 years for allmennmedisin is unconfirmed)
+    group_supervision_specialties: tuple[str, ...] = ("allmennmedisin", "samfunnsmedisin")
+    group_supervision_months: int | None = None
+    # R19: the EU/EØS exemption covers part-1 time as well as the part-1 objectives
+    r19_exempts_part1_time: bool = True
 
     @property
     def supervision_hours_required_per_year(self) -> float:
@@ -72,6 +85,7 @@ PROPOSED_2024: Final = msgspec.structs.replace(
     gp_min_fte_percent=None,
     supervision_mode="average_over_period",
     asa_experienced_veileder_allowed=True,
+    r13_directorate_dispensation=False,
     r2_local_exception_for_self_created_posts=True,
     self_created_posts_provided=True,
 )

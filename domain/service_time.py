@@ -37,6 +37,7 @@ class Span:
     end: date | None
     fte_percent: int
     part: int
+    rules: RuleSet | None = None  # the set in force on the period's dates (None: the block's)
 
 
 @dataclass(frozen=True)
@@ -93,23 +94,33 @@ def is_deductible(kind: str, part: int, rules: RuleSet) -> bool:
 def block_time(
     periods: Iterable[tuple[Span, Iterable[AbsenceSpan]]], as_of: date, rules: RuleSet
 ) -> BlockTime:
-    """R8 + R10 for one service block: its periods, each with its absences."""
+    """R8 + R10 for one service block: its periods, each with its absences. Each period is
+    judged by its own rule set (``span.rules``, else ``rules``): what is deductible, and its
+    share of the limit. LIS1-only parameters (``vacation_is_absence_in_part1``,
+    ``absence_limit_extra_days``) apply to part-1 periods only; the extra days are added
+    once per block, by the set of its first part-1 period."""
     cal = 0
     service = Fraction(0)
     deductible = Fraction(0)
     other = Fraction(0)
+    allowed = Fraction(0)
+    extra_days: int | None = None
     for span, absences in periods:
+        own = span.rules or rules
         cal += span_calendar_days(span, as_of)
-        service += span_service(span, as_of)
+        days = span_service(span, as_of)
+        service += days
+        allowed += days * Fraction(own.absence_limit_percent, 100)
+        if span.part == 1 and extra_days is None:
+            extra_days = own.absence_limit_extra_days
         for absence in absences:
             weight = absence_weight(absence, span, as_of)
-            if is_deductible(absence.kind, span.part, rules):
+            if is_deductible(absence.kind, span.part, own):
                 deductible += weight
             else:
                 other += weight
-    allowed = service * Fraction(rules.absence_limit_percent, 100)
-    if service > 0:
-        allowed += rules.absence_limit_extra_days
+    if service > 0 and extra_days:
+        allowed += extra_days
     if rules.absence_deduction == "all":
         deducted = deductible
     else:

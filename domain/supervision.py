@@ -3,34 +3,54 @@
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 import msgspec
 
-from domain.calendar_days import add_months, month_bounds
+from domain.calendar_days import add_months, days_inclusive, month_bounds, overlap
 from domain.doctor.state import DoctorState, Supervisor
 from domain.rulesets import RuleSet
+from domain.statuses import veileder_dispensation
 
 
-def service_months(state: DoctorState, specialty: str, as_of: date) -> list[str]:
-    """R12: the months (``YYYY-MM``) with part-2/3 service in the specialty, counting only
-    months that have ended by ``as_of``."""
-    months: set[str] = set()
+def month_shares(state: DoctorState, specialty: str, as_of: date) -> dict[str, Fraction]:
+    """R12: per month (``YYYY-MM``) with part-2/3 service in the specialty, the share of the
+    month in service (pro rata: a period starting on the 16th of a 30-day month gives 15/30),
+    counting only months that have ended by ``as_of``. Overlapping periods do not add up
+    past the whole month."""
+    days: dict[str, set[int]] = {}
     for p in state.periods.values():
         if p.part == 1 or (p.specialty != specialty and not p.open_unselected_gp):
             continue
         first = date(p.start.year, p.start.month, 1)
         while first <= as_of:
-            _, last = month_bounds(first.year, first.month)
+            month_first, last = month_bounds(first.year, first.month)
             if last > as_of or (p.end is not None and first > p.end):
                 break
-            months.add(f"{first.year:04d}-{first.month:02d}")
+            window = overlap(p.start, p.end or last, month_first, last)
+            if window is not None:
+                key = f"{first.year:04d}-{first.month:02d}"
+                days.setdefault(key, set()).update(
+                    range(window[0].toordinal(), window[1].toordinal() + 1)
+                )
             first = add_months(first, 1)
-    return sorted(months)
+    out = {}
+    for key, covered in days.items():
+        first, last = month_bounds(int(key[:4]), int(key[5:]))
+        out[key] = Fraction(len(covered), days_inclusive(first, last))
+    return dict(sorted(out.items()))
+
+
+def service_months(state: DoctorState, specialty: str, as_of: date) -> list[str]:
+    """R12: the months (``YYYY-MM``) with part-2/3 service in the specialty, counting only
+    months that have ended by ``as_of``."""
+    return list(month_shares(state, specialty, as_of))
 
 
 class SupervisionYear(msgspec.Struct, frozen=True, kw_only=True):
     year: int
     service_months: int
+    month_share: float  # R12 pro rata: months in service, partial months as fractions
     hours: float
     required_hours: float
     met: bool
@@ -54,7 +74,8 @@ def supervision_report(
 ) -> SupervisionReport | None:
     if specialty not in rules.supervision_specialties:
         return None
-    months = service_months(state, specialty, as_of)
+    shares = month_shares(state, specialty, as_of)
+    months = list(shares)
     hours_by_month: dict[str, float] = {}
     for e in state.supervision_hours.values():
         hours_by_month[e.month] = hours_by_month.get(e.month, 0.0) + e.hours
@@ -64,11 +85,13 @@ def supervision_report(
     year_reports = []
     for y, ms in sorted(years.items()):
         hours = sum(hours_by_month.get(m, 0.0) for m in ms)
-        req = rules.supervision_hours_required_per_year * len(ms) / 12
+        share = sum((shares[m] for m in ms), start=Fraction(0))
+        req = rules.supervision_hours_required_per_year * float(share) / 12
         year_reports.append(
             SupervisionYear(
                 year=y,
                 service_months=len(ms),
+                month_share=round(float(share), 4),
                 hours=round(hours, 2),
                 required_hours=round(req, 2),
                 met=hours + 1e-9 >= req,
@@ -79,7 +102,9 @@ def supervision_report(
         required = sum(y.required_hours for y in year_reports)
         met = all(y.met for y in year_reports)
     else:
-        required = rules.supervision_hours_per_year * len(months) / 12
+        required = (
+            rules.supervision_hours_per_year * float(sum(shares.values(), start=Fraction(0))) / 12
+        )
         met = total + 1e-9 >= required
     return SupervisionReport(
         rule="R12",
@@ -92,7 +117,9 @@ def supervision_report(
     )
 
 
-def veileder_qualified(s: Supervisor, state: DoctorState, rules: RuleSet) -> bool:
+def veileder_qualified(
+    s: Supervisor, state: DoctorState, rules: RuleSet, on: date | None = None
+) -> bool:
     """R13. Part 1: a doctor with necessary experience (any doctor the employer appoints).
     Part 2: an approved specialist (platform specialties are not modelled: any specialty).
     Part 3: a specialist in the specialty; during a long stay outside the institution a
@@ -106,10 +133,7 @@ def veileder_qualified(s: Supervisor, state: DoctorState, rules: RuleSet) -> boo
     elif s.specialist_in is not None and (s.specialist_in == s.specialty or s.external_stay):
         return True
     if s.specialty in rules.asa_specialties:
-        if any(
-            x.kind == "veileder_dispensation" and x.supervisor_hpr == s.hpr_number
-            for x in state.exceptions.values()
-        ):
+        if veileder_dispensation(state, s.hpr_number, on or s.valid_from, rules):
             return True
         if rules.asa_experienced_veileder_allowed and s.substantial_experience:
             return True

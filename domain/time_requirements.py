@@ -19,11 +19,15 @@ from domain.calendar_days import ONE_DAY, months_as_days
 from domain.doctor.state import DoctorState, Period
 from domain.rulesets import RuleSet
 from domain.service_time import AbsenceSpan, BlockTime, Span, block_time, to_days
+from domain.statuses import foreign_credit_months, gp_dispensation, part1_waived, turnus_approved
+from domain.time_anchors import counting_span, rules_for
 
 BlockName = Literal["part1_hospital", "part1_municipal", "part2", "part3", "gp_open_unselected"]
 
 
-def in_block(block: BlockName, p: Period, rules: RuleSet, state: DoctorState) -> bool:
+def in_block(
+    block: BlockName, p: Period, rules: RuleSet, state: DoctorState, on: date | None = None
+) -> bool:
     match block:
         case "part1_hospital":
             return p.part == 1 and p.arena == "hospital"
@@ -34,43 +38,70 @@ def in_block(block: BlockName, p: Period, rules: RuleSet, state: DoctorState) ->
         case "part3":
             return p.part == 3
         case "gp_open_unselected":
-            return p.part in (2, 3) and p.open_unselected_gp and counts_for_gp(p, rules, state)
+            return p.part in (2, 3) and p.open_unselected_gp and counts_for_gp(p, rules, state, on)
     return False
 
 
-def counts_for_gp(p: Period, rules: RuleSet, state: DoctorState) -> bool:
-    """R11: in force, open unselected practice counts only at 50 % FTE or more (unless a
-    dispensation is recorded); the 2024 proposal drops the floor (time extended by R10)."""
+def counts_for_gp(p: Period, rules: RuleSet, state: DoctorState, on: date | None = None) -> bool:
+    """R11: in force, open unselected practice counts only at 50 % FTE or more (unless the
+    directorate's dispensation is in force on ``on``, default the period's last day); the
+    2024 proposal drops the floor (time extended by R10)."""
     if rules.gp_min_fte_percent is None or p.fte_percent >= rules.gp_min_fte_percent:
         return True
-    return any(
-        x.kind == "gp_fte_dispensation" and x.period_id in (None, p.period_id)
-        for x in state.exceptions.values()
-    )
+    return gp_dispensation(state, p, on or p.end or p.start, rules)
 
 
 def periods_where(state: DoctorState, pred: Callable[[Period], bool]) -> list[Period]:
     return sorted((p for p in state.periods.values() if pred(p)), key=lambda p: p.start)
 
 
-def block_inputs(state: DoctorState, periods: list[Period]) -> list[tuple[Span, list[AbsenceSpan]]]:
-    return [
-        (
-            Span(start=p.start, end=p.end, fte_percent=p.fte_percent, part=p.part),
-            [
-                AbsenceSpan(kind=a.kind, start=a.start, end=a.end, percent=a.percent)
-                for a in state.absences_of(p.period_id)
-            ],
+def block_inputs(
+    state: DoctorState, periods: list[Period], rules: RuleSet | None = None
+) -> list[tuple[Span, list[AbsenceSpan]]]:
+    """The periods as the arithmetic sees them: each clipped to what counts (time anchors:
+    from the authorisation date; no part 1 before LIS1 existed) and carrying the rule set in
+    force on its own first day (or the "what if" set asked for)."""
+    out = []
+    for p in periods:
+        span = counting_span(p, state.authorised_on, rules) if rules else (p.start, p.end)
+        if span is None:
+            continue
+        out.append(
+            (
+                Span(
+                    start=span[0],
+                    end=span[1],
+                    fte_percent=p.fte_percent,
+                    part=p.part,
+                    rules=rules_for(p.start, rules) if rules else None,
+                ),
+                [
+                    AbsenceSpan(kind=a.kind, start=a.start, end=a.end, percent=a.percent)
+                    for a in state.absences_of(p.period_id)
+                ],
+            )
         )
-        for p in periods
-    ]
+    return out
+
+
+def counting_start(state: DoctorState, periods: list[Period], rules: RuleSet) -> date | None:
+    """The first day that counts among ``periods`` (time anchors applied)."""
+    starts = [s[0] for p in periods if (s := counting_span(p, state.authorised_on, rules))]
+    return min(starts) if starts else None
 
 
 def compute_block(
     state: DoctorState, block: BlockName, as_of: date, rules: RuleSet
 ) -> tuple[BlockTime, list[Period]]:
-    periods = periods_where(state, lambda p: in_block(block, p, rules, state) and p.start <= as_of)
-    return block_time(block_inputs(state, periods), as_of, rules), periods
+    periods = periods_where(
+        state,
+        lambda p: (
+            in_block(block, p, rules, state, as_of)
+            and p.start <= as_of
+            and counting_span(p, state.authorised_on, rules) is not None
+        ),
+    )
+    return block_time(block_inputs(state, periods, rules), as_of, rules), periods
 
 
 def required_months(block: BlockName, rules: RuleSet) -> int | None:
@@ -102,7 +133,8 @@ class BlockReport(msgspec.Struct, frozen=True, kw_only=True):
 def block_report(state: DoctorState, block: BlockName, as_of: date, rules: RuleSet) -> BlockReport:
     t, periods = compute_block(state, block, as_of, rules)
     months = required_months(block, rules)
-    required = months_as_days(periods[0].start, months) if months and periods else None
+    first = counting_start(state, periods, rules)
+    required = months_as_days(first, months) if months and first else None
     if months and not periods:
         required = months_as_days(as_of, months)
     remaining = None if required is None else to_days(max(Fraction(0), required - t.counted))
@@ -131,14 +163,15 @@ def block_met(state: DoctorState, block: BlockName, as_of: date, rules: RuleSet)
     months = required_months(block, rules)
     if months is None:
         return True
-    if not periods:
+    first = counting_start(state, periods, rules)
+    if first is None:
         return False
-    return t.counted >= months_as_days(periods[0].start, months)
+    return t.counted >= months_as_days(first, months)
 
 
 def part1_time_met(state: DoctorState, as_of: date, rules: RuleSet) -> bool:
-    """R1 (or approved turnus, R3 transitional)."""
-    if state.has_exception("turnus_approved"):
+    """R1 (or approved turnus, R3 transitional, or the R19 exemption; directorate only)."""
+    if part1_waived(state, as_of, rules):
         return True
     return block_met(state, "part1_hospital", as_of, rules) and block_met(
         state, "part1_municipal", as_of, rules
@@ -151,6 +184,7 @@ class TotalReport(msgspec.Struct, frozen=True, kw_only=True):
     counted_days: float
     required_days: int | None
     turnus_credit_months: int
+    foreign_credit_months: int = 0  # §32: credited by the directorate for education abroad
     met: bool
 
 
@@ -162,14 +196,16 @@ def total_report(state: DoctorState, as_of: date, rules: RuleSet) -> TotalReport
         ),
         start=block_time([], as_of, rules).counted,
     )
-    starts = [p.start for p in state.periods.values() if p.start <= as_of]
-    credit = rules.turnus_credit_months if state.has_exception("turnus_approved") else 0
-    months = rules.minimum_total_months - credit
-    required = months_as_days(min(starts), months) if starts else None
+    first = counting_start(state, [p for p in state.periods.values() if p.start <= as_of], rules)
+    credit = rules.turnus_credit_months if turnus_approved(state, as_of, rules) else 0
+    foreign = foreign_credit_months(state, as_of, rules)
+    months = max(0, rules.minimum_total_months - credit - foreign)
+    required = months_as_days(first, months) if first else None
     return TotalReport(
         counted_days=to_days(total),
         required_days=required,
         turnus_credit_months=credit,
+        foreign_credit_months=foreign,
         met=required is not None and total >= required,
     )
 

@@ -77,6 +77,9 @@ class AbsenceRetractionFacts(Facts, frozen=True, kw_only=True):
 
 
 class SupervisorFacts(Facts, frozen=True, kw_only=True):
+    # R13: the assignment can be ended by its id; a command without one gets an id derived
+    # from its fields (domain.lifecycle.assignment_id_of), the event always carries it.
+    assignment_id: str = ""
     org_number: str
     hpr_number: str
     role: SupervisorRole
@@ -87,6 +90,14 @@ class SupervisorFacts(Facts, frozen=True, kw_only=True):
     specialist_in: str | None = None
     substantial_experience: bool = False
     external_stay: bool = False
+
+
+class SupervisorEndFacts(Facts, frozen=True, kw_only=True):
+    """The assignment holds up to and including ``valid_to`` (R13, R14)."""
+
+    assignment_id: str
+    org_number: str
+    valid_to: date
 
 
 class AssessmentFacts(Facts, frozen=True, kw_only=True):
@@ -127,10 +138,42 @@ class ExceptionFacts(Facts, frozen=True, kw_only=True):
     kind: ExceptionKind
     granted_by: str  # organisation number or "helsedirektoratet"
     granted_on: date
+    # The validity period (inclusive); the event always carries valid_from (the command's
+    # default is granted_on).
+    valid_from: date | None = None
+    valid_to: date | None = None
     granted_by_hpr: str | None = None
     period_id: str | None = None  # the post/period it concerns, where it concerns one
     supervisor_hpr: str | None = None  # R13 dispensation: for which veileder
+    credit_months: int | None = None  # §32 foreign credit: months credited toward R9
     reason: str = ""
+
+
+class ExceptionWithdrawalFacts(Facts, frozen=True, kw_only=True):
+    """The grantor withdraws an exception or status; it no longer holds from
+    ``withdrawn_on``."""
+
+    exception_id: str
+    withdrawn_by: str  # organisation number or "helsedirektoratet"
+    withdrawn_on: date
+    reason: str
+    withdrawn_by_hpr: str | None = None
+
+
+class PlanFacts(Facts, frozen=True, kw_only=True):
+    """R17: the employer has made the doctor's individual education plan (its content is
+    the training-record issue's; here only that it exists, from when, by whom)."""
+
+    org_number: str
+    recorded_on: date
+
+
+class GroupSessionFacts(Facts, frozen=True, kw_only=True):
+    """R18: one attended group supervision session (gruppeveiledning)."""
+
+    org_number: str
+    held_on: date
+    minutes: int
 
 
 class RequestFacts(Facts, frozen=True, kw_only=True):
@@ -197,6 +240,15 @@ class AbsenceRetracted(
 class SupervisorAssigned(
     SupervisorFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assigned"
 ):
+    """v2 adds ``assignment_id`` (the assignment can be ended, R13); v1 payloads get an id
+    derived from their fields (see :mod:`events.upcasters`)."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class SupervisorAssignmentEnded(
+    SupervisorEndFacts, Event, frozen=True, kw_only=True, tag="doctor.supervisor_assignment_ended"
+):
     pass
 
 
@@ -241,6 +293,27 @@ class SupervisionHoursLogged(
 class ExceptionGranted(
     ExceptionFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_granted"
 ):
+    """v2 adds the validity period (``valid_from``, ``valid_to``) and, for a §32 foreign
+    credit, ``credit_months``; v1 payloads are valid from ``granted_on``."""
+
+    schema_version: ClassVar[int] = 2
+
+
+class ExceptionWithdrawn(
+    ExceptionWithdrawalFacts, Event, frozen=True, kw_only=True, tag="doctor.exception_withdrawn"
+):
+    pass
+
+
+class EducationPlanRecorded(
+    PlanFacts, Event, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"
+):
+    plan_version: int = 1
+
+
+class GroupSupervisionAttended(
+    GroupSessionFacts, Event, frozen=True, kw_only=True, tag="doctor.group_supervision_attended"
+):
     pass
 
 
@@ -270,12 +343,16 @@ DoctorEvent = (
     | AbsenceLogged
     | AbsenceRetracted
     | SupervisorAssigned
+    | SupervisorAssignmentEnded
     | ObjectiveAssessed
     | ObjectiveApproved
     | ApprovalRevoked
     | ServiceConfirmationIssued
     | SupervisionHoursLogged
     | ExceptionGranted
+    | ExceptionWithdrawn
+    | EducationPlanRecorded
+    | GroupSupervisionAttended
     | ApprovalRequested
     | ApprovalRequestWithdrawn
     | ApprovalRequestReturned

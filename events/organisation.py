@@ -39,5 +39,35 @@ class DelegationEnded(Event, frozen=True, kw_only=True, tag="organisation.delega
     ended_on: date
 
 
-OrganisationEvent = OrganisationRegistered | LeaderAppointed | DelegationGranted | DelegationEnded
+class TrainingRegistrationRecorded(
+    Event, frozen=True, kw_only=True, tag="organisation.training_registration_recorded"
+):
+    """R16: Helsedirektoratet registers the organisation as utdanningsvirksomhet for a
+    specialty (parts 2-3), from ``valid_from`` to ``valid_to`` (inclusive) or open-ended."""
+
+    org_number: str
+    registration_id: str
+    specialty: str
+    valid_from: date
+    valid_to: date | None = None
+
+
+class TrainingRegistrationEnded(
+    Event, frozen=True, kw_only=True, tag="organisation.training_registration_ended"
+):
+    """R16: the registration holds up to and including ``ended_on``."""
+
+    org_number: str
+    registration_id: str
+    ended_on: date
+
+
+OrganisationEvent = (
+    OrganisationRegistered
+    | LeaderAppointed
+    | DelegationGranted
+    | DelegationEnded
+    | TrainingRegistrationRecorded
+    | TrainingRegistrationEnded
+)
 ORGANISATION_EVENTS = register_union(OrganisationEvent)

@@ -18,3 +18,21 @@ def service_period_recorded_v1_to_v2(raw: RawPayload) -> RawPayload:
     out["org_number"] = out.pop("employer")
     out["fte_percent"] = round(float(out.pop("fte")) * 100)
     return out
+
+
+@registry.upcaster("doctor.supervisor_assigned", 1)
+def supervisor_assigned_v1_to_v2(raw: RawPayload) -> RawPayload:
+    """v1 had no ``assignment_id``; the id derived from the assignment's own fields is stable
+    (the same v1 payload always gets the same id) and fits a path segment."""
+    out = dict(raw)
+    role = "v" if out.get("role") == "veileder" else "s"
+    out["assignment_id"] = f"v1-{out['org_number']}-{out['hpr_number']}-{role}-{out['valid_from']}"
+    return out
+
+
+@registry.upcaster("doctor.exception_granted", 1)
+def exception_granted_v1_to_v2(raw: RawPayload) -> RawPayload:
+    """v1 had no validity period: it holds from ``granted_on``, open-ended."""
+    out = dict(raw)
+    out["valid_from"] = out["granted_on"]
+    return out

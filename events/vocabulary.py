@@ -25,7 +25,8 @@ ExceptionKind = Literal[
     "gp_fte_dispensation",  # R11: open unselected practice below the 50 % floor
     "veileder_dispensation",  # R13: veileder without the specialty (ASA specialties)
     "local_fkm_agreement",  # R4: local agreement on the part-1 common-objective split
-    "foreign_credit",  # credit for service abroad (recorded; evaluated by the directorate)
+    "foreign_credit",  # §32 / §18: credit for education abroad (directorate; months to R9)
+    "eu_eos_exemption",  # R19: EU/EØS-educated, in a LIS post before 1 March 2019
 ]
 ApplicationOutcome = Literal["approved", "rejected", "more_information_needed"]
 

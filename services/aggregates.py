@@ -62,7 +62,7 @@ ORGANISATION = Aggregate(
     state_type=organisation.OrganisationState,
     initial=organisation.OrganisationState,
     evolve=organisation.evolve,
-    snapshot_schema="organisation-1",
+    snapshot_schema="organisation-2",
     table="organisation_states",
     key_of=lambda stream_id: stream_id.removeprefix("org-"),
 )
@@ -71,7 +71,7 @@ DOCTOR = Aggregate(
     state_type=doctor.DoctorState,
     initial=doctor.DoctorState,
     evolve=doctor.evolve,
-    snapshot_schema="doctor-1",
+    snapshot_schema="doctor-2",
     table="doctor_states",
 )
 CATALOGUE = Aggregate(
@@ -168,3 +168,12 @@ async def organisations(
         if state.registered:
             found[org_number] = state
     return found
+
+
+async def doctor_organisations(
+    conn: AsyncConnection, state: doctor.DoctorState
+) -> dict[str, organisation.OrganisationState]:
+    """The institutions of the doctor's service periods: R16 asks whether each was
+    registered for the specialty on the service's dates."""
+    wanted = {p.org_number for p in state.periods.values()}
+    return await organisations(conn, wanted) if wanted else {}

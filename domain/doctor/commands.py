@@ -58,6 +58,12 @@ class AssignSupervisor(
     pass
 
 
+class EndSupervisorAssignment(
+    facts.SupervisorEndFacts, Command, frozen=True, kw_only=True, tag="end_supervisor"
+):
+    pass
+
+
 class AssessObjective(
     facts.AssessmentFacts, Command, frozen=True, kw_only=True, tag="assess_objective"
 ):
@@ -98,6 +104,24 @@ class GrantException(
     pass
 
 
+class WithdrawException(
+    facts.ExceptionWithdrawalFacts, Command, frozen=True, kw_only=True, tag="withdraw_exception"
+):
+    pass
+
+
+class RecordEducationPlan(
+    facts.PlanFacts, Command, frozen=True, kw_only=True, tag="record_education_plan"
+):
+    """R17: the employer's individual education plan exists (content: training record)."""
+
+
+class RecordGroupSupervision(
+    facts.GroupSessionFacts, Command, frozen=True, kw_only=True, tag="record_group_supervision"
+):
+    """R18: one attended group supervision session."""
+
+
 class RequestApproval(
     facts.RequestFacts, Command, frozen=True, kw_only=True, tag="request_approval"
 ):
@@ -130,6 +154,10 @@ DoctorCommand = (
     | IssueServiceConfirmation
     | LogSupervisionHours
     | GrantException
+    | EndSupervisorAssignment
+    | WithdrawException
+    | RecordEducationPlan
+    | RecordGroupSupervision
     | RequestApproval
     | WithdrawApprovalRequest
     | ReturnApprovalRequest

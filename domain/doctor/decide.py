@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
+from domain import lifecycle
 from domain.approval import check_approval
+from domain.authority import Issuer, authorise
 from domain.calendar_days import month_bounds, overlap, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
@@ -65,6 +67,9 @@ def _check_period(cmd: ev.ServicePeriodFacts, state: DoctorState) -> Rejection |
         )
     if not cmd.position.strip():
         return reject("invalid_value", "position is empty", field="position")
+    anchored = lifecycle.check_period_anchors(cmd)
+    if anchored is not None:
+        return anchored
     # R10: simultaneous positions may not add up past 100 % (two 50 % positions are fine).
     others = [
         (p.start, p.end, p.fte_percent)
@@ -164,10 +169,13 @@ def _retract_absence(cmd: commands.RetractAbsence, state: DoctorState, _ctx: Con
 
 
 def _assign_supervisor(
-    cmd: commands.AssignSupervisor, _state: DoctorState, _ctx: Context
+    cmd: commands.AssignSupervisor, state: DoctorState, _ctx: Context
 ) -> Decision:
     # R13 qualification is recorded and flagged, not rejected (see domain.supervision).
-    return [copy_as(ev.SupervisorAssigned, cmd)]
+    assignment_id = lifecycle.assignment_id_of(cmd)
+    if any(s.assignment_id == assignment_id for s in state.supervisors):
+        return reject("duplicate", "assignment_id exists", field="assignment_id")
+    return [copy_as(ev.SupervisorAssigned, cmd, assignment_id=assignment_id)]
 
 
 def _assess(cmd: commands.AssessObjective, state: DoctorState, ctx: Context) -> Decision:
@@ -186,6 +194,9 @@ def _assess(cmd: commands.AssessObjective, state: DoctorState, ctx: Context) -> 
             field="org_number",
             rule="R5",
         )
+    uncounted = lifecycle.check_assessment(cmd, state, version.objectives[cmd.objective_id])
+    if uncounted is not None:
+        return uncounted
     return [copy_as(ev.ObjectiveAssessed, cmd, catalogue_version=version.version)]
 
 
@@ -252,7 +263,7 @@ def _confirm(cmd: commands.IssueServiceConfirmation, state: DoctorState, _ctx: C
             field="issued_on",
             rule="R7",
         )
-    return [copy_as(ev.ServiceConfirmationIssued, cmd)]
+    return lifecycle.check_confirmation(cmd, state) or [copy_as(ev.ServiceConfirmationIssued, cmd)]
 
 
 def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Context) -> Decision:
@@ -287,7 +298,34 @@ def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Con
             field="supervisor_hpr",
             rule="R13",
         )
-    return [copy_as(ev.ExceptionGranted, cmd)]
+    invalid = lifecycle.check_grant(cmd, state)
+    if invalid is not None:
+        return invalid
+    return [copy_as(ev.ExceptionGranted, cmd, valid_from=lifecycle.valid_from_of(cmd))]
+
+
+def _end_supervisor(
+    cmd: commands.EndSupervisorAssignment, state: DoctorState, _ctx: Context
+) -> Decision:
+    return lifecycle.end_supervisor(cmd, state) or [copy_as(ev.SupervisorAssignmentEnded, cmd)]
+
+
+def _withdraw_exception(
+    cmd: commands.WithdrawException, state: DoctorState, _ctx: Context
+) -> Decision:
+    return lifecycle.withdraw_exception(cmd, state) or [copy_as(ev.ExceptionWithdrawn, cmd)]
+
+
+def _record_plan(cmd: commands.RecordEducationPlan, state: DoctorState, _ctx: Context) -> Decision:
+    return lifecycle.record_plan(cmd, state) or [copy_as(ev.EducationPlanRecorded, cmd)]
+
+
+def _record_group(
+    cmd: commands.RecordGroupSupervision, state: DoctorState, _ctx: Context
+) -> Decision:
+    return lifecycle.record_group_supervision(cmd, state) or [
+        copy_as(ev.GroupSupervisionAttended, cmd)
+    ]
 
 
 def _dispatch(cmd: commands.DoctorCommand, s: DoctorState, c: Context) -> Decision:
@@ -320,6 +358,14 @@ def _dispatch(cmd: commands.DoctorCommand, s: DoctorState, c: Context) -> Decisi
             return _log_hours(cmd, s, c)
         case commands.GrantException():
             return _grant_exception(cmd, s, c)
+        case commands.EndSupervisorAssignment():
+            return _end_supervisor(cmd, s, c)
+        case commands.WithdrawException():
+            return _withdraw_exception(cmd, s, c)
+        case commands.RecordEducationPlan():
+            return _record_plan(cmd, s, c)
+        case commands.RecordGroupSupervision():
+            return _record_group(cmd, s, c)
         case commands.RequestApproval():
             return requests.request_approval(cmd, s, c)
         case commands.WithdrawApprovalRequest():
@@ -336,10 +382,18 @@ def decide(
     *,
     catalogue: Catalogue | None = None,
     organisations: Mapping[str, OrganisationState] | None = None,
+    issuer: Issuer | None = None,
 ) -> Decision:
     """Decide one command. ``catalogue`` is needed by assessments, approvals and approval
-    requests, ``organisations`` (by org number: the institutions named by the command) by
-    approvals. Both are read-only context the application layer loads."""
+    requests, ``organisations`` (by org number: the institutions named by the command and
+    the issuer's own) by approvals and, with an ``issuer``, by service periods (arena and
+    kind). Both are read-only context the application layer loads. With an ``issuer`` the
+    command is first checked against RULES.md authority (:func:`domain.authority.authorise`);
+    the application layer always passes one."""
     if not isinstance(command, commands.RegisterDoctor) and not state.registered:
         return reject("unknown_reference", "doctor not registered", field="doctor_id")
+    if issuer is not None:
+        refused = authorise(command, issuer, state, organisations or {})
+        if refused is not None:
+            return refused
     return _dispatch(command, state, Context(catalogue, organisations or {}))

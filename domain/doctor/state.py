@@ -47,13 +47,26 @@ class Absence(msgspec.Struct, frozen=True, kw_only=True):
     percent: int
 
 
+class ConfirmedAbsence(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    start: date
+    end: date
+    percent: int
+
+
 class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    """R7. ``period`` and ``absences`` are the facts as they stood when it was issued: a later
+    correction that changes them makes the confirmation stale (:mod:`domain.basis`)."""
+
     period_id: str
     issued_on: date
     signed_by_hpr: str
+    period: Period | None = None
+    absences: tuple[ConfirmedAbsence, ...] = ()
 
 
 class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
+    assignment_id: str = ""
     org_number: str
     hpr_number: str
     role: str
@@ -63,6 +76,10 @@ class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
     specialist_in: str | None = None
     substantial_experience: bool = False
     external_stay: bool = False
+    valid_to: date | None = None  # R13: an ended assignment holds up to this day
+
+    def valid_on(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
 
 class Assessment(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,10 +112,28 @@ class ExceptionRecord(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     granted_by: str
     granted_on: date
+    valid_from: date | None = None
+    valid_to: date | None = None
     granted_by_hpr: str | None = None
     period_id: str | None = None
     supervisor_hpr: str | None = None
+    credit_months: int | None = None
     reason: str = ""
+    withdrawn_on: date | None = None
+    withdraw_reason: str | None = None
+
+    def in_force(self, on: date) -> bool:
+        """Valid on ``on``: inside its validity period and not withdrawn by then."""
+        start = self.valid_from or self.granted_on
+        if on < start or (self.valid_to is not None and on > self.valid_to):
+            return False
+        return self.withdrawn_on is None or on < self.withdrawn_on
+
+
+class GroupSession(msgspec.Struct, frozen=True, kw_only=True):
+    org_number: str
+    held_on: date
+    minutes: int
 
 
 class SupervisionEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,6 +167,8 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     exceptions: dict[str, ExceptionRecord] = {}
     supervision_hours: dict[str, SupervisionEntry] = {}
     approval_requests: dict[str, ApprovalRequest] = {}
+    plans: dict[str, date] = {}  # R17: employer org number -> first plan recorded on
+    group_sessions: tuple[GroupSession, ...] = ()  # R18
 
     def absences_of(self, period_id: str) -> list[Absence]:
         return [a for a in self.absences.values() if a.period_id == period_id]
@@ -176,6 +213,14 @@ def _supervisor_assigned(state: DoctorState, e: ev.SupervisorAssigned) -> Doctor
     return r(state, supervisors=(*state.supervisors, copy_as(Supervisor, e)))
 
 
+def _supervisor_ended(state: DoctorState, e: ev.SupervisorAssignmentEnded) -> DoctorState:
+    ended = tuple(
+        r(x, valid_to=e.valid_to) if x.assignment_id == e.assignment_id else x
+        for x in state.supervisors
+    )
+    return r(state, supervisors=ended)
+
+
 def _assessed(state: DoctorState, e: ev.ObjectiveAssessed) -> DoctorState:
     return r(state, assessments=(*state.assessments, copy_as(Assessment, e)))
 
@@ -197,8 +242,25 @@ def _revoked(state: DoctorState, e: ev.ApprovalRevoked) -> DoctorState:
     return r(state, approvals=approvals)
 
 
+def confirmed_absences(state: DoctorState, period_id: str) -> tuple[ConfirmedAbsence, ...]:
+    """The absences of a period as facts (no ids), in a stable order: what a confirmation
+    states and what its staleness is compared against (R7)."""
+    return tuple(
+        sorted(
+            (copy_as(ConfirmedAbsence, a) for a in state.absences_of(period_id)),
+            key=lambda a: (a.start, a.end, a.kind, a.percent),
+        )
+    )
+
+
 def _confirmed(state: DoctorState, e: ev.ServiceConfirmationIssued) -> DoctorState:
-    return r(state, confirmations={**state.confirmations, e.period_id: copy_as(Confirmation, e)})
+    c = copy_as(
+        Confirmation,
+        e,
+        period=state.periods.get(e.period_id),
+        absences=confirmed_absences(state, e.period_id),
+    )
+    return r(state, confirmations={**state.confirmations, e.period_id: c})
 
 
 def _hours(state: DoctorState, e: ev.SupervisionHoursLogged) -> DoctorState:
@@ -211,6 +273,24 @@ def _hours(state: DoctorState, e: ev.SupervisionHoursLogged) -> DoctorState:
 def _exception(state: DoctorState, e: ev.ExceptionGranted) -> DoctorState:
     x = copy_as(ExceptionRecord, e)
     return r(state, exceptions={**state.exceptions, x.exception_id: x})
+
+
+def _exception_withdrawn(state: DoctorState, e: ev.ExceptionWithdrawn) -> DoctorState:
+    old = state.exceptions.get(e.exception_id)
+    if old is None:
+        return state
+    gone = r(old, withdrawn_on=e.withdrawn_on, withdraw_reason=e.reason)
+    return r(state, exceptions={**state.exceptions, gone.exception_id: gone})
+
+
+def _plan(state: DoctorState, e: ev.EducationPlanRecorded) -> DoctorState:
+    if e.org_number in state.plans:
+        return state
+    return r(state, plans={**state.plans, e.org_number: e.recorded_on})
+
+
+def _group_session(state: DoctorState, e: ev.GroupSupervisionAttended) -> DoctorState:
+    return r(state, group_sessions=(*state.group_sessions, copy_as(GroupSession, e)))
 
 
 def _requested(state: DoctorState, e: ev.ApprovalRequested) -> DoctorState:
@@ -246,6 +326,8 @@ def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorS
             return _absence_retracted(state, event)
         case ev.SupervisorAssigned():
             return _supervisor_assigned(state, event)
+        case ev.SupervisorAssignmentEnded():
+            return _supervisor_ended(state, event)
         case ev.ObjectiveAssessed():
             return _assessed(state, event)
         case ev.ObjectiveApproved():
@@ -258,6 +340,12 @@ def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorS
             return _hours(state, event)
         case ev.ExceptionGranted():
             return _exception(state, event)
+        case ev.ExceptionWithdrawn():
+            return _exception_withdrawn(state, event)
+        case ev.EducationPlanRecorded():
+            return _plan(state, event)
+        case ev.GroupSupervisionAttended():
+            return _group_session(state, event)
         case ev.ApprovalRequested():
             return _requested(state, event)
         case ev.ApprovalRequestWithdrawn():

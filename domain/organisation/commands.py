@@ -38,4 +38,29 @@ class EndDelegation(msgspec.Struct, frozen=True, kw_only=True, tag="end_delegati
     ended_on: date
 
 
-OrganisationCommand = RegisterOrganisation | AppointLeader | GrantDelegation | EndDelegation
+class RegisterForSpecialty(msgspec.Struct, frozen=True, kw_only=True, tag="register_training"):
+    """R16: the directorate registers the organisation as utdanningsvirksomhet."""
+
+    org_number: str
+    registration_id: str
+    specialty: str
+    valid_from: date
+    valid_to: date | None = None
+
+
+class EndRegistration(msgspec.Struct, frozen=True, kw_only=True, tag="end_registration"):
+    """R16: a registration is withdrawn by a dated end (valid up to and including it)."""
+
+    org_number: str
+    registration_id: str
+    ended_on: date
+
+
+OrganisationCommand = (
+    RegisterOrganisation
+    | AppointLeader
+    | GrantDelegation
+    | EndDelegation
+    | RegisterForSpecialty
+    | EndRegistration
+)

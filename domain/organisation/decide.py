@@ -9,8 +9,10 @@ from domain.copying import copy_as
 from domain.organisation.commands import (
     AppointLeader,
     EndDelegation,
+    EndRegistration,
     GrantDelegation,
     OrganisationCommand,
+    RegisterForSpecialty,
     RegisterOrganisation,
 )
 from domain.organisation.state import OrganisationState
@@ -21,6 +23,8 @@ from events.organisation import (
     LeaderAppointed,
     OrganisationEvent,
     OrganisationRegistered,
+    TrainingRegistrationEnded,
+    TrainingRegistrationRecorded,
 )
 
 Decision = list[OrganisationEvent] | Rejection
@@ -66,7 +70,68 @@ def _end(cmd: EndDelegation, state: OrganisationState) -> Decision:
     return [copy_as(DelegationEnded, cmd)]
 
 
-def decide(command: OrganisationCommand, state: OrganisationState) -> Decision:
+def _register_training(cmd: RegisterForSpecialty, state: OrganisationState) -> Decision:
+    if cmd.registration_id in state.registrations:
+        return reject("duplicate", "registration_id exists", field="registration_id")
+    if cmd.valid_to is not None and cmd.valid_to < cmd.valid_from:
+        return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
+    if not cmd.specialty.strip():
+        return reject("invalid_value", "specialty is empty", field="specialty", rule="R16")
+    return [copy_as(TrainingRegistrationRecorded, cmd)]
+
+
+def _end_registration(cmd: EndRegistration, state: OrganisationState) -> Decision:
+    reg = state.registrations.get(cmd.registration_id)
+    if reg is None:
+        return reject("unknown_reference", "no such registration", field="registration_id")
+    if reg.ended_on is not None:
+        return reject("duplicate", "registration already ended", field="registration_id")
+    if cmd.ended_on < reg.valid_from:
+        return reject(
+            "invalid_value", "ended_on is before valid_from", field="ended_on", rule="R16"
+        )
+    return [copy_as(TrainingRegistrationEnded, cmd)]
+
+
+def authorise_organisation(
+    command: OrganisationCommand, issuer_kind: str, issuer_org: str | None
+) -> Rejection | None:
+    """RULES.md authority for an institution's own record: the directorate registers
+    institutions and their R16 registrations; the organisation itself appoints its leaders
+    and their delegations (R5)."""
+    if isinstance(command, RegisterOrganisation | RegisterForSpecialty | EndRegistration):
+        if issuer_kind != "directorate":
+            rule = "R5" if isinstance(command, RegisterOrganisation) else "R16"
+            return reject(
+                "not_entitled",
+                "registered by Helsedirektoratet alone",
+                field="org_number",
+                rule=rule,
+            )
+        return None
+    if issuer_kind != "organisation" or issuer_org != command.org_number:
+        return reject(
+            "not_entitled",
+            "an organisation appoints its own leaders and delegations only",
+            field="org_number",
+            rule="R5",
+        )
+    return None
+
+
+def decide(
+    command: OrganisationCommand,
+    state: OrganisationState,
+    *,
+    issuer_kind: str | None = None,
+    issuer_org: str | None = None,
+) -> Decision:
+    """With ``issuer_kind`` ("organisation", "directorate") the command is first checked
+    against RULES.md authority; the service layer always passes it."""
+    if issuer_kind is not None:
+        refused = authorise_organisation(command, issuer_kind, issuer_org)
+        if refused is not None:
+            return refused
     if not isinstance(command, RegisterOrganisation) and not state.registered:
         return reject("unknown_reference", "organisation not registered", field="org_number")
     match command:
@@ -78,5 +143,9 @@ def decide(command: OrganisationCommand, state: OrganisationState) -> Decision:
             return _delegate(command, state)
         case EndDelegation():
             return _end(command, state)
+        case RegisterForSpecialty():
+            return _register_training(command, state)
+        case EndRegistration():
+            return _end_registration(command, state)
         case _:
             assert_never(command)

@@ -16,6 +16,8 @@ from events.organisation import (
     LeaderAppointed,
     OrganisationEvent,
     OrganisationRegistered,
+    TrainingRegistrationEnded,
+    TrainingRegistrationRecorded,
 )
 from events.vocabulary import OrganisationKind
 
@@ -42,6 +44,23 @@ class Delegation(msgspec.Struct, frozen=True, kw_only=True):
         return self.valid_from <= on and (last is None or on <= last)
 
 
+class TrainingRegistration(msgspec.Struct, frozen=True, kw_only=True):
+    """R16: registered as utdanningsvirksomhet for a specialty, by the directorate."""
+
+    registration_id: str
+    specialty: str
+    valid_from: date
+    valid_to: date | None = None
+    ended_on: date | None = None
+
+    def last_day(self) -> date | None:
+        return min((d for d in (self.valid_to, self.ended_on) if d is not None), default=None)
+
+    def valid_on(self, on: date) -> bool:
+        last = self.last_day()
+        return self.valid_from <= on and (last is None or on <= last)
+
+
 class OrganisationState(msgspec.Struct, frozen=True, kw_only=True):
     org_number: str = ""
     name: str = ""
@@ -49,6 +68,7 @@ class OrganisationState(msgspec.Struct, frozen=True, kw_only=True):
     registered: bool = False
     leaders: tuple[Leadership, ...] = ()
     delegations: dict[str, Delegation] = {}
+    registrations: dict[str, TrainingRegistration] = {}  # R16
 
     def is_leader(self, hpr: str, on: date) -> bool:
         return any(lead.hpr_number == hpr and lead.valid_on(on) for lead in self.leaders)
@@ -85,6 +105,37 @@ def _ended(state: OrganisationState, e: DelegationEnded) -> OrganisationState:
     return r(state, delegations={**state.delegations, e.delegation_id: r(old, ended_on=e.ended_on)})
 
 
+def _registration_ended(
+    state: OrganisationState, e: TrainingRegistrationEnded
+) -> OrganisationState:
+    old = state.registrations.get(e.registration_id)
+    if old is None:
+        return state
+    done = r(old, ended_on=e.ended_on)
+    return r(state, registrations={**state.registrations, e.registration_id: done})
+
+
+def registered_for(org: OrganisationState, specialty: str, start: date, end: date) -> bool:
+    """R16: the organisation is registered for ``specialty`` on every day from ``start`` to
+    ``end`` (registrations may follow each other without a gap)."""
+    day = start
+    spans = sorted(
+        (x for x in org.registrations.values() if x.specialty == specialty),
+        key=lambda x: x.valid_from,
+    )
+    for x in spans:
+        if x.valid_from > day:
+            break
+        last = x.last_day()
+        if last is None:
+            return True
+        if last >= day:
+            if last >= end:
+                return True
+            day = date.fromordinal(last.toordinal() + 1)
+    return day > end
+
+
 def evolve(state: OrganisationState, event: OrganisationEvent) -> OrganisationState:
     """One line per event type; ``assert_never`` makes mypy refuse a forgotten one."""
     match event:
@@ -98,6 +149,11 @@ def evolve(state: OrganisationState, event: OrganisationEvent) -> OrganisationSt
             return r(state, delegations={**state.delegations, d.delegation_id: d})
         case DelegationEnded():
             return _ended(state, event)
+        case TrainingRegistrationRecorded():
+            reg = copy_as(TrainingRegistration, event)
+            return r(state, registrations={**state.registrations, reg.registration_id: reg})
+        case TrainingRegistrationEnded():
+            return _registration_ended(state, event)
         case _:
             assert_never(event)
 

@@ -164,8 +164,10 @@ async def _employer_or_directorate(caller: Caller) -> None:
     relation = await caller.relation()
     if not (caller.directorate or caller.organisation):
         raise forbidden("requires the employer's client token or Helsedirektoratet")
-    if not (caller.directorate or relation.confirmed):
-        raise _not_confirmed(relation)
+    # Who may grant which exception is the domain's authority rule (RULES.md); an
+    # organisation needs a relation that is not disputed.
+    if not (caller.directorate or relation.employs):
+        raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
 
 
 async def _doctor_record(caller: Caller) -> None:

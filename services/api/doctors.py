@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from litestar import Controller, Response, post
+from litestar import Controller, Response, delete, post
 from litestar.params import FromPath, JSONBody
 
 from services.api.access import Access, access
@@ -23,7 +23,9 @@ from services.api.schemas import (
     RevocationIn,
     ServicePeriodIn,
     SupervisionHoursIn,
+    SupervisorEndIn,
     SupervisorIn,
+    WithdrawalIn,
     WriteResult,
 )
 from services.api.writes import acting_org, json_response
@@ -36,9 +38,12 @@ async def write(
     envelope: EnvelopeDep,
     command: cmd.DoctorCommand,
     echo: Mapping[str, object],
+    *,
+    status: int = 201,
 ) -> Response[WriteResult]:
-    """201 with the echo, the doctor id and the new version (also as ETag)."""
-    return json_response(await services.doctors.handle(command, envelope, echo))
+    """201 (or ``status``) with the echo, the doctor id and the new version (also as
+    ETag)."""
+    return json_response(await services.doctors.handle(command, envelope, echo, status=status))
 
 
 class DoctorRegistrationController(Controller):
@@ -152,8 +157,38 @@ class DoctorWritesController(Controller):
         data: JSONBody[SupervisorIn],
     ) -> Response[WriteResult]:
         org = acting_org(envelope.principal)
-        command = cmd.from_body(cmd.AssignSupervisor, data, doctor_id=doctor_id, org_number=org)
-        echo = {"hpr_number": data.hpr_number, "role": data.role}
+        assignment_id = str(uuid.uuid4())
+        command = cmd.from_body(
+            cmd.AssignSupervisor,
+            data,
+            doctor_id=doctor_id,
+            org_number=org,
+            assignment_id=assignment_id,
+        )
+        echo = {"hpr_number": data.hpr_number, "role": data.role, "assignment_id": assignment_id}
+        return await write(services, envelope, command, echo)
+
+    @post(
+        "/supervisors/{assignment_id:str}/end",
+        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        status_code=201,
+        summary="End a supervisor assignment (the assigning institution; R13, R14)",
+    )
+    async def end_supervisor(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        assignment_id: FromPath[str],
+        data: JSONBody[SupervisorEndIn],
+    ) -> Response[WriteResult]:
+        command = cmd.EndSupervisorAssignment(
+            doctor_id=doctor_id,
+            assignment_id=assignment_id,
+            org_number=acting_org(envelope.principal),
+            valid_to=data.valid_to,
+        )
+        echo = {"assignment_id": assignment_id, "ended": True}
         return await write(services, envelope, command, echo)
 
     @post(
@@ -260,6 +295,33 @@ class DoctorWritesController(Controller):
             granted_by_hpr=data.granted_by_hpr or who.hpr_number,
         )
         return await write(services, envelope, command, {"exception_id": exception_id})
+
+    @delete(
+        "/exceptions/{exception_id:str}",
+        opt=access(Access.EMPLOYER_OR_DIRECTORATE),
+        status_code=200,
+        summary="Withdraw an exception or status (its grantor), with a reason",
+    )
+    async def withdraw_exception(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        exception_id: FromPath[str],
+        data: JSONBody[WithdrawalIn],
+    ) -> Response[WriteResult]:
+        who = envelope.principal
+        directorate = who.kind in ("admin", "caseworker")
+        command = cmd.WithdrawException(
+            doctor_id=doctor_id,
+            exception_id=exception_id,
+            withdrawn_by=cmd.DIRECTORATE if directorate else acting_org(who),
+            withdrawn_on=data.withdrawn_on or today(),
+            reason=data.reason,
+            withdrawn_by_hpr=who.hpr_number,
+        )
+        echo = {"exception_id": exception_id, "withdrawn": True}
+        return await write(services, envelope, command, echo, status=200)
 
 
 class ErasureController(Controller):

@@ -9,7 +9,14 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.access import Access, access
 from services.api.dependencies import EnvelopeDep, ServicesDep
-from services.api.schemas import DelegationIn, LeaderIn, OrganisationIn, WriteResult
+from services.api.schemas import (
+    DelegationIn,
+    LeaderIn,
+    OrganisationIn,
+    RegistrationEndIn,
+    RegistrationIn,
+    WriteResult,
+)
 from services.api.writes import json_response
 from services.application import commands as cmd
 from services.clock import today
@@ -83,3 +90,46 @@ class OrganisationsController(Controller):
         echo = {"delegation_id": delegation_id, "ended": True}
         reply = await services.institutions.organisation(command, envelope, echo, status=200)
         return json_response(reply)
+
+    @post(
+        "/{org_number:str}/registrations",
+        opt=access(Access.ADMIN),
+        summary="Register as utdanningsvirksomhet for a specialty (R16, the directorate)",
+        status_code=201,
+    )
+    async def register_training(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        org_number: FromPath[str],
+        data: JSONBody[RegistrationIn],
+    ) -> Response[WriteResult]:
+        registration_id = str(uuid.uuid4())
+        command = cmd.from_body(
+            cmd.RegisterForSpecialty,
+            data,
+            org_number=org_number,
+            registration_id=registration_id,
+        )
+        echo = {"registration_id": registration_id, "org_number": org_number}
+        return json_response(await services.institutions.organisation(command, envelope, echo))
+
+    @post(
+        "/{org_number:str}/registrations/{registration_id:str}/end",
+        opt=access(Access.ADMIN),
+        summary="Withdraw an R16 registration by a dated end (the directorate)",
+        status_code=201,
+    )
+    async def end_training(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        org_number: FromPath[str],
+        registration_id: FromPath[str],
+        data: JSONBody[RegistrationEndIn],
+    ) -> Response[WriteResult]:
+        command = cmd.EndRegistration(
+            org_number=org_number, registration_id=registration_id, ended_on=data.ended_on
+        )
+        echo = {"registration_id": registration_id, "ended": True}
+        return json_response(await services.institutions.organisation(command, envelope, echo))

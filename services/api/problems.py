@@ -154,6 +154,8 @@ def rejection_problem(exc: CommandRejected) -> ProblemError:
     status = 404 if code.startswith("unknown_") and field is None else 422
     if code == "duplicate":
         status = 409
+    if code == "not_entitled":  # RULES.md authority: not this caller's to record
+        status = 403
     detail = rejection.detail
     if rule:  # name the rule once, in front
         detail = detail.replace(f" ({rule})", "").replace(f"({rule})", "").strip()

@@ -173,6 +173,32 @@ class ExceptionIn(Body):
     granted_by_hpr: HprNumber | None = None
     period_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")] | None = None
     supervisor_hpr: HprNumber | None = None
+    valid_from: date | None = None  # default: granted_on
+    valid_to: date | None = None  # required for veileder_dispensation (R13, tidsavgrenset)
+    credit_months: Annotated[int, msgspec.Meta(ge=1, le=78)] | None = None  # foreign_credit
+
+
+class WithdrawalIn(Body):
+    """Withdrawal of an exception by its grantor, with the reason."""
+
+    reason: Text
+    withdrawn_on: date | None = None  # default: today
+
+
+class SupervisorEndIn(Body):
+    valid_to: date
+
+
+class RegistrationIn(Body):
+    """R16: registered as utdanningsvirksomhet for ``specialty`` by the directorate."""
+
+    specialty: Specialty
+    valid_from: date
+    valid_to: date | None = None
+
+
+class RegistrationEndIn(Body):
+    ended_on: date
 
 
 class ApplicationIn(Body):
@@ -220,6 +246,10 @@ class WriteResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     exception_id: str | None = None
     objective_id: str | None = None
     delegation_id: str | None = None
+    assignment_id: str | None = None
+    registration_id: str | None = None
+    withdrawn: bool | None = None
+    retracted: bool | None = None
     application_id: str | None = None
     content_hash: str | None = None
     hpr_number: str | None = None

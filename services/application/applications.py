@@ -36,7 +36,10 @@ class ApplicationHandlers:
         async def work(conn: AsyncConnection) -> Reply:
             state, _ = await load(conn, DOCTOR, doctor_id)
             catalogue = await context_loaders.current_catalogue(conn)
-            readiness = progress_domain.readiness(state, catalogue, specialty, on)
+            organisations = await context_loaders.doctor_organisations(conn, state)  # R16
+            readiness = progress_domain.readiness(
+                state, catalogue, specialty, on, organisations=organisations
+            )
             if not readiness.ready:
                 raise CommandRejected(
                     reject(
@@ -44,7 +47,9 @@ class ApplicationHandlers:
                     ),
                     blockers=[msgspec.to_builtins(b) for b in readiness.blockers],
                 )
-            progress = progress_domain.progress(state, catalogue, on, specialty=specialty)
+            progress = progress_domain.progress(
+                state, catalogue, on, specialty=specialty, organisations=organisations
+            )
             evidence = bundle_model.encode(
                 bundle_model.build(application_id, specialty, on, state, catalogue, progress)
             )

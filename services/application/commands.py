@@ -10,7 +10,9 @@ from domain.copying import copy_as
 from domain.doctor.commands import *  # noqa: F403 - every doctor command, listed once there
 from domain.organisation import AppointLeader as AppointLeader
 from domain.organisation import EndDelegation as EndDelegation
+from domain.organisation import EndRegistration as EndRegistration
 from domain.organisation import GrantDelegation as GrantDelegation
+from domain.organisation import RegisterForSpecialty as RegisterForSpecialty
 from domain.organisation import RegisterOrganisation as RegisterOrganisation
 from events.catalogue import ObjectiveChange as ObjectiveChange
 from events.catalogue import ObjectiveSpec as ObjectiveSpec

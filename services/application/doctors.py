@@ -35,6 +35,7 @@ from events.base import Event
 from services import aggregates as context_loaders
 from services.aggregates import DOCTOR
 from services.application import relations
+from services.application.authority import issuer_of, organisations_for
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import run_command, transaction
 from services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -117,9 +118,15 @@ class DoctorHandlers:
         self._engine = engine
 
     async def handle(
-        self, command: DoctorCommand, envelope: Envelope, echo: Mapping[str, object]
+        self,
+        command: DoctorCommand,
+        envelope: Envelope,
+        echo: Mapping[str, object],
+        *,
+        status: int = 201,
     ) -> Reply:
-        """Decide and append; 201 with the echo, the doctor id and the new version."""
+        """Decide and append; 201 (or ``status``) with the echo, the doctor id and the new
+        version."""
         org = getattr(command, "org_number", None)
         if isinstance(command, BODY_ORG_IS_OWN) and org not in envelope.principal.own_orgs():
             raise Forbidden(
@@ -143,7 +150,7 @@ class DoctorHandlers:
             )
             version = await self._run(conn, command, envelope, claimed)
             body = {**echo, "doctor_id": command.doctor_id, "version": version}
-            return created(body, version=version)
+            return created(body, version=version, status=status)
 
         return await transaction(self._engine, envelope, work)
 
@@ -159,15 +166,21 @@ class DoctorHandlers:
             if isinstance(command, NEEDS_CATALOGUE)
             else None
         )
-        organisations = (
-            await context_loaders.organisations(conn, {command.org_number})
-            if isinstance(command, ApproveObjective)
-            else None
-        )
+        # RULES.md authority: the domain checks the issuer, taken from the token, against the
+        # caller's own institutions (arena and kind) and those the command names.
+        issuer = issuer_of(envelope.principal, command.doctor_id)
+        named = getattr(command, "org_number", None)
+        organisations = await organisations_for(conn, issuer, {named} if named else ())
 
         def decision(state: DoctorState, _version: int) -> Decision | list[Event]:
             checked = _own_period(command, state, envelope)
-            decided = decide(checked, state, catalogue=catalogue, organisations=organisations)
+            decided = decide(
+                checked,
+                state,
+                catalogue=catalogue,
+                organisations=organisations,
+                issuer=issuer,
+            )
             return [*decided, *extra] if isinstance(decided, list | tuple) else decided
 
         outcome = await run_command(

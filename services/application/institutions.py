@@ -16,6 +16,7 @@ from services.aggregates import (
     catalogue_stream,
     organisation_stream,
 )
+from services.application.authority import issuer_of, own_org_numbers
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import write_one
 from services.errors import Invalid
@@ -43,13 +44,21 @@ class InstitutionHandlers:
     ) -> Reply:
         if isinstance(command, org_domain.RegisterOrganisation):
             valid_org_number(command.org_number)
+        # RULES.md authority: the directorate registers, the organisation appoints.
+        issuer = issuer_of(envelope.principal)
+        own = command.org_number in own_org_numbers(issuer)
 
         return await write_one(
             self._engine,
             envelope,
             ORGANISATION,
             organisation_stream(command.org_number),
-            lambda state, _version: org_domain.decide(command, state),
+            lambda state, _version: org_domain.decide(
+                command,
+                state,
+                issuer_kind=issuer.kind,
+                issuer_org=command.org_number if own else issuer.org_number,
+            ),
             lambda outcome: created(echo, version=outcome.version, status=status),
         )
 

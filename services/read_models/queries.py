@@ -146,7 +146,10 @@ class Queries:
         async with self._engine.connect() as conn:
             state, version = await states.read(conn, states.DOCTORS, doctor_id)
             catalogue = await context_loaders.current_catalogue(conn)
-        result = progress_domain.progress(state, catalogue, on, rules=rules, specialty=specialty)
+            organisations = await context_loaders.doctor_organisations(conn, state)  # R16
+        result = progress_domain.progress(
+            state, catalogue, on, rules=rules, specialty=specialty, organisations=organisations
+        )
         requests = sorted(state.approval_requests.values(), key=lambda r: r.objective_id)
         return ProgressView(result, version, msgspec.to_builtins(requests))
 

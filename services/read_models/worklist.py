@@ -1,5 +1,6 @@
 """An organisation's work list (R14): its doctors in service now, objectives assessed but not
-approved, doctors without a veileder, periods without a service confirmation."""
+approved, doctors without a veileder, periods without a service confirmation (or with a stale
+one, R7), doctors in service without the employer's education plan (R17)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 
 import msgspec
 
+from domain.basis import confirmation_status
 from domain.doctor.state import DoctorState
 
 
@@ -25,6 +27,8 @@ class Worklist(msgspec.Struct, kw_only=True):
     without_veileder: list[WorkItem]
     missing_confirmation: list[WorkItem]
     approval_requests: list[WorkItem]
+    stale_confirmation: list[WorkItem] = []  # R7: the service was corrected after it
+    without_plan: list[WorkItem] = []  # R17
 
 
 def _service(worklist: Worklist, state: DoctorState, org_number: str, today: date) -> None:
@@ -35,15 +39,19 @@ def _service(worklist: Worklist, state: DoctorState, org_number: str, today: dat
         worklist.in_service.append(
             WorkItem(doctor_id=state.doctor_id, period_id=period.period_id, since=period.start)
         )
-    if current and not any(
-        s.role == "veileder" and s.valid_from <= today for s in state.supervisors
-    ):
+    if current and not any(s.role == "veileder" and s.valid_on(today) for s in state.supervisors):
         worklist.without_veileder.append(WorkItem(doctor_id=state.doctor_id))
+    if current and org_number not in state.plans:
+        worklist.without_plan.append(WorkItem(doctor_id=state.doctor_id))
     for period in ours:
         ended = period.end is not None and period.end < today
         if ended and period.period_id not in state.confirmations:
             worklist.missing_confirmation.append(
                 WorkItem(doctor_id=state.doctor_id, period_id=period.period_id, since=period.end)
+            )
+        elif confirmation_status(state, period.period_id) == "stale":
+            worklist.stale_confirmation.append(
+                WorkItem(doctor_id=state.doctor_id, period_id=period.period_id)
             )
 
 

@@ -254,6 +254,18 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
             )
             events = await ok(await api.get(f"{base}/events", headers=doctor), 200)
             assert events["items"][-1]["type"] == "doctor.approval_request_returned"
+            # R5: the supervisør who assesses is assigned at the institution.
+            await ok(
+                await api.post(
+                    f"{base}/supervisors",
+                    headers=hospital,
+                    json={
+                        "hpr_number": "1000020",
+                        "role": "clinical_supervisor",
+                        "valid_from": "2017-03-01",
+                    },
+                )
+            )
             await ok(
                 await api.post(
                     f"{base}/assessments",
@@ -459,7 +471,21 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
     ready = await ok(
         await api.get(f"{base}/progress?specialty=allmennmedisin", headers=doctor), 200
     )
-    assert ready["blockers"] == [], ready["blockers"]
+    # R16: part 3 at an institution not registered for the specialty is flagged until the
+    # directorate registers it.
+    assert {b["rule"] for b in ready["blockers"]} == {"R16", "R17"}, ready["blockers"]
+    await ok(
+        await api.post(
+            f"/api/v1/organisations/{MUNICIPALITY}/registrations",
+            headers=admin,
+            json={"specialty": "allmennmedisin", "valid_from": "2019-03-01"},
+        )
+    )
+    ready = await ok(
+        await api.get(f"{base}/progress?specialty=allmennmedisin", headers=doctor), 200
+    )
+    # R17 (no education plan yet) is flagged in progress but does not block the application.
+    assert [b["rule"] for b in ready["blockers"]] == ["R17", "R17"], ready["blockers"]
 
     # The doctor applies; the bundle is frozen; the caseworker approves.
     applied = await ok(

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from domain import organisation
+from domain.authority import Issuer, is_appointed_veileder, is_supervisor_at
 from domain.catalogue import Catalogue
 from domain.catalogue import decide as catalogue_decide
 from domain.catalogue import evolve as catalogue_evolve
@@ -16,6 +17,7 @@ from domain.doctor import decide as doctor_decide
 from domain.doctor.commands import (
     ApproveObjective,
     AssessObjective,
+    AssignSupervisor,
     DoctorCommand,
     RecordServicePeriod,
     RegisterDoctor,
@@ -108,23 +110,27 @@ class World:
             )
         )
 
-    def try_(self, command: DoctorCommand) -> list[DoctorEvent] | Rejection:
+    def try_(
+        self, command: DoctorCommand, issuer: Issuer | None = None
+    ) -> list[DoctorEvent] | Rejection:
         result = doctor_decide.decide(
-            command, self.state, catalogue=self.catalogue, organisations=self.orgs
+            command, self.state, catalogue=self.catalogue, organisations=self.orgs, issuer=issuer
         )
         if isinstance(result, list):
             self.events += result
             self.state = fold(self.state, result)
         return result
 
-    def ok(self, command: DoctorCommand) -> list[DoctorEvent]:
-        result = self.try_(command)
+    def ok(self, command: DoctorCommand, issuer: Issuer | None = None) -> list[DoctorEvent]:
+        result = self.try_(command, issuer)
         assert isinstance(result, list), result
         return result
 
-    def rejected(self, command: DoctorCommand) -> Rejection:
-        result = self.try_(command)
+    def rejected(self, command: DoctorCommand, issuer: Issuer | None = None) -> Rejection:
+        before = self.state
+        result = self.try_(command, issuer)
         assert isinstance(result, Rejection), result
+        assert self.state == before  # nothing stored
         return result
 
     def period(
@@ -159,13 +165,30 @@ class World:
     def assess(
         self, objective_id: str, org_number: str, on: str, outcome: str = "achieved"
     ) -> None:
+        """An assessment that counts (R5): by the appointed veileder if ``VEILEDER`` is one,
+        else by ``VEILEDER`` as a supervisør at the institution (assigned here if needed, a
+        role that raises no R13/R14 blocker of its own)."""
+        role = "veileder" if is_appointed_veileder(self.state, VEILEDER, d(on)) else None
+        if role is None:
+            role = "clinical_supervisor"
+            if not is_supervisor_at(self.state, VEILEDER, org_number, d(on)):
+                self.ok(
+                    AssignSupervisor(
+                        doctor_id=DOCTOR,
+                        org_number=org_number,
+                        hpr_number=VEILEDER,
+                        role="clinical_supervisor",
+                        valid_from=d("2000-01-01"),
+                        part=1,
+                    )
+                )
         self.ok(
             AssessObjective(
                 doctor_id=DOCTOR,
                 objective_id=objective_id,
                 org_number=org_number,
                 assessor_hpr=VEILEDER,
-                assessor_role="veileder",
+                assessor_role=role,  # type: ignore[arg-type]
                 outcome=outcome,  # type: ignore[arg-type]
                 assessed_on=d(on),
             )

@@ -18,8 +18,11 @@ from events import (
     DelegationEnded,
     DelegationGranted,
     DoctorRegistered,
+    EducationPlanRecorded,
     Event,
     ExceptionGranted,
+    ExceptionWithdrawn,
+    GroupSupervisionAttended,
     IdentityConflictFlagged,
     IdentityConflictResolved,
     LeaderAppointed,
@@ -37,6 +40,9 @@ from events import (
     ServicePeriodRetracted,
     SupervisionHoursLogged,
     SupervisorAssigned,
+    SupervisorAssignmentEnded,
+    TrainingRegistrationEnded,
+    TrainingRegistrationRecorded,
 )
 
 D = "doc-7f3a"
@@ -80,6 +86,7 @@ SAMPLES: list[Event] = [
     AbsenceRetracted(doctor_id=D, absence_id="abs-1", reason="duplikat"),
     SupervisorAssigned(
         doctor_id=D,
+        assignment_id="v1-983974899-9144900-v-2019-09-01",
         org_number=H,
         hpr_number="9144900",
         role="veileder",
@@ -127,9 +134,26 @@ SAMPLES: list[Event] = [
         kind="sequence_part1",
         granted_by="helsedirektoratet",
         granted_on=date(2019, 8, 1),
+        valid_from=date(2019, 8, 1),
         period_id="per-1",
         reason="erfaren lege",
     ),
+    SupervisorAssignmentEnded(
+        doctor_id=D,
+        assignment_id="v1-983974899-9144900-v-2019-09-01",
+        org_number=H,
+        valid_to=date(2020, 6, 30),
+    ),
+    ExceptionWithdrawn(
+        doctor_id=D,
+        exception_id="exc-1",
+        withdrawn_by="helsedirektoratet",
+        withdrawn_on=date(2020, 1, 15),
+        reason="gitt ved en feil",
+        withdrawn_by_hpr="9000001",
+    ),
+    EducationPlanRecorded(doctor_id=D, org_number=H, recorded_on=date(2019, 9, 15)),
+    GroupSupervisionAttended(doctor_id=D, org_number=H, held_on=date(2024, 3, 5), minutes=90),
     ApprovalRequested(
         doctor_id=D, objective_id="KLS-001", org_number=H, requested_on=date(2019, 6, 1)
     ),
@@ -184,6 +208,13 @@ SAMPLES: list[Event] = [
         valid_to=date(2020, 12, 31),
     ),
     DelegationEnded(org_number=H, delegation_id="del-1", ended_on=date(2020, 6, 30)),
+    TrainingRegistrationRecorded(
+        org_number=H,
+        registration_id="reg-1",
+        specialty="indremedisin",
+        valid_from=date(2019, 3, 1),
+    ),
+    TrainingRegistrationEnded(org_number=H, registration_id="reg-1", ended_on=date(2025, 12, 31)),
     CatalogueVersionPublished(
         catalogue_id="annex2",
         version="sample-2024-09-01",

@@ -39,7 +39,7 @@ def golden_path(type_: str, version: int) -> Path:
 
 def test_import_events_registers_every_event_type() -> None:
     assert set(registry.types()) == {type_name(c) for c in ALL_EVENTS}
-    assert len(ALL_EVENTS) == 28
+    assert len(ALL_EVENTS) == 34
     assert events.stream_type_of("doctor.absence_logged") == "doctor"
 
 
@@ -203,6 +203,24 @@ def test_property_upcasting_then_folding_equals_folding_the_current_version(
         for e, old in zip(evs, stored_as_v1, strict=False)
     ]
     assert fold(DoctorState(), loaded) == fold(DoctorState(), evs)  # type: ignore[arg-type]
+
+
+def test_R13_supervisor_assigned_v1_is_upcast_with_a_stable_assignment_id() -> None:
+    """v2 adds ``assignment_id`` so an assignment can be ended; a v1 payload gets an id
+    derived from its own fields, the same on every read."""
+    v1 = golden_path("doctor.supervisor_assigned", 1).read_bytes()
+    assert b"assignment_id" not in v1
+    first = registry.decode("doctor.supervisor_assigned", 1, v1)
+    assert first == registry.decode("doctor.supervisor_assigned", 1, v1)
+    assert first == next(s for s in SAMPLES if type_name(type(s)) == "doctor.supervisor_assigned")
+
+
+def test_exception_granted_v1_is_upcast_valid_from_its_grant_date() -> None:
+    v1 = golden_path("doctor.exception_granted", 1).read_bytes()
+    assert b"valid_from" not in v1
+    event = registry.decode("doctor.exception_granted", 1, v1)
+    assert event == next(s for s in SAMPLES if type_name(type(s)) == "doctor.exception_granted")
+    assert event.valid_from == event.granted_on and event.valid_to is None  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: type_name(type(s)))

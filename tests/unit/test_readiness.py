@@ -24,6 +24,7 @@ from tests.unit.builders import (
     LEADER_H,
     LEADER_M,
     MUNICIPALITY,
+    OTHER_HOSPITAL,
     World,
     d,
     ids,
@@ -77,11 +78,14 @@ def complete_path(specialty: str = "indremedisin") -> World:
     version = w.catalogue.versions[0]
     for o in path_objectives(version, specialty):
         if o.part == 1:
-            org, leader = (
-                (HOSPITAL, LEADER_H) if o.arena == "hospital" else (MUNICIPALITY, LEADER_M)
+            # R5: assessed inside the service at the institution, then approved.
+            org, leader, on, approved_on = (
+                (HOSPITAL, LEADER_H, "2020-08-01", "2020-08-15")
+                if o.arena == "hospital"
+                else (MUNICIPALITY, LEADER_M, "2021-02-01", "2021-02-15")
             )
-            w.assess(o.id, org, "2021-02-01")
-            assert isinstance(w.approve(o.id, org, leader, "2021-02-15"), list)
+            w.assess(o.id, org, on)
+            assert isinstance(w.approve(o.id, org, leader, approved_on), list)
         else:
             w.assess(o.id, HOSPITAL, "2026-01-10")
             assert isinstance(w.approve(o.id, HOSPITAL, LEADER_H, "2026-02-01"), list)
@@ -197,7 +201,9 @@ def test_r2_municipal_lis1_before_the_hospital_year_flagged_not_rejected() -> No
     assert b.refs == ("m1",) and b.code == "lis1_sequence"
 
 
-def test_r2_sequence_breach_cleared_by_a_recorded_exception() -> None:
+def test_r2_no_exception_exists_under_the_rules_in_force() -> None:
+    """RULES.md R2: another order "vil kreve at det fastsettes unntak"; none is made, so a
+    recorded exception (even the directorate's) leaves the flag."""
     w = World()
     w.period("m1", "2025-01-01", "2025-06-30", arena="municipal")
     w.period("h1", "2025-07-01", "2026-06-30", arena="hospital")
@@ -211,7 +217,10 @@ def test_r2_sequence_breach_cleared_by_a_recorded_exception() -> None:
             period_id="m1",
         )
     )
-    assert "R2" not in ids(progress(w.state, w.catalogue, d("2026-07-01")).blockers)
+    assert "R2" in ids(progress(w.state, w.catalogue, d("2026-07-01")).blockers)
+    assert "R2" in ids(
+        progress(w.state, w.catalogue, d("2026-07-01"), rules=PROPOSED_2024).blockers
+    )
 
 
 def test_r2_in_order_service_is_not_flagged() -> None:
@@ -221,23 +230,41 @@ def test_r2_in_order_service_is_not_flagged() -> None:
     assert "R2" not in ids(progress(w.state, w.catalogue, d("2025-07-01")).blockers)
 
 
-def test_r2_local_exception_for_a_self_created_post_only_under_the_2024_proposal() -> None:
-    w = World()
-    w.period("m1", "2025-01-01", "2025-06-30", arena="municipal", self_created_post=True)
+def sequence_exception(w: World, exception_id: str, granted_by: str) -> None:
     w.ok(
         GrantException(
             doctor_id=DOCTOR,
-            exception_id="x1",
+            exception_id=exception_id,
             kind="sequence_part1",
-            granted_by=MUNICIPALITY,
+            granted_by=granted_by,
             granted_on=d("2024-12-01"),
             period_id="m1",
         )
     )
-    assert "R2" in ids(progress(w.state, w.catalogue, d("2025-07-01"), rules=IN_FORCE).blockers)
-    assert "R2" not in ids(
-        progress(w.state, w.catalogue, d("2025-07-01"), rules=PROPOSED_2024).blockers
-    )
+
+
+def test_r2_exception_for_a_self_created_post_needs_municipality_and_hospital_2024() -> None:
+    w = World()
+    w.period("m1", "2025-01-01", "2025-06-30", arena="municipal", self_created_post=True)
+    w.period("h1", "2025-07-01", "2026-06-30", arena="hospital", self_created_post=True)
+    on = d("2025-07-01")
+    sequence_exception(w, "x1", MUNICIPALITY)
+    # The municipality alone does not clear it, under either rule set.
+    assert "R2" in ids(progress(w.state, w.catalogue, on, rules=PROPOSED_2024).blockers)
+    sequence_exception(w, "x2", HOSPITAL)
+    assert "R2" in ids(progress(w.state, w.catalogue, on, rules=IN_FORCE).blockers)
+    assert "R2" not in ids(progress(w.state, w.catalogue, on, rules=PROPOSED_2024).blockers)
+
+
+def test_r2_exception_from_an_org_outside_the_self_created_post_is_not_honoured() -> None:
+    w = World()
+    w.period("m1", "2025-01-01", "2025-06-30", arena="municipal", self_created_post=True)
+    w.period("h1", "2025-07-01", "2026-06-30", arena="hospital")  # not self-created
+    sequence_exception(w, "x1", MUNICIPALITY)
+    sequence_exception(w, "x2", OTHER_HOSPITAL)
+    sequence_exception(w, "x3", "helsedirektoratet")
+    on = d("2025-07-01")
+    assert "R2" in ids(progress(w.state, w.catalogue, on, rules=PROPOSED_2024).blockers)
 
 
 def test_r15_self_created_post_flagged_under_the_rules_in_force_only() -> None:
@@ -405,12 +432,15 @@ def test_r13_veileder_without_the_specialty_flagged_for_asa_under_in_force_rules
             kind="veileder_dispensation",
             granted_by="helsedirektoratet",
             granted_on=d("2021-01-01"),
+            valid_to=d("2022-12-31"),
             supervisor_hpr=hpr,
         )
     )
     assert "R13" not in ids(
         progress(w.state, w.catalogue, d("2022-01-01"), rules=IN_FORCE).blockers
     )
+    # "tidsavgrenset": after its validity the flag is back.
+    assert "R13" in ids(progress(w.state, w.catalogue, d("2023-02-01"), rules=IN_FORCE).blockers)
 
 
 def test_r13_hospital_specialty_needs_a_specialist_in_it_unless_external_stay() -> None:

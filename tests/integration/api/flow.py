@@ -50,6 +50,28 @@ async def ok(response: Any, status: int = 201) -> Any:
     return response.json() if response.content else None
 
 
+async def appoint(
+    api: Any,
+    base: str,
+    headers: dict[str, str],
+    valid_from: str,
+    *,
+    hpr: str = VEILEDER,
+    role: str = "veileder",
+    **extra: Any,
+) -> str:
+    """R5: the assessor is the doctor's appointed veileder (or a supervisør at the
+    institution); returns the assignment id."""
+    created = await ok(
+        await api.post(
+            f"{base}/supervisors",
+            headers=headers,
+            json={"hpr_number": hpr, "role": role, "valid_from": valid_from, **extra},
+        )
+    )
+    return str(created["assignment_id"])
+
+
 async def set_up(api: Any, world: World) -> str:
     """Institutions with leaders, the catalogue, and one registered doctor; returns its id."""
     for org, name, kind in [

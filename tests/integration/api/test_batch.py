@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.api.flow import HOSPITAL, VEILEDER, World, ok, set_up
+from tests.integration.api.flow import HOSPITAL, VEILEDER, World, appoint, ok, set_up
 
 
 async def test_batch_items_succeed_or_fail_on_their_own(api, issuer) -> None:  # type: ignore[no-untyped-def]
@@ -24,6 +24,7 @@ async def test_batch_items_succeed_or_fail_on_their_own(api, issuer) -> None:  #
             },
         )
     )
+    await appoint(api, base, world.hospital, "2024-01-01")
     assessment = {
         "assessor_hpr": VEILEDER,
         "assessor_role": "veileder",

@@ -7,7 +7,15 @@ import json
 from pathlib import Path
 
 import domain.catalogues
-from tests.integration.api.flow import HOSPITAL, LEADER_H, LEADER_M, MUNICIPALITY, World, ok
+from tests.integration.api.flow import (
+    HOSPITAL,
+    LEADER_H,
+    LEADER_M,
+    MUNICIPALITY,
+    World,
+    appoint,
+    ok,
+)
 
 SAMPLES = Path(domain.catalogues.__file__).parent
 
@@ -90,9 +98,11 @@ async def test_carry_over_after_a_revision_R4(api, issuer) -> None:  # type: ign
         await api.post(f"{base}/organisations/{MUNICIPALITY}/confirmation", headers=world.admin),
         200,
     )
-    for objective_id, org, leader, headers in [
-        ("KLS-003", HOSPITAL, LEADER_H, world.hospital),
-        ("KLK-012", MUNICIPALITY, LEADER_M, world.municipality),
+    # R5: the appointed veileder assesses, inside the service at each institution.
+    await appoint(api, base, world.hospital, "2023-02-01", hpr="1000010")
+    for objective_id, org, leader, headers, assessed_on, approved_on in [
+        ("KLS-003", HOSPITAL, LEADER_H, world.hospital, "2024-01-10", "2024-01-20"),
+        ("KLK-012", MUNICIPALITY, LEADER_M, world.municipality, "2024-05-02", "2024-05-03"),
     ]:
         await ok(
             await api.post(
@@ -103,7 +113,7 @@ async def test_carry_over_after_a_revision_R4(api, issuer) -> None:  # type: ign
                     "assessor_hpr": "1000010",
                     "assessor_role": "veileder",
                     "outcome": "achieved",
-                    "assessed_on": "2024-05-02",
+                    "assessed_on": assessed_on,
                 },
             )
         )
@@ -115,7 +125,7 @@ async def test_carry_over_after_a_revision_R4(api, issuer) -> None:  # type: ign
                     "objective_id": objective_id,
                     "approver_hpr": leader,
                     "org_number": org,
-                    "approved_on": "2024-05-03",
+                    "approved_on": approved_on,
                 },
             )
         )

@@ -13,6 +13,7 @@ from tests.integration.api.flow import (
     MUNICIPALITY,
     VEILEDER,
     World,
+    appoint,
     ok,
     set_up,
 )
@@ -257,11 +258,12 @@ async def test_no_one_reaches_someone_elses_record(api, issuer) -> None:  # type
             },
         )
     )
+    await appoint(api, base, world.municipality, "2025-01-01")
     assert (
         await api.post(
             f"{base}/assessments",
             headers=world.municipality,
-            json={**assessment, "objective_id": "KLK-001"},
+            json={**assessment, "objective_id": "KLK-001", "assessed_on": "2025-03-01"},
         )
     ).status_code == 201
 

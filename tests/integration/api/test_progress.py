@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.api.flow import HOSPITAL, LEADER_H, VEILEDER, World, ok, set_up
+from tests.integration.api.flow import HOSPITAL, LEADER_H, VEILEDER, World, appoint, ok, set_up
 
 
 async def record_hospital_year(api, world, doctor_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -29,6 +29,7 @@ async def record_hospital_year(api, world, doctor_id: str) -> None:  # type: ign
             json={"kind": "sick_leave", "start": "2024-03-01", "end": "2024-03-10"},
         )
     )
+    await appoint(api, base, world.hospital, "2024-01-01")
     await ok(
         await api.post(
             f"{base}/assessments",
@@ -71,7 +72,8 @@ async def test_progress_now_and_as_of_a_past_date(api, issuer) -> None:  # type:
     now = await api.get(f"/api/v1/doctors/{doctor_id}/progress", headers=world.doctor)
     assert now.status_code == 200, now.text
     body = now.json()
-    assert now.headers["etag"] == '"6"'
+    # registered, the hospital's relation, period, absence, veileder, assessment, approval
+    assert now.headers["etag"] == '"7"'
     assert objective(body, "KLS-001")["status"] == "approved"
     assert objective(body, "KLS-001")["approved_by_hpr"] == LEADER_H
     hospital = next(b for b in body["time"] if b["block"] == "part1_hospital")
@@ -136,6 +138,8 @@ async def test_worklist_and_progress_page(api, issuer) -> None:  # type: ignore[
             },
         )
     )
+    # A supervisør assesses (R5); the doctor still has no veileder (R14, the work list).
+    await appoint(api, base, world.hospital, "2020-01-01", role="clinical_supervisor")
     await ok(
         await api.post(
             f"{base}/assessments",
@@ -143,7 +147,7 @@ async def test_worklist_and_progress_page(api, issuer) -> None:  # type: ignore[
             json={
                 "objective_id": "KLS-002",
                 "assessor_hpr": VEILEDER,
-                "assessor_role": "veileder",
+                "assessor_role": "clinical_supervisor",
                 "outcome": "achieved",
                 "assessed_on": "2020-05-20",
             },
@@ -155,6 +159,7 @@ async def test_worklist_and_progress_page(api, issuer) -> None:  # type: ignore[
     assert [i["doctor_id"] for i in body["in_service"]] == [doctor_id]
     assert [i["doctor_id"] for i in body["without_veileder"]] == [doctor_id]
     assert [i["objective_id"] for i in body["assessed_not_approved"]] == ["KLS-002"]
+    assert [i["doctor_id"] for i in body["without_plan"]] == [doctor_id]  # R17
     assert (
         await api.get(f"/api/v1/organisations/{HOSPITAL}/worklist", headers=world.municipality)
     ).status_code == 403

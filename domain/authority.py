@@ -1,0 +1,427 @@
+"""Who may issue which command (RULES.md "Who may record what (authority)").
+
+Every command comes with its :class:`Issuer`, the party on whose authority it is recorded
+(from the token, never from the body). :func:`authorise` refuses a command whose issuer is
+not entitled to it with a ``not_entitled`` rejection naming the rule; nothing is stored.
+
+Lines of RULES.md and where they are checked:
+- service periods, absences, confirmations, supervision hours, plans, supervisors, group
+  supervision: the employer whose service it is, for its own service only; the arena fits
+  the organisation's kind (:func:`arena_fits`);
+- corrections and retractions: the employer that recorded the period (or absence);
+- assessments (R5): recorded by the institution where the doctor serves, by the doctor's
+  appointed veileder or a supervisør at that institution, dated inside the doctor's service
+  there (:func:`assessment_problem`);
+- approvals (R5): the institution's leader or a delegate of a leader in office
+  (:func:`domain.organisation.authority`), for an objective of the doctor's catalogue
+  version and specialty (:func:`in_doctors_path`), after a counting assessment that is not
+  the approver's own unless the approver is the appointed veileder
+  (:func:`counting_assessment`);
+- exceptions and statuses: their single granting body (:data:`domain.statuses.GRANTORS`),
+  withdrawn only by whoever granted them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any, Literal
+
+import msgspec
+
+from domain.catalogue import Catalogue, is_common
+from domain.doctor.commands import (
+    ApproveObjective,
+    AssessObjective,
+    AssignSupervisor,
+    CorrectServicePeriod,
+    DoctorCommand,
+    EndSupervisorAssignment,
+    GrantException,
+    IssueServiceConfirmation,
+    LogAbsence,
+    LogSupervisionHours,
+    RecordEducationPlan,
+    RecordGroupSupervision,
+    RecordServicePeriod,
+    RegisterDoctor,
+    RequestApproval,
+    RetractAbsence,
+    RetractServicePeriod,
+    ReturnApprovalRequest,
+    RevokeApproval,
+    WithdrawApprovalRequest,
+    WithdrawException,
+)
+from domain.doctor.state import Assessment, DoctorState
+from domain.organisation import OrganisationState
+from domain.rejection import Rejection, reject
+from domain.statuses import GRANTORS, part1_employers, self_created_post_orgs
+from events.catalogue import ObjectiveSpec
+from events.vocabulary import DIRECTORATE
+
+IssuerKind = Literal["organisation", "directorate", "doctor"]
+
+# The organisation kind each arena belongs to (hospital service at a health trust or
+# hospital, municipal service at a municipality).
+ARENA_KIND: dict[str, str] = {"hospital": "hospital_trust", "municipal": "municipality"}
+
+
+class Issuer(msgspec.Struct, frozen=True, kw_only=True):
+    """The party a command is issued by. An organisation's client may act for its own
+    organisation number and its parent's (HelseID ``orgnr_parent`` / ``orgnr_child``)."""
+
+    kind: IssuerKind
+    org_number: str | None = None
+    parent_org_number: str | None = None
+    hpr_number: str | None = None
+    doctor_id: str | None = None
+
+    def acts_for(self, org_number: str) -> bool:
+        return self.kind == "organisation" and org_number in (
+            self.org_number,
+            self.parent_org_number,
+        )
+
+    @property
+    def party(self) -> str:
+        """How the issuer is named in ``granted_by`` / ``withdrawn_by``."""
+        if self.kind == "directorate":
+            return DIRECTORATE
+        return self.org_number or ""
+
+
+DIRECTORATE_ISSUER = Issuer(kind="directorate")
+Orgs = Mapping[str, OrganisationState]
+
+
+def organisation_issuer(org_number: str, hpr_number: str | None = None) -> Issuer:
+    return Issuer(kind="organisation", org_number=org_number, hpr_number=hpr_number)
+
+
+def doctor_issuer(doctor_id: str) -> Issuer:
+    return Issuer(kind="doctor", doctor_id=doctor_id)
+
+
+def refuse(detail: str, rule: str, field: str | None = None) -> Rejection:
+    return reject("not_entitled", detail, field=field, rule=rule)
+
+
+def arena_fits(arena: str | None, org: OrganisationState | None) -> bool:
+    """Hospital service at a health trust, municipal service at a municipality; a part-2/3
+    period without an arena fits any registered institution."""
+    if org is None or not org.registered:
+        return False
+    return arena is None or ARENA_KIND.get(arena) == org.kind
+
+
+def _employer(
+    issuer: Issuer, org_number: str, rule: str, field: str = "org_number"
+) -> Rejection | None:
+    if not issuer.acts_for(org_number):
+        # The refusal names no organisation: it tells the caller nothing about the record.
+        return refuse("only the employer records this, for its own service only", rule, field)
+    return None
+
+
+def _period_employer(
+    issuer: Issuer, state: DoctorState, period_id: str, rule: str
+) -> Rejection | None:
+    period = state.periods.get(period_id)
+    if period is None:
+        return None  # decide rejects the unknown reference
+    return _employer(issuer, period.org_number, rule, "period_id")
+
+
+def _served_at(state: DoctorState, org_number: str) -> bool:
+    return any(p.org_number == org_number for p in state.periods.values())
+
+
+# --- assessments and approvals (R5) -------------------------------------------------------
+
+
+def is_appointed_veileder(state: DoctorState, hpr: str, on: date) -> bool:
+    return any(
+        s.role == "veileder" and s.hpr_number == hpr and s.valid_on(on) for s in state.supervisors
+    )
+
+
+def is_supervisor_at(state: DoctorState, hpr: str, org_number: str, on: date) -> bool:
+    return any(
+        s.role == "clinical_supervisor"
+        and s.hpr_number == hpr
+        and s.org_number == org_number
+        and s.valid_on(on)
+        for s in state.supervisors
+    )
+
+
+def in_service_at(state: DoctorState, org_number: str, on: date) -> bool:
+    return any(
+        p.org_number == org_number and p.start <= on and (p.end is None or on <= p.end)
+        for p in state.periods.values()
+    )
+
+
+def in_doctors_path(state: DoctorState, objective: ObjectiveSpec, on: date) -> bool:
+    """R4/R5: part-1 objectives belong to every doctor; a common part-2/3 objective to a
+    doctor with part-2/3 service; a specialty's (or its platform's) objective to a doctor
+    with part-2/3 service in that specialty, started by ``on``."""
+    if objective.part == 1:
+        return True
+    later = [p for p in state.periods.values() if p.part >= 2 and p.start <= on]
+    if is_common(objective):
+        return bool(later)
+    return any(p.specialty == objective.specialty for p in later)
+
+
+def assessment_problem(
+    state: DoctorState,
+    *,
+    org_number: str,
+    assessor_hpr: str,
+    assessor_role: str,
+    assessed_on: date,
+) -> str | None:
+    """R5: why an assessment does not count (None: it counts). It must be dated inside the
+    doctor's service at the institution, by the doctor's appointed veileder (whatever role
+    label) or by a supervisør assigned at that institution; role ``other`` never counts, a
+    leader's only where the leader is also the appointed veileder."""
+    if not in_service_at(state, org_number, assessed_on):
+        return f"assessed_on is outside the doctor's service at {org_number}"
+    if assessor_role == "other":
+        return "an assessment by role 'other' does not count; veileder or supervisør assess"
+    if is_appointed_veileder(state, assessor_hpr, assessed_on):
+        return None
+    if assessor_role == "clinical_supervisor" and is_supervisor_at(
+        state, assessor_hpr, org_number, assessed_on
+    ):
+        return None
+    return (
+        f"assessor {assessor_hpr} is not the doctor's appointed veileder or a supervisør "
+        f"assigned at {org_number} on {assessed_on.isoformat()}"
+    )
+
+
+def counts_for(a: Assessment, state: DoctorState, acting: frozenset[str]) -> bool:
+    """An assessment counts toward an approval by ``acting`` (approver and accountable
+    leader): it counts as such (:func:`assessment_problem`), and it is not their own unless
+    that person is the appointed veileder."""
+    if (
+        assessment_problem(
+            state,
+            org_number=a.org_number,
+            assessor_hpr=a.assessor_hpr,
+            assessor_role=a.assessor_role,
+            assessed_on=a.assessed_on,
+        )
+        is not None
+    ):
+        return False
+    return a.assessor_hpr not in acting or is_appointed_veileder(
+        state, a.assessor_hpr, a.assessed_on
+    )
+
+
+def counting_assessment(
+    state: DoctorState,
+    catalogue: Catalogue,
+    version: str,
+    objective_id: str,
+    on: date,
+    acting: frozenset[str],
+) -> Assessment | None:
+    """The latest assessment on or before ``on`` that holds for the objective (R4 carry-over)
+    and counts toward an approval by ``acting``."""
+    from domain.approval import holds_for
+
+    found: Assessment | None = None
+    for a in state.assessments:
+        if a.assessed_on > on or (found is not None and a.assessed_on < found.assessed_on):
+            continue
+        if not holds_for(catalogue, a.catalogue_version, a.objective_id, version, objective_id):
+            continue
+        if counts_for(a, state, acting):
+            found = a
+    return found
+
+
+# --- the table -----------------------------------------------------------------------------
+
+EXCEPTION_RULE: dict[str, str] = {
+    "turnus_approved": "R3",
+    "part1_first_foreign": "R3",
+    "foreign_credit": "R3",
+    "eu_eos_exemption": "R19",
+    "gp_fte_dispensation": "R11",
+    "veileder_dispensation": "R13",
+    "sequence_part1": "R2",
+    "local_fkm_agreement": "R4",
+}
+
+
+def _grant(command: GrantException, issuer: Issuer, state: DoctorState) -> Rejection | None:
+    rule = EXCEPTION_RULE.get(command.kind, "R3")
+    if command.granted_by != issuer.party:
+        return refuse("granted_by must be the issuer itself", rule, "granted_by")
+    grantor = GRANTORS.get(command.kind)
+    if grantor == "directorate":
+        if issuer.kind != "directorate":
+            return refuse(f"{command.kind} is granted by Helsedirektoratet alone", rule, "kind")
+        return None
+    if issuer.kind != "organisation":
+        return refuse(
+            f"{command.kind} is not the directorate's: it is recorded by the institutions "
+            "concerned",
+            rule,
+            "kind",
+        )
+    if grantor == "self_created_post":
+        posts = self_created_post_orgs(state)
+        period = state.periods.get(command.period_id or "")
+        if period is None or not period.self_created_post or period.part != 1:
+            return refuse(
+                "an R2 exception names a self-created LIS1 post (period_id) (R15)",
+                rule,
+                "period_id",
+            )
+        if not any(issuer.acts_for(o) for o in posts):
+            return refuse(
+                "only the municipality and the hospital of the self-created post record the "
+                "R2 exception",
+                rule,
+                "kind",
+            )
+        return None
+    if grantor == "part1_employer":
+        if not any(issuer.acts_for(o) for o in part1_employers(state)):
+            return refuse(
+                "a local agreement is recorded by the doctor's part-1 hospital or municipality",
+                rule,
+                "kind",
+            )
+        return None
+    return refuse(f"no one may grant {command.kind}", rule, "kind")
+
+
+Check = Callable[[Any, Issuer, DoctorState, Mapping[str, OrganisationState]], Rejection | None]
+
+
+def _register(_c: RegisterDoctor, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
+    if i.kind not in ("organisation", "directorate"):
+        return refuse("a doctor is registered by an organisation or the directorate", "R6")
+    return None
+
+
+def _period(
+    c: RecordServicePeriod | CorrectServicePeriod, i: Issuer, s: DoctorState, o: Orgs
+) -> Rejection | None:
+    refused = _employer(i, c.org_number, "R7")
+    if refused is None and isinstance(c, CorrectServicePeriod):
+        refused = _period_employer(i, s, c.period_id, "R7")
+    if refused is None and not arena_fits(c.arena, o.get(c.org_number)):
+        refused = refuse(
+            f"{c.arena} service is not recorded at an organisation of this kind "
+            "(hospital service at a health trust, municipal at a municipality)",
+            "R1",
+            "arena",
+        )
+    return refused
+
+
+def _of_period(
+    c: RetractServicePeriod | LogAbsence | IssueServiceConfirmation,
+    i: Issuer,
+    s: DoctorState,
+    _o: Orgs,
+) -> Rejection | None:
+    return _period_employer(i, s, c.period_id, "R8" if isinstance(c, LogAbsence) else "R7")
+
+
+def _of_absence(c: RetractAbsence, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    absence = s.absences.get(c.absence_id)
+    return None if absence is None else _period_employer(i, s, absence.period_id, "R8")
+
+
+def _end_supervisor(
+    c: EndSupervisorAssignment, i: Issuer, s: DoctorState, _o: Orgs
+) -> Rejection | None:
+    found = next((x for x in s.supervisors if x.assignment_id == c.assignment_id), None)
+    return None if found is None else _employer(i, found.org_number, "R14", "assignment_id")
+
+
+def _plan(c: RecordEducationPlan, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    refused = _employer(i, c.org_number, "R17")
+    if refused is None and not _served_at(s, c.org_number):
+        refused = refuse("the plan is made by the doctor's employer", "R17", "org_number")
+    return refused
+
+
+def _doctor_asks(
+    c: RequestApproval | WithdrawApprovalRequest, i: Issuer, _s: DoctorState, _o: Orgs
+) -> Rejection | None:
+    if i.kind != "doctor" or i.doctor_id != c.doctor_id:
+        return refuse("only the doctor asks for, or withdraws, an approval", "R5")
+    return None
+
+
+def _withdraw(c: WithdrawException, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    x = s.exceptions.get(c.exception_id)
+    if x is None:
+        return None
+    if c.withdrawn_by != i.party or x.granted_by != i.party:
+        rule = EXCEPTION_RULE.get(x.kind, "R3")
+        return refuse("only the grantor withdraws an exception", rule, "exception_id")
+    return None
+
+
+def _own_org(rule: str) -> Check:
+    """The command's ``org_number`` must be the issuer's own."""
+
+    def check(c: Any, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
+        return _employer(i, c.org_number, rule)
+
+    return check
+
+
+def _grant_check(c: GrantException, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    return _grant(c, i, s)
+
+
+# One line per command: who may issue it (RULES.md "Who may record what").
+CHECKS: dict[type[Any], Check] = {
+    RegisterDoctor: _register,
+    RecordServicePeriod: _period,
+    CorrectServicePeriod: _period,
+    RetractServicePeriod: _of_period,
+    LogAbsence: _of_period,
+    IssueServiceConfirmation: _of_period,
+    RetractAbsence: _of_absence,
+    AssignSupervisor: _own_org("R14"),  # it may appoint before the service is recorded
+    EndSupervisorAssignment: _end_supervisor,
+    AssessObjective: _own_org("R5"),
+    ApproveObjective: _own_org("R5"),
+    RevokeApproval: _own_org("R5"),
+    LogSupervisionHours: _own_org("R12"),
+    RecordEducationPlan: _plan,
+    RecordGroupSupervision: _own_org("R18"),
+    GrantException: _grant_check,
+    WithdrawException: _withdraw,
+    RequestApproval: _doctor_asks,
+    WithdrawApprovalRequest: _doctor_asks,
+    ReturnApprovalRequest: _own_org("R5"),
+}
+
+
+def authorise(
+    command: DoctorCommand,
+    issuer: Issuer,
+    state: DoctorState,
+    organisations: Mapping[str, OrganisationState],
+) -> Rejection | None:
+    """None when ``issuer`` may issue ``command``; else the refusal (nothing is stored). A
+    command type without a line in :data:`CHECKS` is refused for everyone."""
+    check = CHECKS.get(type(command))
+    if check is None:
+        return refuse(f"no one may issue {type(command).__name__}", "R6")
+    return check(command, issuer, state, organisations)

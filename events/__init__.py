@@ -20,6 +20,8 @@ from events.doctor import *  # noqa: F403
 from events.doctor import DOCTOR_EVENTS as DOCTOR_EVENTS
 from events.organisation import *  # noqa: F403
 from events.organisation import ORGANISATION_EVENTS as ORGANISATION_EVENTS
+from events.relations import *  # noqa: F403
+from events.relations import RELATION_EVENTS as RELATION_EVENTS
 from events.streams import stream_of as stream_of
 from events.streams import stream_type_of as stream_type_of
 from events.streams import subject_of as subject_of
@@ -28,7 +30,7 @@ from events.subjects import STREAM_TYPES as STREAM_TYPES
 from events.subjects import subject_for as subject_for
 
 ALL_EVENTS: tuple[type[Event], ...] = (
-    DOCTOR_EVENTS + ORGANISATION_EVENTS + CATALOGUE_EVENTS + APPLICATION_EVENTS
+    DOCTOR_EVENTS + ORGANISATION_EVENTS + CATALOGUE_EVENTS + APPLICATION_EVENTS + RELATION_EVENTS
 )
 
 del _upcasters

@@ -12,11 +12,14 @@ from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
 from services.application.proofs import ProofLog
+from services.application.relations import RelationHandlers
 from services.application.training import TrainingHandlers
 from services.config import Settings
 from services.read_models.casework import CaseworkReads
+from services.read_models.decisions import Decisions
 from services.read_models.queries import Queries
 from services.read_models.records import Records
+from services.read_models.relations import RelationQueries
 from services.read_models.routing import ReadRouter
 from services.read_models.training import TrainingReads
 from services.store.database import create_engine
@@ -35,6 +38,9 @@ class Services:
     training_reads: TrainingReads
     casework: CaseworkReads
     proofs: ProofLog
+    relations: RelationHandlers
+    relation_queries: RelationQueries
+    decisions: Decisions
     reads: ReadRouter
 
     async def close(self) -> None:
@@ -69,5 +75,8 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         training_reads=TrainingReads(engine),
         casework=CaseworkReads(engine),
         proofs=ProofLog(engine),
+        relations=RelationHandlers(engine),
+        relation_queries=RelationQueries(engine),
+        decisions=Decisions(engine),
         reads=reads,
     )

@@ -88,7 +88,8 @@ def _print_banner(settings: Settings) -> None:
 kompetanse is running.
   API            {base}/api/v1
   OpenAPI UI     {base}/schema/swagger   (document: {base}/schema/openapi.json)
-  Health         {base}/healthz   {base}/readyz   {base}/metrics
+  Health         {base}/healthz   {base}/readyz
+  Metrics        {base}/metrics   (Authorization: Bearer <{settings.data_path}/metrics-token>)
   Data directory {settings.data_path}
   Demo doctor's progress page (development login):
                  {base}/dev/login?hpr=9100001
@@ -111,6 +112,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.http_port,
         log_level="warning",
         access_log=False,
+        server_header=False,  # no "server: uvicorn" banner
     )
     return 0
 

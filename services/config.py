@@ -20,6 +20,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = "var"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # The URL clients address (DPoP's htu is checked against it); None: the address the
+    # service is started on, http://<http_host>:<http_port>.
     public_base_url: str | None = None
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a terminal
@@ -42,6 +44,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Request limits
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 6000
+    # Operations: /metrics answers only with this bearer token (None: a token generated once
+    # in <data_dir>/metrics-token).
+    metrics_token: str | None = None
 
     @property
     def data_path(self) -> Path:
@@ -80,6 +85,7 @@ _ENV = {
     "token_leeway_seconds": "TOKEN_LEEWAY_SECONDS",
     "max_body_bytes": "KOMPETANSE_MAX_BODY_BYTES",
     "rate_limit_per_minute": "KOMPETANSE_RATE_LIMIT_PER_MINUTE",
+    "metrics_token": "KOMPETANSE_METRICS_TOKEN",
 }
 
 

@@ -132,6 +132,7 @@ def api_settings(database_url: str, nats_server_url: str, stream_name: str, tmp_
         stream_name=stream_name,
         data_dir=str(tmp_path / "var"),
         rate_limit_per_minute=100_000,
+        public_base_url="http://testserver.local",  # the test client's address (DPoP htu)
     )
 
 

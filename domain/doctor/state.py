@@ -14,6 +14,14 @@ import msgspec
 from domain.copying import copy_as
 from domain.doctor.training_records import Activity, Meeting, PlanWrite, SignOff
 from events import doctor as ev
+from events.relations import (
+    IdentityConflictFlagged,
+    IdentityConflictResolved,
+    OrganisationConfirmed,
+    OrganisationDisputed,
+    OrganisationRelated,
+    RelationEvent,
+)
 from events.vocabulary import Arena, Part
 
 
@@ -342,7 +350,7 @@ def _meeting(state: DoctorState, e: ev.SupervisionMeetingHeld) -> DoctorState:
     return r(state, meetings={**state.meetings, e.meeting_id: copy_as(Meeting, e)})
 
 
-def evolve(state: DoctorState, event: ev.DoctorEvent) -> DoctorState:
+def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorState:
     """One line per event type; ``assert_never`` makes mypy refuse a forgotten one."""
     match event:
         case ev.DoctorRegistered():
@@ -391,11 +399,21 @@ def evolve(state: DoctorState, event: ev.DoctorEvent) -> DoctorState:
             return _cited(state, event)
         case ev.SupervisionMeetingHeld():
             return _meeting(state, event)
+        case (
+            OrganisationRelated()
+            | OrganisationConfirmed()
+            | OrganisationDisputed()
+            | IdentityConflictFlagged()
+            | IdentityConflictResolved()
+        ):
+            # Relations and identities are not decision state: their status is the
+            # doctor_organisations row written with the event (issue 13).
+            return state
         case _:
             assert_never(event)
 
 
-def fold(state: DoctorState, events: Iterable[ev.DoctorEvent]) -> DoctorState:
+def fold(state: DoctorState, events: Iterable[ev.DoctorEvent | RelationEvent]) -> DoctorState:
     for e in events:
         state = evolve(state, e)
     return state

@@ -43,6 +43,9 @@ class Access(enum.Enum):
     EMPLOYER_OR_DIRECTORATE = "employer_or_directorate"  # exceptions
     APPLICATION_READ = "application_read"  # the applicant or a caseworker
     DOCTOR_SELF_OR_EMPLOYER = "doctor_self_or_employer"  # the doctor or an employer (training)
+    CONFIRMED_EMPLOYER = "confirmed_employer"  # its relation confirmed (approvals)
+    ORGANISATION_RELATED = "organisation_related"  # an org with any relation: its own facts
+    DIRECTORATE = "directorate"  # a caseworker or admin of Helsedirektoratet
 
 
 def access(rule: Access) -> dict[str, Any]:
@@ -110,28 +113,86 @@ async def _register_doctor(caller: Caller) -> None:
         raise forbidden("doctors are registered by an organisation or the directorate")
 
 
+NO_SERVICE = "the doctor has no service period at your organisation"
+CLAIMED = (
+    "your organisation's relation to this doctor is claimed, not confirmed: read back your "
+    "own facts at /api/v1/doctors/{doctor_id}/claims until the doctor or Helsedirektoratet "
+    "confirms it"
+)
+CLAIMED_WRITE = (
+    "your organisation's relation to this doctor is claimed, not confirmed: this rests on the "
+    "doctor's wider record, so it waits until the doctor or Helsedirektoratet confirms it"
+)
+DISPUTED = (
+    "the doctor disputes your organisation's relation; Helsedirektoratet resolves it, "
+    "and until then your organisation records nothing more for this doctor"
+)
+
+
+def _not_confirmed(relation: Relation) -> ProblemError:
+    if relation.employs:
+        return forbidden(CLAIMED_WRITE)
+    return forbidden(DISPUTED if relation.disputed else NO_SERVICE)
+
+
 async def _new_or_current_employer(caller: Caller) -> None:
-    await caller.relation()
+    relation = await caller.relation()
     if not caller.organisation:
         raise forbidden("requires an organisation's client token")
+    if relation.disputed and not relation.employs:
+        raise forbidden(DISPUTED)
 
 
 async def _employer(caller: Caller) -> None:
     relation = await caller.relation()
-    if not (caller.organisation and relation.employs):
-        raise forbidden("the doctor has no service period at your organisation")
+    if not caller.organisation:
+        raise forbidden("requires an organisation's client token (the employer)")
+    if not relation.employs:
+        raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
+
+
+async def _confirmed_employer(caller: Caller) -> None:
+    """An approval rests on the wider record (others' assessments, the doctor's path), which
+    a claimed organisation may not read: it approves once confirmed."""
+    relation = await caller.relation()
+    if not caller.organisation:
+        raise forbidden("requires an organisation's client token (the employer)")
+    if not relation.confirmed:
+        raise _not_confirmed(relation)
 
 
 async def _employer_or_directorate(caller: Caller) -> None:
     relation = await caller.relation()
-    if not (caller.directorate or (caller.organisation and relation.employs)):
-        raise forbidden("the doctor has no service period at your organisation")
+    if not (caller.directorate or caller.organisation):
+        raise forbidden("requires the employer's client token or Helsedirektoratet")
+    # Who may grant which exception is the domain's authority rule (RULES.md); an
+    # organisation needs a relation that is not disputed.
+    if not (caller.directorate or relation.employs):
+        raise forbidden(DISPUTED if relation.disputed else NO_SERVICE)
 
 
 async def _doctor_record(caller: Caller) -> None:
+    # An organisation reads the wider record only once its relation is confirmed, by the
+    # doctor or the directorate (RULES.md "Reach into a record").
     relation = await caller.relation()
-    if not (caller.directorate or relation.is_self or (caller.organisation and relation.employs)):
-        raise forbidden("not your record, nor a doctor you have or had in service")
+    if caller.directorate or relation.is_self or (caller.organisation and relation.confirmed):
+        return
+    if caller.organisation and relation.employs:
+        raise forbidden(CLAIMED)
+    raise forbidden("not your record, nor a doctor you have or had in service")
+
+
+async def _organisation_related(caller: Caller) -> None:
+    relation = await caller.relation()
+    if not (caller.organisation and (relation.employs or relation.disputed)):
+        raise forbidden("requires an organisation that recorded facts for this doctor")
+
+
+async def _directorate(caller: Caller) -> None:
+    if "doctor_id" in caller.params:
+        await caller.relation()  # 404 when unknown
+    if not caller.directorate:
+        raise forbidden("requires a Helsedirektoratet caseworker or admin token")
 
 
 async def _doctor_self(caller: Caller) -> None:
@@ -173,6 +234,9 @@ RULES: dict[Access, Callable[[Caller], Awaitable[None]]] = {
     Access.DOCTOR_ME: _kind_is("person", "requires a person's token"),
     Access.APPLICATION_READ: _application_read,
     Access.DOCTOR_SELF_OR_EMPLOYER: _doctor_self_or_employer,
+    Access.CONFIRMED_EMPLOYER: _confirmed_employer,
+    Access.ORGANISATION_RELATED: _organisation_related,
+    Access.DIRECTORATE: _directorate,
 }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,9 +22,11 @@ from services import metrics
 from services.api.access import OPENAPI_PATH, authorise
 from services.api.authentication import acting_party_of
 from services.api.dependencies import DEPENDENCIES, services_of
+from services.api.input_limits import CheckedRequest
 from services.api.operations import OperationsController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.ratelimit import RateLimiter
+from services.api.response_headers import response_headers_middleware
 from services.api.routes import ROUTE_HANDLERS
 from services.bootstrap import bootstrap
 from services.config import Settings
@@ -72,6 +76,23 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def metrics_token(settings: Settings) -> str:
+    """``/metrics`` is behind a bearer token: ``KOMPETANSE_METRICS_TOKEN``, or else one made
+    once in the data directory (``<data_dir>/metrics-token``, mode 0600) and shared by every
+    process using that directory."""
+    if settings.metrics_token:
+        return settings.metrics_token
+    path = settings.data_path / "metrics-token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 async def _note_write(scope: Scope, status: int) -> None:
     """Before a successful write's answer leaves, note it for the acting party, so that its
     next reads wait for a replica to have replayed it (read_models/routing.py)."""
@@ -95,6 +116,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.services = services
         app.state.authenticator = Authenticator.from_settings(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        app.state.metrics_token = metrics_token(settings)
         # Connected on first use and again after any loss: NATS may start after the API.
         probe = None
         if settings.nats_url:
@@ -116,8 +138,9 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         guards=[authorise],
         dependencies=DEPENDENCIES,
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, response_headers_middleware],
         request_max_body_size=settings.max_body_bytes,
+        request_class=CheckedRequest,
         openapi_config=OpenAPIConfig(
             title="kompetanse",
             version="1.0.0",

@@ -4,10 +4,10 @@ the blockers while not ready; the caseworker reads the frozen evidence bundle an
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api import cursor
@@ -84,10 +84,16 @@ class ApplicationsController(Controller):
     @get(
         "/applications/{application_id:str}",
         opt=access(Access.APPLICATION_READ),
-        summary="The evidence bundle as it stood when submitted, with its content hash",
+        middleware=[access_log_middleware],
+        summary="The evidence bundle as it stood when submitted, with its content hash, and "
+        "every decision with its reason",
     )
     async def read(
-        self, services: ServicesDep, principal: PrincipalDep, application_id: FromPath[str]
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        request: Request[Any, Any, Any],
+        application_id: FromPath[str],
     ) -> Response[ApplicationOut]:
         found = await services.records.application(application_id)
         if found is None:
@@ -102,11 +108,14 @@ class ApplicationsController(Controller):
                 "Forbidden",
                 "only the applicant and Helsedirektoratet may read this",
             )
+        # A caseworker's (or the doctor's) read of the bundle is a read of the record.
+        request.scope["state"]["doctor_id"] = found.doctor_id
         body = ApplicationOut(
             application_id=application_id,
             status=found.status,
             content_hash=found.content_hash,
             bundle=found.bundle,
+            decisions=msgspec.to_builtins(await services.decisions.of(application_id)),
         )
         return Response(body, headers={"ETag": f'"{found.version}"'})
 
@@ -114,12 +123,14 @@ class ApplicationsController(Controller):
         "/applications/{application_id:str}/decision",
         opt=access(Access.CASEWORKER),
         status_code=201,
+        middleware=[access_log_middleware],
         summary="Approve, reject or ask for more information",
     )
     async def decide(
         self,
         services: ServicesDep,
         envelope: EnvelopeDep,
+        request: Request[Any, Any, Any],
         application_id: FromPath[str],
         data: JSONBody[DecisionIn],
     ) -> Response[WriteResult]:
@@ -130,4 +141,8 @@ class ApplicationsController(Controller):
             decided_on=today(),
             decided_by_hpr=envelope.principal.hpr_number,
         )
-        return json_response(await services.applications.decide(command, envelope))
+        reply = await services.applications.decide(command, envelope)
+        found = await services.records.application(application_id)
+        if found is not None:  # the decision is a write on the doctor's record: logged
+            request.scope["state"]["doctor_id"] = found.doctor_id
+        return json_response(reply)

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from litestar.connection import ASGIConnection
 
+from services.api.acting_party import acting_party
 from services.api.dependencies import services_of
 from services.api.problems import ProblemError
 from services.api.ratelimit import RateLimiter
@@ -22,13 +23,19 @@ CHALLENGE = 'Bearer realm="kompetanse", DPoP realm="kompetanse" algs="ES256 PS25
 
 
 def request_url(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The URL as the client addressed it (for DPoP's ``htu``): the configured public base
-    when set (behind a proxy), else scheme, host and path of the request; no query."""
-    settings = services_of(connection.app.state).settings
-    if settings.public_base_url:
-        return str(settings.public_base_url).rstrip("/") + connection.url.path
-    url = connection.url
-    return f"{url.scheme}://{url.netloc}{url.path}"
+    """The URL a DPoP proof's ``htu`` must name: the configured public URL (by default the
+    address the service is started on) and the request's path, no query. Never the
+    client-supplied ``Host`` header."""
+    settings = connection.app.state.settings
+    return str(settings.base_url()).rstrip("/") + connection.url.path
+
+
+def dpop_header(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The one ``DPoP`` header: RFC 9449 section 4.3 refuses a request with more than one."""
+    proofs = connection.headers.getall("dpop", [])
+    if len(proofs) > 1 or any("," in proof for proof in proofs):
+        raise Unauthenticated("DPoP: exactly one proof header is allowed")
+    return proofs[0] if proofs else None
 
 
 def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -37,6 +44,20 @@ def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> 
         return None
     token = connection.cookies.get(COOKIE)
     return f"Bearer {token}" if token else None
+
+
+def rate_limited(limiter: RateLimiter, principal: Principal, what: str = "request") -> None:
+    """Spend one token of the acting party's bucket (client and organisation, or person);
+    429 when it is empty."""
+    retry_after = limiter.take(acting_party(principal))
+    if retry_after is not None:
+        raise ProblemError(
+            429,
+            "too-many-requests",
+            "Too many requests",
+            f"rate limit of the acting party exceeded at this {what}; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def acting_party_of(principal: Principal) -> str:
@@ -65,7 +86,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     try:
         principal, seen = authenticator.authenticate_with_proof(
             authorization=authorization,
-            dpop=connection.headers.get("dpop"),
+            dpop=dpop_header(connection),
             method=str(connection.scope.get("method", "GET")),
             url=request_url(connection),
             now=time.time(),
@@ -86,15 +107,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     limiter = connection.app.state.get("rate_limiter")
     if not isinstance(limiter, RateLimiter):
         raise RuntimeError("the app was started without its rate limiter")
-    retry_after = limiter.take(principal.client_id or principal.subject or "anonymous")
-    if retry_after is not None:
-        raise ProblemError(
-            429,
-            "too-many-requests",
-            "Too many requests",
-            f"rate limit for client {principal.client_id} exceeded; retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+    rate_limited(limiter, principal)
     state["principal"] = principal
     routing.acting_party.set(acting_party_of(principal))
     structlog.contextvars.bind_contextvars(

@@ -27,6 +27,8 @@ from litestar.params import JSONBody
 
 from services.api.access import Access, access, check_access
 from services.api.access_log import log_access
+from services.api.acting_party import acting_party
+from services.api.authentication import rate_limited
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import TYPE_BASE, Problem, ProblemError, problem_of
 from services.application.messages import Envelope, IdempotentRequest, request_hash
@@ -62,6 +64,7 @@ class BatchOut(msgspec.Struct, kw_only=True):
 
 
 _AT = re.compile(r"`\$\.(.+)`$")
+_NAMED = re.compile(r"^([a-z_][a-z0-9_]*): ")
 
 
 class ItemRequest(msgspec.Struct, frozen=True):
@@ -81,7 +84,7 @@ class ItemRequest(msgspec.Struct, frozen=True):
         p = self.principal
         idempotent = (
             IdempotentRequest(
-                f"{p.kind}:{p.client_id or p.subject}",
+                acting_party(p),
                 key,
                 request_hash(self.item.method, self.item.path, self.raw_body),
             )
@@ -120,6 +123,9 @@ def _body(data_type: Any, raw: bytes) -> Any:
         found = _AT.search(str(err))
         key = found.group(1) if found else "body"
         message = str(err).split(" - ", maxsplit=1)[0]
+        named = _NAMED.match(message)  # a __post_init__ check names its field first
+        if found is None and named is not None:
+            key, message = named.group(1), message[named.end() :]
         raise ProblemError(
             400, "invalid-input", "Invalid input", f"{key}: {message}", field=key
         ) from err
@@ -196,6 +202,16 @@ async def dispatch(app: Litestar, services: Services, request: ItemRequest) -> I
     return result
 
 
+def limited(request: Request[Any, Any, Any], index: int) -> ItemResult | None:
+    """Each item counts against the acting party's rate limit, like the request it stands
+    for; an item over the limit gets its own 429."""
+    try:
+        rate_limited(request.app.state.rate_limiter, request.scope["state"]["principal"], "item")
+    except ProblemError as over:
+        return _result(index, 429, msgspec.structs.replace(over.problem, field=f"items[{index}]"))
+    return None
+
+
 class BatchController(Controller):
     path = "/api/v1/batch"
     tags = ["batch"]  # noqa: RUF012
@@ -223,7 +239,8 @@ class BatchController(Controller):
                 field="Idempotency-Key",
             )
         results = [
-            await dispatch(
+            limited(request, i)
+            or await dispatch(
                 request.app, services, ItemRequest(i, item, principal, envelope.request_id)
             )
             for i, item in enumerate(data.items)

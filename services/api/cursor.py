@@ -17,10 +17,10 @@ def decode(cursor: str | None) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "p" or not value.isdigit():
-            raise ValueError(raw)
+        if prefix != "p" or not value.isascii() or not value.isdigit() or len(value) > 18:
+            raise ValueError(raw)  # positions and ids are bigint: at most 18 digits here
         return int(value)
-    except ValueError as err:
+    except (ValueError, UnicodeDecodeError) as err:
         raise ProblemError(
             400,
             "invalid-cursor",

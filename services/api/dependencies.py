@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from services.api.acting_party import acting_party
 from services.api.problems import ProblemError
 from services.application.messages import Envelope, IdempotentRequest, request_hash
 from services.bootstrap import Services
@@ -65,7 +66,7 @@ async def idempotency_of(request: AnyRequest, principal: Principal) -> Idempoten
             f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
             field="Idempotency-Key",
         )
-    who = f"{principal.kind}:{principal.client_id or principal.subject}"
+    who = acting_party(principal)
     body = await request.body()
     return IdempotentRequest(who, key, request_hash(request.method, request.url.path, body))
 

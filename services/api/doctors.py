@@ -210,7 +210,7 @@ class DoctorWritesController(Controller):
 
     @post(
         "/approvals",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
+        opt=access(Access.CONFIRMED_EMPLOYER),
         status_code=201,
         summary="Approve a learning objective on the institution's behalf (R5)",
     )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services import feed_status
 from services.api.access import Access, access
 from services.api.dependencies import services_of
+from services.api.problems import ProblemError
 
 
 class OperationsController(Controller):
@@ -56,6 +58,22 @@ class OperationsController(Controller):
             status_code=200 if ready else 503,
         )
 
-    @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
-    async def metrics(self) -> bytes:
+    @get(
+        "/metrics",
+        summary="Prometheus metrics (Authorization: Bearer <the metrics token>)",
+        media_type=CONTENT_TYPE_LATEST,
+    )
+    async def metrics(self, request: Request[Any, Any, Any], state: State) -> bytes:
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {state.metrics_token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise ProblemError(
+                401,
+                "unauthenticated",
+                "Not authenticated",
+                "Authorization: /metrics needs the operator's metrics token "
+                "(KOMPETANSE_METRICS_TOKEN, else <data_dir>/metrics-token)",
+                field="Authorization",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         return generate_latest()

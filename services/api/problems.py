@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -91,8 +92,30 @@ def handle_problem(request: Request[Any, Any, Any], exc: ProblemError) -> Respon
     return problem_response(problem, exc.headers)
 
 
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_]*): ")
+
+
+def _body_field(error: dict[str, Any]) -> dict[str, Any]:
+    """msgspec names the body parameter (``data``) as the key; name the field at fault
+    instead: the path msgspec gives, the unknown or missing field, or the field a
+    ``__post_init__`` check names."""
+    if error.get("source") != "body" or error.get("key") != "data":
+        return error
+    message = str(error.get("message", ""))
+    field = "body"
+    if (at := _AT_PATH.search(message)) is not None:
+        field, message = at.group(1) or "body", message[: at.start()]
+    elif (named := _NAMED_FIELD.search(message)) is not None:
+        field = named.group(1)
+    elif (prefix := _FIELD_PREFIX.match(message)) is not None:
+        field, message = prefix.group(1), message[prefix.end() :]
+    return {**error, "key": field, "message": message}
+
+
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
+    errors = [_body_field(e) for e in (exc.extra or []) if isinstance(e, dict)]
     fields = [str(e.get("key")) for e in errors if e.get("key")]
     detail = str(exc.detail)
     if errors and errors[0].get("message"):
@@ -133,12 +156,15 @@ def rejection_problem(exc: CommandRejected) -> ProblemError:
         status = 409
     if code == "not_entitled":  # RULES.md authority: not this caller's to record
         status = 403
-    prefix = f"{rule}: " if rule and not rejection.detail.startswith(rule) else ""
+    detail = rejection.detail
+    if rule:  # name the rule once, in front
+        detail = detail.replace(f" ({rule})", "").replace(f"({rule})", "").strip()
+    prefix = f"{rule}: " if rule and not detail.startswith(rule) else ""
     return ProblemError(
         status,
         code.replace("_", "-"),
         "Command rejected",
-        prefix + rejection.detail,
+        prefix + detail,
         field=field,
         rule=rule,
         blockers=exc.blockers,

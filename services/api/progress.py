@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import PrincipalDep, ServicesDep
+from services.api.input_limits import check_date
 from services.api.problems import ProblemError
 from services.api.progress_page import render_page
 from services.api.training_page import training_sections, training_year
@@ -74,6 +75,7 @@ class ProgressController(Controller):
             str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
         ] = None,
     ) -> Response[Any]:
+        check_date("as_of", as_of)
         view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, specialty)
         return await as_json(services, view)
 
@@ -86,6 +88,7 @@ class ProgressController(Controller):
         as_of: AsOf = None,
         rule_set_id: RuleSetId = None,
     ) -> Response[Any]:
+        check_date("as_of", as_of)
         doctor_id = await my_doctor_id(services, principal, request)
         view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, None)
         return await as_json(services, view)
@@ -103,17 +106,21 @@ class ProgressController(Controller):
         request: Request[Any, Any, Any],
         as_of: AsOf = None,
     ) -> Response[str]:
+        check_date("as_of", as_of)
         doctor_id = await my_doctor_id(services, principal, request)
         view = await services.queries.progress(doctor_id, as_of or today(), None, None)
         name = await services.queries.name_of(doctor_id)
         applications = await services.queries.applications_of(doctor_id)
         year = await training_year(services, doctor_id, applications)
+        related = await services.relation_queries.relations_of(doctor_id)
         return Response(
             render_page(
                 view.progress,
                 name,
                 [(a["specialty"], a["status"]) for a in applications],
-                training_sections(view.progress, year),
+                related,
+                decisions=[a["decisions"] for a in applications],
+                extra=training_sections(view.progress, year),
             ),
             media_type="text/html",
         )

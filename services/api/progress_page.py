@@ -3,7 +3,9 @@ readable on a phone. Every value shown is escaped."""
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
+from typing import Any
 
 from services.read_models.queries import Progress
 
@@ -23,6 +25,14 @@ RULE_SET_NB = {
     "in-force-2017": "spesialistforskriften slik den gjelder",
     "proposed-2024": "høringsforslaget 2024",
 }
+
+
+RELATION_NB = {
+    "confirmed": "Bekreftet",
+    "claimed": "Ikke bekreftet av deg – virksomheten ser bare det den selv har registrert",
+    "disputed": "Bestridt av deg – Helsedirektoratet avgjør",
+}
+BASIS_NB = {"registration": "registrerte deg", "service_period": "registrerte tjeneste"}
 PART_NB = {1: "Del 1 (LIS1)", 2: "Del 2 (LIS2)", 3: "Del 3 (LIS3)"}
 BLOCK_NB = {
     "part1_hospital": "LIS1 i spesialisthelsetjenesten (12 måneder)",
@@ -129,10 +139,61 @@ def _parts(progress: Progress) -> list[str]:
     return out
 
 
+DECISION_NB = {
+    "approved": "Godkjent",
+    "rejected": "Avslått",
+    "more_information_needed": "Mer informasjon trengs",
+}
+REASON_NB = {
+    "approved": "Begrunnelse",
+    "rejected": "Begrunnelse",
+    "more_information_needed": "Dette mangler",
+}
+
+
+def render_decisions(decisions: list[dict[str, Any]]) -> list[str]:
+    """Every decision Helsedirektoratet made on an application, with its reason."""
+    e = escape
+    out = []
+    for d in decisions:
+        on = date.fromisoformat(d["decided_on"])
+        outcome = d["outcome"]
+        out.append(
+            f'<div class="{"ok" if outcome == "approved" else "blocker"}">'
+            f"<strong>{e(DECISION_NB.get(outcome, outcome))}</strong> {on:%d.%m.%Y}<br>"
+            f"{e(REASON_NB.get(outcome, 'Begrunnelse'))}: {e(d['reason'])}</div>"
+        )
+    return out
+
+
+def render_relations(relations: list[Any]) -> list[str]:
+    """Every organisation related to the doctor or claiming to be (issue 13)."""
+    e = escape
+    out = ["<section><h2>Virksomheter med tilgang til utdanningen din</h2>"]
+    if not relations:
+        out.append('<p class="muted">Ingen virksomheter er knyttet til deg ennå.</p>')
+    for r in relations:
+        since = date.fromisoformat(r.since)
+        out.append(
+            f'<div class="{"ok" if r.status == "confirmed" else "blocker"}">'
+            f"<strong>{e(r.name or r.org_number)}</strong> ({e(r.org_number)}): "
+            f"{e(BASIS_NB.get(r.basis, r.basis))} {since:%d.%m.%Y}<br>"
+            f"{e(RELATION_NB.get(r.status, r.status))}</div>"
+        )
+    out.append(
+        '<p class="muted">Bekreft eller bestrid en virksomhet i appen din '
+        "(«Mine virksomheter»).</p></section>"
+    )
+    return out
+
+
 def render_page(
     progress: Progress,
     name: str | None,
     applications: list[tuple[str, str]] | None = None,
+    relations: list[Any] | None = None,
+    *,
+    decisions: list[list[dict[str, Any]]] | None = None,
     extra: list[str] | None = None,
 ) -> str:
     e = escape
@@ -148,11 +209,15 @@ def render_page(
         *_blockers(progress),
         "</section>",
     ]
-    for specialty, status in applications or []:
+    for index, (specialty, status) in enumerate(applications or []):
         out.append(
             f"<section><h2>Søknad om spesialistgodkjenning i {e(specialty)}</h2>"
-            f"<p>{e(APPLICATION_NB.get(status, status))}</p></section>"
+            f"<p>{e(APPLICATION_NB.get(status, status))}</p>"
         )
+        out.extend(render_decisions((decisions or [])[index] if decisions else []))
+        out.append("</section>")
+    if relations is not None:
+        out.extend(render_relations(relations))
     out += _time(progress)
     out += _parts(progress)
     out += extra or []

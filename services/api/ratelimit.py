@@ -1,4 +1,6 @@
-"""A token bucket per client (not per IP: hospitals' integrations share gateways)."""
+"""A token bucket per acting party (not per IP: hospitals' integrations share gateways;
+not per client: one vendor's client acts for many organisations, one app for many doctors).
+See :mod:`services.api.acting_party`."""
 
 from __future__ import annotations
 

@@ -19,6 +19,11 @@ from services.api.export import ExportController
 from services.api.organisations import OrganisationsController
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
+from services.api.relations import (
+    DirectorateFlagsController,
+    DoctorRelationsController,
+    MyOrganisationsController,
+)
 from services.api.training import EducationPlanController, TrainingRecordController
 
 ROUTE_HANDLERS: list[Any] = [
@@ -39,4 +44,7 @@ ROUTE_HANDLERS: list[Any] = [
     CaseworkPagesController,
     DevLoginController,
     BatchController,
+    MyOrganisationsController,
+    DoctorRelationsController,
+    DirectorateFlagsController,
 ]

@@ -23,6 +23,7 @@ from events.vocabulary import (
     Part,
     SupervisorRole,
 )
+from services.api.input_limits import EARLIEST, LATEST, out_of_range
 
 # Free text: no control characters but tab and line breaks (PostgreSQL cannot store NUL in
 # JSON, and nothing a person writes contains them).
@@ -38,14 +39,21 @@ ObjectiveId = Annotated[
 ]
 RecordId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Percent = Annotated[int, msgspec.Meta(ge=1, le=100)]
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2025-03"])]
+Month = Annotated[
+    str, msgspec.Meta(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", examples=["2025-03"])
+]
 Specialty = Annotated[
     str, msgspec.Meta(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$", examples=["allmennmedisin"])
 ]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
+    def __post_init__(self) -> None:
+        # Dates of facts lie in a plausible range (services.api.input_limits).
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, date) and out_of_range(value):
+                raise ValueError(f"{name}: {value.isoformat()} is outside {EARLIEST}..{LATEST}")
 
 
 # Organisations ---------------------------------------------------------------------------
@@ -266,6 +274,8 @@ class ApplicationOut(msgspec.Struct, kw_only=True):
     status: str
     content_hash: str
     bundle: dict[str, Any]
+    # Every decision with its reason, oldest first (the doctor reads them here too).
+    decisions: list[dict[str, Any]] = []
 
 
 class Page(msgspec.Struct, kw_only=True):

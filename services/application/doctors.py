@@ -8,7 +8,7 @@ idempotency key) happens here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -33,13 +33,16 @@ from domain.doctor.commands import (
 from domain.doctor.decide import Decision, decide
 from domain.doctor.state import DoctorState
 from domain.identifiers import check_hpr_number, check_national_id
+from events.base import Event
 from services import aggregates as context_loaders
 from services.aggregates import DOCTOR
+from services.application import relations
 from services.application.authority import issuer_of, organisations_for
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import run_command, transaction
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.store import meeting_notes, people
+from services.store import relations as relation_table
 
 # Which commands need which context and checks; a new command is in none of these unless
 # it needs it.
@@ -92,6 +95,32 @@ def _own_period(command: DoctorCommand, state: DoctorState, envelope: Envelope) 
     return command
 
 
+async def _register_known(
+    conn: AsyncConnection, doctor_id: str, national_id: str | None, envelope: Envelope
+) -> Reply:
+    """A registration of an HPR number someone registered already. The directorate, and an
+    organisation already related to the doctor, may read the record: a conflict naming it.
+    Any other organisation's registration becomes its *claimed* relation (200): it may record
+    its own facts and read back only those until the doctor or the directorate confirms."""
+    who = envelope.principal
+    org = who.org_number if who.kind == "organisation" else None
+    if org is None or await relation_table.status_of(conn, doctor_id, org) is not None:
+        raise Conflict(
+            f"hpr_number: this doctor is registered already as {doctor_id}",
+            field="hpr_number",
+            code="already-registered",
+        )
+    events = await relations.relate(conn, doctor_id, org, basis="registration", status="claimed")
+    events += await relations.flag_identity_conflicts(conn, doctor_id, national_id)
+    version = await relations.append(conn, envelope, doctor_id, events)
+    return created(
+        {"doctor_id": doctor_id, "version": version, "relation": "claimed"},
+        version=version,
+        status=200,
+        location=f"/api/v1/doctors/{doctor_id}",
+    )
+
+
 class DoctorHandlers:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -114,15 +143,32 @@ class DoctorHandlers:
             )
 
         async def work(conn: AsyncConnection) -> Reply:
-            version = await self._run(conn, command, envelope)
-            if isinstance(command, RecordServicePeriod):
-                await people.remember_employer(conn, command.doctor_id, command.org_number)
+            # Service recorded by an organisation without a relation to the doctor is its
+            # claim (RULES.md "Reach into a record"); the event goes with the fact.
+            claimed = (
+                await relations.relate(
+                    conn,
+                    command.doctor_id,
+                    command.org_number,
+                    basis="service_period",
+                    status="claimed",
+                )
+                if isinstance(command, RecordServicePeriod)
+                else []
+            )
+            version = await self._run(conn, command, envelope, claimed)
             body = {**echo, "doctor_id": command.doctor_id, "version": version}
             return created(body, version=version, status=status)
 
         return await transaction(self._engine, envelope, work)
 
-    async def _run(self, conn: AsyncConnection, command: DoctorCommand, envelope: Envelope) -> int:
+    async def _run(
+        self,
+        conn: AsyncConnection,
+        command: DoctorCommand,
+        envelope: Envelope,
+        extra: Sequence[Event] = (),
+    ) -> int:
         catalogue = (
             await context_loaders.current_catalogue(conn)
             if isinstance(command, NEEDS_CATALOGUE)
@@ -134,15 +180,16 @@ class DoctorHandlers:
         named = getattr(command, "org_number", None)
         organisations = await organisations_for(conn, issuer, {named} if named else ())
 
-        def decision(state: DoctorState, _version: int) -> Decision:
+        def decision(state: DoctorState, _version: int) -> Decision | list[Event]:
             checked = _own_period(command, state, envelope)
-            return decide(
+            decided = decide(
                 checked,
                 state,
                 catalogue=catalogue,
                 organisations=organisations,
                 issuer=issuer,
             )
+            return [*decided, *extra] if isinstance(decided, list | tuple) else decided
 
         outcome = await run_command(
             conn,
@@ -165,24 +212,30 @@ class DoctorHandlers:
         org = envelope.principal.org_number
 
         async def work(conn: AsyncConnection) -> Reply:
-            existing = await people.registered_as(conn, p.hpr_number, p.national_id)
+            existing = await relation_table.doctor_by_hpr(conn, p.hpr_number)
             if existing is not None:
-                raise Conflict(
-                    "a doctor with this HPR number or national identity number "
-                    f"is registered as {existing}",
-                    field="hpr_number",
-                    code="already-registered",
-                )
+                return await _register_known(conn, existing, p.national_id, envelope)
             await people.add_person(conn, doctor_id, p.hpr_number, p.national_id, p.name)
+            extra: list[Event] = []
             if envelope.principal.kind == "organisation" and org is not None:
                 # The registering organisation may read and write the record it created.
-                await people.remember_employer(conn, doctor_id, org)
+                extra += await relations.relate(
+                    conn, doctor_id, org, basis="registration", status="confirmed"
+                )
+            # Someone else's national identity number never blocks this registration: the
+            # conflict is recorded for the directorate, and the caller learns nothing of it.
+            extra += await relations.flag_identity_conflicts(conn, doctor_id, p.national_id)
+
+            def decision(state: DoctorState, _v: int) -> Decision | list[Event]:
+                decided = decide(command, state)
+                return [*decided, *extra] if isinstance(decided, list | tuple) else decided
+
             outcome = await run_command(
                 conn,
                 DOCTOR,
                 doctor_id,
                 expected_version=0,
-                decide=lambda state, _v: decide(command, state),
+                decide=decision,
                 metadata=envelope.metadata(),
             )
             return created(
@@ -193,9 +246,9 @@ class DoctorHandlers:
 
         try:
             return await transaction(self._engine, envelope, work)
-        except IntegrityError as err:  # a concurrent registration of the same person
+        except IntegrityError as err:  # a concurrent registration of the same HPR number
             raise Conflict(
-                "a doctor with this HPR number is already registered",
+                "hpr_number: registered by a concurrent request; retry to learn your relation",
                 field="hpr_number",
                 code="already-registered",
             ) from err

@@ -4,11 +4,14 @@ the idempotency key."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -52,6 +55,20 @@ def new_events(events: Sequence[Event], metadata: dict[str, Any]) -> list[NewEve
     ]
 
 
+# A lock class of our own: the two-key advisory locks never collide with the one-key lock
+# that orders appends (services.store.eventstore.APPEND_LOCK_KEY).
+STREAM_LOCK_CLASS = 0x6B6F
+
+
+async def lock_stream(conn: AsyncConnection, stream_id: str) -> None:
+    """Serialise the writers of one stream that did not name a version (transaction-scoped).
+    Always taken before the append lock, so the two cannot deadlock."""
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(:c, hashtext(:s))"),
+        {"c": STREAM_LOCK_CLASS, "s": stream_id},
+    )
+
+
 async def run_command(
     conn: AsyncConnection,
     aggregate: Aggregate[S],
@@ -64,7 +81,13 @@ async def run_command(
     | None = None,
 ) -> Outcome[S]:
     """Inside the caller's transaction: load, check the expected version, decide, append,
-    snapshot. ``decide(state, version)`` returns a list of events or a rejection."""
+    snapshot. ``decide(state, version)`` returns a list of events or a rejection.
+
+    Without an expected version (no ``If-Match``) the write is decided against the current
+    state however many others write at once: writers of one stream queue on a per-stream
+    lock held to commit, so they do not conflict with each other (API.md conventions)."""
+    if expected_version is None:
+        await lock_stream(conn, stream_id)
     state, version = await load(conn, aggregate, stream_id)
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(stream_id, expected_version, version)
@@ -125,14 +148,38 @@ async def once(
         return stored
 
 
+# Without If-Match the server retries its own version conflicts (API.md conventions): the
+# work reloads and re-decides each time. Bounded, with jittered backoff.
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.01
+
+
+async def _retrying(
+    engine: AsyncEngine, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
+) -> Reply:
+    for attempt in range(1, MAX_ATTEMPTS):
+        try:
+            return await once(engine, envelope.idempotency, work)
+        except ConcurrencyConflict:
+            if envelope.expected_version is not None:
+                raise
+            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+    return await once(engine, envelope.idempotency, work)
+
+
 async def transaction(
     engine: AsyncEngine, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
 ) -> Reply:
     """One write: ``work`` in one transaction at most once per idempotency key, the store's
     failures as the application's conflicts (the API never sees the store)."""
     try:
-        return await once(engine, envelope.idempotency, work)
+        return await _retrying(engine, envelope, work)
     except ConcurrencyConflict as conflict:
+        if envelope.expected_version is None:  # retried and still losing: no header named
+            raise Conflict(
+                "the record changed under this write too often; retry it",
+                code="write-contention",
+            ) from conflict
         raise Conflict(
             f"{conflict}: read the record again and retry with its current ETag",
             field="If-Match",

@@ -25,13 +25,16 @@ from services.errors import Invalid
 from services.identity.principal import Principal
 from services.read_models import states
 from services.read_models import worklist as worklist_model
+from services.read_models.decisions import decisions_of
 from services.read_models.routing import ReadRouter
 
 
 @dataclass(frozen=True)
 class Relation:
-    employs: bool  # an organisation of the caller has (or had) the doctor in service
+    employs: bool  # an organisation of the caller has a relation, claimed or confirmed
     is_self: bool  # the caller is the doctor
+    confirmed: bool = False  # ... and it is confirmed: it reads the wider record
+    disputed: bool = False  # an organisation of the caller has a disputed relation
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,12 @@ class ProgressView:
 _RELATION = text(
     """
     SELECT p.doctor_id IS NOT NULL AS known,
-           EXISTS (SELECT 1 FROM doctor_organisations o
-                   WHERE o.doctor_id = :d AND o.org_number = ANY(:orgs)) AS employs,
+           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
+                   AND o.org_number = ANY(:orgs) AND o.status <> 'disputed') AS employs,
+           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
+                   AND o.org_number = ANY(:orgs) AND o.status = 'confirmed') AS confirmed,
+           EXISTS (SELECT 1 FROM doctor_organisations o WHERE o.doctor_id = :d
+                   AND o.org_number = ANY(:orgs) AND o.status = 'disputed') AS disputed,
            (p.erased_at IS NULL AND ((CAST(:h AS text) IS NOT NULL AND p.hpr_number = :h)
                                      OR (CAST(:p AS text) IS NOT NULL AND p.national_id = :p)))
                AS is_self
@@ -91,7 +98,12 @@ class Queries:
             ).one()
         if not row.known:
             return None
-        return Relation(employs=bool(row.employs), is_self=bool(row.is_self))
+        return Relation(
+            employs=bool(row.employs),
+            is_self=bool(row.is_self),
+            confirmed=bool(row.confirmed),
+            disputed=bool(row.disputed),
+        )
 
     async def doctor_id_of(self, principal: Principal) -> str | None:
         """The doctor a person's token belongs to (by HPR number or national identity)."""
@@ -102,7 +114,11 @@ class Queries:
                 text(
                     "SELECT doctor_id FROM people WHERE erased_at IS NULL AND "
                     "((CAST(:h AS text) IS NOT NULL AND hpr_number = :h) OR "
-                    " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) LIMIT 1"
+                    " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) "
+                    # A national identity number may be on several records (a conflict the
+                    # directorate resolves): the HPR number decides, then the oldest record.
+                    "ORDER BY (hpr_number IS NOT DISTINCT FROM :h) DESC, created_at, doctor_id "
+                    "LIMIT 1"
                 ),
                 {"h": principal.hpr_number, "p": principal.pid},
             )
@@ -140,15 +156,17 @@ class Queries:
     async def applications_of(self, doctor_id: str) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_APPLICATIONS, {"d": doctor_id})).all()
-        return [
-            {
-                "application_id": r.application_id,
-                "specialty": r.specialty,
-                "status": r.status,
-                "submitted_on": r.submitted_on,
-            }
-            for r in rows
-        ]
+            return [
+                {
+                    "application_id": r.application_id,
+                    "specialty": r.specialty,
+                    "status": r.status,
+                    "submitted_on": r.submitted_on,
+                    # Every decision with its reason: the doctor reads them here (issue 13).
+                    "decisions": msgspec.to_builtins(await decisions_of(conn, r.application_id)),
+                }
+                for r in rows
+            ]
 
     async def worklist(self, org_number: str, today: date) -> worklist_model.Worklist:
         """Two round trips however many doctors: their rows, then every missing tail."""
@@ -157,7 +175,7 @@ class Queries:
                 await conn.scalars(
                     text(
                         "SELECT doctor_id FROM doctor_organisations WHERE org_number = :o "
-                        "ORDER BY doctor_id"
+                        "AND status = 'confirmed' ORDER BY doctor_id"
                     ),
                     {"o": org_number},
                 )

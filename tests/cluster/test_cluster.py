@@ -706,7 +706,7 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         assert status == 200, f"own write not read back while the replica lagged: {status}"
         assert read_back > 0, "no write was read back"
         assert not_seen == [], f"writes not seen by their own next read: {not_seen[:5]}"
-        replica_reads = await replica_read_count(api_urls)
+        replica_reads = await replica_read_count(api_urls, data_dir)
         assert replica_reads > 0, "no read-model query went to the replica"
 
         # ---- 6. one relay published at a time (the second took over without loss)
@@ -830,11 +830,17 @@ async def write_then_read(base: str, data_dir: Path) -> tuple[str, int]:
     return doctor_id, read.status_code
 
 
-async def replica_read_count(api_urls: list[str]) -> float:
+async def replica_read_count(api_urls: list[str], data_dir: Path) -> float:
+    # /metrics is behind the operator's token, made once in the data directory (issue 13).
+    token = (data_dir / "metrics-token").read_text().strip()
     total = 0.0
     async with httpx.AsyncClient(timeout=5.0) as http:
         for base in api_urls:
-            text_ = (await http.get(f"{base}/metrics")).text
+            scraped = await http.get(
+                f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert scraped.status_code == 200, scraped.text
+            text_ = scraped.text
             for line in text_.splitlines():
                 if line.startswith('kompetanse_read_model_queries_total{target="replica"}'):
                     total += float(line.rsplit(" ", 1)[1])

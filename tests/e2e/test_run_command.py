@@ -85,7 +85,11 @@ def test_run_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
         ready = httpx.get(f"{base}/readyz", timeout=5).json()
         assert ready["checks"]["database"] == "ok" and ready["checks"]["nats"] == "ok"
-        assert "kompetanse_http_requests_total" in httpx.get(f"{base}/metrics").text
+        assert httpx.get(f"{base}/metrics").status_code == 401  # behind the operator's token
+        token = (data_dir / "metrics-token").read_text().strip()
+        scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert "kompetanse_http_requests_total" in scraped.text
+        assert "server" not in scraped.headers  # no banner
         assert httpx.get(f"{base}/schema/openapi.json").json()["info"]["title"] == "kompetanse"
         readme_walkthrough(base, data_dir)
         demo_page_in_a_browser(base)

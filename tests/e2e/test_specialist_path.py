@@ -328,6 +328,12 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
             )
         )
     )["period_id"]
+    # The municipality's relation is claimed until the doctor confirms it (issue 13): only
+    # then may it approve, which rests on the doctor's wider record.
+    await ok(
+        await api.post(f"/api/v1/me/organisations/{MUNICIPALITY}/confirmation", headers=doctor),
+        200,
+    )
     await ok(
         await api.post(
             f"{base}/supervisors",
@@ -527,6 +533,20 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
         "municipality": municipality,
     }
     await caseworker_pages(api, tokens, application_id)  # issue 15
+    # Every decision reaches the doctor with its reason (issue 13): first what is missing ...
+    missing = "Attest for kurs i palliasjon mangler"
+    await ok(
+        await api.post(
+            f"/api/v1/applications/{application_id}/decision",
+            headers=caseworker,
+            json={"outcome": "more_information_needed", "reason": missing},
+        )
+    )
+    asked = await ok(await api.get(f"{base}/progress", headers=doctor), 200)
+    assert asked["applications"][0]["decisions"][-1]["reason"] == missing
+    page = await api.get("/api/v1/me/progress/page", headers=doctor)
+    assert f"Dette mangler: {missing}" in page.text
+    # ... then the approval.
     await ok(
         await api.post(
             f"/api/v1/applications/{application_id}/decision",
@@ -536,9 +556,24 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
     )
     decided = await ok(await api.get(f"/api/v1/applications/{application_id}", headers=doctor), 200)
     assert decided["status"] == "approved"
+    assert [(d["outcome"], d["reason"]) for d in decided["decisions"]] == [
+        ("more_information_needed", missing),
+        ("approved", "Alle krav er oppfylt"),
+    ]
     final = await ok(await api.get(f"{base}/progress", headers=doctor), 200)
     assert final["applications"][0]["status"] == "approved"
     await doctor_page(api, tokens, doctor_id, VEILEDER_GP)  # issue 15
+    assert final["applications"][0]["decisions"][-1]["reason"] == "Alle krav er oppfylt"
+    page = await api.get("/api/v1/me/progress/page", headers=doctor)
+    assert "Begrunnelse: Alle krav er oppfylt" in page.text
+    # The caseworker's reads of the bundle are in the doctor's access log.
+    log = await ok(await api.get(f"{base}/access-log?limit=500", headers=doctor), 200)
+    reads = [
+        e
+        for e in log["items"]
+        if e["actor_kind"] == "caseworker" and e["endpoint"].startswith("/api/v1/applications/")
+    ]
+    assert any(e["method"] == "GET" for e in reads) and any(e["method"] == "POST" for e in reads)
     return str(doctor_id)
 
 

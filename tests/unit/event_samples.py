@@ -24,6 +24,8 @@ from events import (
     ExceptionGranted,
     ExceptionWithdrawn,
     GroupSupervisionAttended,
+    IdentityConflictFlagged,
+    IdentityConflictResolved,
     LeaderAppointed,
     LearningActivityRecorded,
     LearningActivitySignedOff,
@@ -31,7 +33,10 @@ from events import (
     ObjectiveAssessed,
     ObjectiveChange,
     ObjectiveSpec,
+    OrganisationConfirmed,
+    OrganisationDisputed,
     OrganisationRegistered,
+    OrganisationRelated,
     ServiceConfirmationIssued,
     ServicePeriodCorrected,
     ServicePeriodRecorded,
@@ -164,6 +169,32 @@ SAMPLES: list[Event] = [
         returned_on=date(2019, 6, 3),
         comment="Mangler vurdering fra supervisør",
         returned_by_hpr="1000001",
+    ),
+    OrganisationRelated(
+        doctor_id=D,
+        org_number=H,
+        basis="service_period",
+        status="claimed",
+        related_on=date(2019, 6, 3),
+    ),
+    OrganisationConfirmed(
+        doctor_id=D, org_number=H, confirmed_by="doctor", confirmed_on=date(2019, 6, 4)
+    ),
+    OrganisationDisputed(
+        doctor_id=D, org_number=H, reason="Jeg har aldri jobbet der", disputed_on=date(2019, 6, 5)
+    ),
+    IdentityConflictFlagged(
+        doctor_id=D,
+        conflict_id="c0ffee00-0000-4000-8000-000000000001",
+        other_doctor_id="d0c70000-0000-4000-8000-000000000002",
+        field="national_id",
+        flagged_on=date(2019, 6, 3),
+    ),
+    IdentityConflictResolved(
+        doctor_id=D,
+        conflict_id="c0ffee00-0000-4000-8000-000000000001",
+        reason="Feil fødselsnummer registrert",
+        resolved_on=date(2019, 6, 6),
     ),
     OrganisationRegistered(
         org_number=H,

@@ -39,7 +39,7 @@ def golden_path(type_: str, version: int) -> Path:
 
 def test_import_events_registers_every_event_type() -> None:
     assert set(registry.types()) == {type_name(c) for c in ALL_EVENTS}
-    assert len(ALL_EVENTS) == 33
+    assert len(ALL_EVENTS) == 38
     assert events.stream_type_of("doctor.absence_logged") == "doctor"
 
 

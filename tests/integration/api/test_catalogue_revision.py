@@ -93,6 +93,11 @@ async def test_carry_over_after_a_revision_R4(api, issuer) -> None:  # type: ign
                 },
             )
         )
+    # The municipality's claimed relation, confirmed by the directorate (issue 13).
+    await ok(
+        await api.post(f"{base}/organisations/{MUNICIPALITY}/confirmation", headers=world.admin),
+        200,
+    )
     # R5: the appointed veileder assesses, inside the service at each institution.
     await appoint(api, base, world.hospital, "2023-02-01", hpr="1000010")
     for objective_id, org, leader, headers, assessed_on, approved_on in [

@@ -109,6 +109,7 @@ async def test_employer_records_service_assessment_and_approval_R5(  # type: ign
     types = [t for t, _ in await stored_events(database_url, doctor_id)]
     assert types == [
         "doctor.registered",
+        "doctor.organisation_related",  # the registering hospital's relation
         "doctor.service_period_recorded",
         "doctor.absence_logged",
         "doctor.supervisor_assigned",
@@ -165,7 +166,10 @@ async def test_unknown_objective_and_impossible_dates_are_rejected(  # type: ign
         },
     )
     assert unknown.status_code == 422 and unknown.json()["field"] == "objective_id"
-    assert [t for t, _ in await stored_events(database_url, doctor_id)] == ["doctor.registered"]
+    assert [t for t, _ in await stored_events(database_url, doctor_id)] == [
+        "doctor.registered",
+        "doctor.organisation_related",
+    ]
 
 
 async def test_stale_if_match_is_a_conflict(api, issuer) -> None:  # type: ignore[no-untyped-def]
@@ -182,13 +186,13 @@ async def test_stale_if_match_is_a_conflict(api, issuer) -> None:  # type: ignor
     }
     first = await api.post(
         f"/api/v1/doctors/{doctor_id}/service-periods",
-        headers={**world.hospital, "If-Match": '"1"'},
+        headers={**world.hospital, "If-Match": '"2"'},
         json=body,
     )
-    assert first.status_code == 201 and first.headers["etag"] == '"2"'
+    assert first.status_code == 201 and first.headers["etag"] == '"3"'
     stale = await api.post(
         f"/api/v1/doctors/{doctor_id}/service-periods",
-        headers={**world.hospital, "If-Match": '"1"'},
+        headers={**world.hospital, "If-Match": '"2"'},
         json=body,
     )
     assert stale.status_code == 409 and stale.json()["field"] == "If-Match"

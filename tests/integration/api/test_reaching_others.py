@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from services.api.access import Access
 from services.api.app import create_app
-from tests.integration.api.flow import World, set_up
+from tests.integration.api.flow import HOSPITAL, World, set_up
 
 # Who may, per access rule (the rest must be refused).
 ALLOWED = {
@@ -19,6 +19,9 @@ ALLOWED = {
     Access.EMPLOYER_OR_DIRECTORATE: {"hospital", "caseworker", "admin"},
     Access.ADMIN: {"admin"},
     Access.DOCTOR_SELF_OR_EMPLOYER: {"hospital", "doctor"},  # the training year (issue 15)
+    Access.ORGANISATION_RELATED: {"hospital"},
+    Access.CONFIRMED_EMPLOYER: {"hospital"},
+    Access.DIRECTORATE: {"caseworker", "admin"},
 }
 ROLES = ("hospital", "municipality", "other_org", "doctor", "other_doctor", "caseworker", "admin")
 
@@ -41,7 +44,7 @@ def concrete(path: str, doctor_id: str) -> str:
     path = path.replace("{doctor_id:str}", doctor_id)
     for name in ("period_id", "objective_id", "activity_id"):
         path = path.replace("{" + name + ":str}", "KLS-001")
-    return path
+    return path.replace("{org_number:str}", HOSPITAL)
 
 
 async def test_every_doctor_route_refuses_whoever_it_is_not_for(api, api_settings, issuer) -> None:  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ def start_api(api_settings, port: int) -> subprocess.Popen[bytes]:  # type: igno
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("role", ["admin", "organisation"])
+@pytest.mark.parametrize("role", ["admin", "organisation", "doctor", "caseworker"])
 def test_no_server_errors_and_responses_match_the_schema(api_settings, issuer, role) -> None:  # type: ignore[no-untyped-def]
     schemathesis = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert schemathesis, "schemathesis is a dev dependency"
@@ -48,7 +48,11 @@ def test_no_server_errors_and_responses_match_the_schema(api_settings, issuer, r
                 pass
             assert time.monotonic() < deadline, "API did not start"
             time.sleep(0.2)
-        kwargs = {"org_number": "974589095"} if role == "organisation" else {}
+        kwargs = {
+            "organisation": {"org_number": "974589095"},
+            "doctor": {"hpr_number": "2000001"},
+            "caseworker": {"hpr_number": "3000001"},
+        }.get(role, {})
         token = issuer.mint(role, **kwargs)
         result = subprocess.run(
             [
@@ -60,7 +64,7 @@ def test_no_server_errors_and_responses_match_the_schema(api_settings, issuer, r
                 "--max-examples",
                 "15",
                 "--max-time",
-                "90",
+                "75",
                 "--workers",
                 "1",
                 # A fixed seed keeps CI reproducible; `make fuzz` explores with fresh seeds.
@@ -69,6 +73,9 @@ def test_no_server_errors_and_responses_match_the_schema(api_settings, issuer, r
                 # /readyz answers 503 by design while no projector runs (documented).
                 "--exclude-path",
                 "/readyz",
+                # Fresh seeds sometimes draw too few valid ids for a path with several
+                # patterned parameters; that is the generator's limit, not a finding.
+                "--suppress-health-check=filter_too_much",
                 "--header",
                 f"Authorization: Bearer {token}",
                 "--no-color",

@@ -2,14 +2,14 @@
 out of the events like ``people`` and erased with it. The event
 ``doctor.supervision_meeting_held`` names the meeting by id and says whether notes exist.
 
-Revision ID: 0006_training
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from alembic import op
 
-revision = "0006_training"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

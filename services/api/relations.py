@@ -1,0 +1,167 @@
+"""Relations are granted, not self-declared (issue 13; RULES.md "Reach into a record"): the
+doctor lists, confirms and disputes organisations' relations; a claimed organisation reads
+back its own facts; the directorate confirms relations and resolves conflicting identities.
+The handlers are :mod:`services.application.relations`, the reads
+:mod:`services.read_models.relations`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from services.api.access import Access, access
+from services.api.access_log import access_log_middleware
+from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
+from services.api.problems import ProblemError
+from services.api.schemas import PRINTABLE
+from services.api.writes import json_response
+from services.read_models.relations import ClaimedFacts, Flags, RelationOut
+
+Req = Request[Any, Any, Any]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=PRINTABLE)]
+
+
+class DisputeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    reason: Reason
+
+
+class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    reason: Reason
+
+
+async def my_doctor(services: ServicesDep, principal: PrincipalDep, request: Req) -> str:
+    doctor_id = await services.queries.doctor_id_of(principal)
+    if doctor_id is None:
+        raise ProblemError(
+            404,
+            "not-found",
+            "Not found",
+            "no doctor is registered with your HPR or identity number",
+        )
+    request.scope["state"]["doctor_id"] = doctor_id  # for the access log
+    return doctor_id
+
+
+class MyOrganisationsController(Controller):
+    """The doctor sees every organisation with a relation to them, or claiming one, and
+    confirms or disputes it."""
+
+    path = "/api/v1/me/organisations"
+    tags = ["a doctor's record"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @get(
+        "/",
+        opt=access(Access.DOCTOR_ME),
+        summary="Every organisation related to me or claiming to be: since when, on what "
+        "basis, status (confirmed, claimed, disputed)",
+    )
+    async def list_relations(
+        self, services: ServicesDep, principal: PrincipalDep, request: Req
+    ) -> list[RelationOut]:
+        doctor_id = await my_doctor(services, principal, request)
+        return await services.relation_queries.relations_of(doctor_id)
+
+    @post(
+        "/{org_number:str}/confirmation",
+        opt=access(Access.DOCTOR_ME),
+        status_code=200,
+        summary="Confirm an organisation's relation: it may then read my wider record",
+    )
+    async def confirm(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        envelope: EnvelopeDep,
+        request: Req,
+        org_number: FromPath[str],
+    ) -> Response[Any]:
+        doctor_id = await my_doctor(services, principal, request)
+        reply = await services.relations.confirm(doctor_id, org_number, "doctor", envelope)
+        return json_response(reply)
+
+    @post(
+        "/{org_number:str}/dispute",
+        opt=access(Access.DOCTOR_ME),
+        status_code=200,
+        summary="Dispute an organisation's relation: its facts are flagged for the directorate",
+    )
+    async def dispute(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        envelope: EnvelopeDep,
+        request: Req,
+        org_number: FromPath[str],
+        data: JSONBody[DisputeIn],
+    ) -> Response[Any]:
+        doctor_id = await my_doctor(services, principal, request)
+        reply = await services.relations.dispute(doctor_id, org_number, data.reason, envelope)
+        return json_response(reply)
+
+
+class DoctorRelationsController(Controller):
+    path = "/api/v1/doctors/{doctor_id:str}"
+    tags = ["a doctor's record"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012
+
+    @get(
+        "/claims",
+        opt=access(Access.ORGANISATION_RELATED),
+        summary="An organisation reads back the facts it recorded itself (any relation status)",
+    )
+    async def claims(
+        self, services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
+    ) -> ClaimedFacts:
+        return await services.relation_queries.claimed_facts(
+            doctor_id, principal.own_orgs(), str(principal.org_number)
+        )
+
+    @post(
+        "/organisations/{org_number:str}/confirmation",
+        opt=access(Access.DIRECTORATE),
+        status_code=200,
+        summary="Helsedirektoratet confirms (or, after a dispute, restores) a relation",
+    )
+    async def confirm(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        doctor_id: FromPath[str],
+        org_number: FromPath[str],
+    ) -> Response[Any]:
+        reply = await services.relations.confirm(doctor_id, org_number, "directorate", envelope)
+        return json_response(reply)
+
+
+class DirectorateFlagsController(Controller):
+    """What the directorate resolves: disputed relations and conflicting identities."""
+
+    path = "/api/v1"
+    tags = ["a doctor's record"]  # noqa: RUF012
+
+    @get(
+        "/flags",
+        opt=access(Access.DIRECTORATE),
+        summary="Disputed relations and open identity conflicts (Helsedirektoratet)",
+    )
+    async def flags(self, services: ServicesDep) -> Flags:
+        return await services.relation_queries.flags()
+
+    @post(
+        "/identity-conflicts/{conflict_id:str}/resolution",
+        opt=access(Access.DIRECTORATE),
+        status_code=200,
+        summary="Helsedirektoratet resolves a conflicting identity (the reason is recorded)",
+    )
+    async def resolve(
+        self,
+        services: ServicesDep,
+        envelope: EnvelopeDep,
+        conflict_id: FromPath[str],
+        data: JSONBody[ResolutionIn],
+    ) -> Response[Any]:
+        return json_response(await services.relations.resolve(conflict_id, data.reason, envelope))

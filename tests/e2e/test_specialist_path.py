@@ -28,7 +28,7 @@ from services.projector.integration import SUBJECT, publish_outbox
 from services.projector.runtime import Projector, rebuild
 from services.relay.relay import Relay
 from services.store.database import create_engine
-from tests.e2e.pages import caseworker_pages, doctor_page
+from tests.e2e.pages import REASON_MORE, caseworker_pages, doctor_page
 
 HOSPITAL, MUNICIPALITY = "974589095", "974749025"
 LEADER_H, DELEGATE_H, LEADER_M = "1000001", "1000003", "1000002"
@@ -557,7 +557,8 @@ async def walk_the_path(api, issuer) -> str:  # type: ignore[no-untyped-def]
     decided = await ok(await api.get(f"/api/v1/applications/{application_id}", headers=doctor), 200)
     assert decided["status"] == "approved"
     assert [(d["outcome"], d["reason"]) for d in decided["decisions"]] == [
-        ("more_information_needed", missing),
+        ("more_information_needed", REASON_MORE),  # the caseworker's form (issue 15)
+        ("more_information_needed", missing),  # the JSON decision (issue 13)
         ("approved", "Alle krav er oppfylt"),
     ]
     final = await ok(await api.get(f"{base}/progress", headers=doctor), 200)

@@ -266,6 +266,14 @@ async def meeting_with_notes(api, issuer, database_url):  # type: ignore[no-unty
             },
         )
     )
+    # The hospital registered the doctor; the municipality's relation is a claim until the
+    # doctor confirms it (issue 13), and a claimed organisation records no meetings.
+    await ok(
+        await api.post(
+            f"/api/v1/me/organisations/{MUNICIPALITY}/confirmation", headers=world.doctor
+        ),
+        200,
+    )
     made = await ok(
         await api.post(
             f"/api/v1/doctors/{doctor_id}/supervision-meetings",

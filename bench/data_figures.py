@@ -68,8 +68,9 @@ async def fill_read_models(url: str, size: str) -> float:
                 )
             await conn.execute(
                 text(
-                    "UPDATE projection_checkpoints SET position = "
-                    "(SELECT max(position) FROM events)"
+                    "UPDATE projection_checkpoints SET (transaction_id, position) = "
+                    "(SELECT transaction_id, position FROM events "
+                    "ORDER BY transaction_id DESC, position DESC LIMIT 1)"
                 )
             )
     finally:

@@ -61,6 +61,15 @@ def _start(role: list[str], env: dict[str, str], logfile: Any) -> subprocess.Pop
     )
 
 
+async def checkpoint(poll: asyncpg.Connection) -> tuple[int, int]:
+    """Where the domain_states projection stands in the feed."""
+    row = await poll.fetchrow(
+        "SELECT transaction_id, position FROM projection_checkpoints "
+        "WHERE projection='domain_states'"
+    )
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
 async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]:
     """One run: returns the lags (ms) and, last, the achieved rate."""
     from services.store import eventstore
@@ -96,26 +105,23 @@ async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]
             if time.monotonic() > deadline:
                 raise RuntimeError("projector did not start")
             await asyncio.sleep(0.1)
-        head = await poll.fetchval("SELECT max(position) FROM events")
-        while (
-            await poll.fetchval(
-                "SELECT position FROM projection_checkpoints WHERE projection='domain_states'"
+        head = tuple(
+            await poll.fetchrow(
+                "SELECT transaction_id, position FROM events "
+                "ORDER BY transaction_id DESC, position DESC LIMIT 1"
             )
-            or 0
-        ) < head:
+        )
+        while await checkpoint(poll) < head:
             if time.monotonic() > deadline:
                 raise RuntimeError("the feed did not catch up with the world's events")
             await asyncio.sleep(0.1)
-        commits: dict[int, float] = {}
-        observed: list[tuple[float, int]] = []
+        commits: dict[tuple[int, int], float] = {}  # by feed cursor
+        observed: list[tuple[float, tuple[int, int]]] = []
         stop = asyncio.Event()
 
         async def poller() -> None:
             while not stop.is_set():
-                pos = await poll.fetchval(
-                    "SELECT position FROM projection_checkpoints WHERE projection='domain_states'"
-                )
-                observed.append((time.perf_counter(), int(pos or 0)))
+                observed.append((time.perf_counter(), await checkpoint(poll)))
                 await asyncio.sleep(0.002)
 
         workers = 16
@@ -147,7 +153,7 @@ async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]
                         expected_version=idx,
                         events=generator.new_events([s.events[idx]]),
                     )
-                commits[recorded[0].position] = time.perf_counter()
+                commits[(recorded[0].transaction_id, recorded[0].position)] = time.perf_counter()
                 k += 1
 
         poll_task = asyncio.create_task(poller())
@@ -161,10 +167,10 @@ async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]
             await asyncio.sleep(0.01)
         stop.set()
         await poll_task
-        positions = [p for _, p in observed]
+        cursors = [c for _, c in observed]
         lags = []
-        for position, committed in commits.items():
-            i = bisect.bisect_left(positions, position)
+        for cursor, committed in commits.items():
+            i = bisect.bisect_left(cursors, cursor)
             lags.append((observed[i][0] - committed) * 1000)
         log(
             f"lag run {run_no + 1}: {len(lags)} events at {achieved:.0f}/s: "

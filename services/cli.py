@@ -159,10 +159,10 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     settings, _, _ = _servers_for_tool(settings, args)
     assert settings.database_url is not None
 
-    def bar(position: int, head: int) -> None:
+    def bar(replayed: int, total: int) -> None:
         width = 40
-        done = int(width * position / head) if head else width
-        sys.stdout.write(f"\r  [{'#' * done}{'.' * (width - done)}] {position}/{head}")
+        done = int(width * replayed / total) if total else width
+        sys.stdout.write(f"\r  [{'#' * done}{'.' * (width - done)}] {replayed}/{total}")
         sys.stdout.flush()
 
     async def go() -> None:
@@ -172,8 +172,8 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
                 if args.projection and projection.name not in args.projection:
                     continue
                 print(f"rebuilding {projection.name}")
-                position = await rebuild(engine, projection, progress=bar)
-                print(f"\n  swapped in at position {position}")
+                cursor = await rebuild(engine, projection, progress=bar)
+                print(f"\n  swapped in at {cursor} (transaction:position)")
         finally:
             await engine.dispose()
 
@@ -182,9 +182,9 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
-    from sqlalchemy import text
-
+    from services import feed_status
     from services.bootstrap import engine_for
+    from services.store import eventstore
 
     settings, _, _ = _servers_for_tool(settings, args)
 
@@ -192,19 +192,12 @@ def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
         engine = engine_for(settings)
         try:
             async with engine.connect() as conn:
-                head = await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events"))
-                rows = await conn.execute(
-                    text(
-                        "SELECT 'relay:' || relay AS name, position, updated_at "
-                        "FROM relay_checkpoints UNION ALL "
-                        "SELECT projection, position, updated_at FROM projection_checkpoints "
-                        "ORDER BY 1"
-                    )
-                )
-                print(f"{'consumer':<32} {'position':>10} {'lag':>8}  updated")
-                print(f"{'event store head':<32} {head:>10}")
-                for name, position, updated in rows:
-                    print(f"{name:<32} {position:>10} {head - position:>8}  {updated:%H:%M:%S}")
+                found = await feed_status.checkpoints(conn)
+                head = await eventstore.head(conn)
+            print(f"{'consumer':<32} {'at (transaction:position)':>28} {'lag':>8}  updated")
+            print(f"{'event store head':<32} {head!s:>28}")
+            for c in found:
+                print(f"{c.name:<32} {c.cursor!s:>28} {c.lag:>8}  {c.updated_at:%H:%M:%S}")
         finally:
             await engine.dispose()
 

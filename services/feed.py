@@ -3,7 +3,10 @@ projectors (which consume): stream definition, subjects and the wire format.
 
 A message body is the stored event as one JSON object (the ``RecordedEvent`` fields) and
 its ``Nats-Msg-Id`` header is the event id, so a re-publish inside the stream's duplicate
-window is dropped by the server.
+window is dropped by the server. Its ``Kompetanse-Previous`` header is the cursor of the
+event before it in the feed: a projector whose checkpoint is that cursor knows nothing lies
+in between; otherwise it reads what does from the store (feed order is a pair, so the
+numbers alone cannot tell a gap).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from events.subjects import (
     dead_letter_subject,
     subject_for,
 )
-from services.store.eventstore import RecordedEvent
+from services.store.eventstore import Cursor, RecordedEvent
 
 __all__ = [
     "STREAM_SUBJECTS",
@@ -27,12 +30,15 @@ __all__ = [
     "ensure_dead_letter_stream",
     "ensure_stream",
     "is_publishable",
+    "previous_of",
+    "publish_headers",
     "stream_config",
     "subject_for",
     "subject_of",
 ]
 
 DUPLICATE_WINDOW_SECONDS = 120.0
+PREVIOUS_HEADER = "Kompetanse-Previous"
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(RecordedEvent)
@@ -108,3 +114,13 @@ async def _ensure(js, config: StreamConfig) -> None:  # type: ignore[no-untyped-
         await js.add_stream(config)
     else:
         await js.update_stream(config)
+
+
+def publish_headers(event: RecordedEvent, previous: Cursor) -> dict[str, str]:
+    return {"Nats-Msg-Id": str(event.event_id), PREVIOUS_HEADER: str(previous)}
+
+
+def previous_of(headers: dict[str, str] | None) -> Cursor | None:
+    """The cursor before a message's event; None when unknown (a message of older code)."""
+    value = (headers or {}).get(PREVIOUS_HEADER)
+    return None if value is None else Cursor.parse(value)

@@ -5,21 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 
 import msgspec
 import nats
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.natsconn import servers_from_url
-from services.store import dead_letters
+from services.store import dead_letters, eventstore
+from services.store.eventstore import START, Cursor
 
 ROUND_TRIP_TIMEOUT_SECONDS = 1.0
 
 
+LAG_COUNT_CAP = 1_000_000  # a lag is counted up to this many events (it stays cheap)
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    name: str  # "relay:<name>" or the projection's name
+    cursor: Cursor
+    updated_at: datetime
+    lag: int  # events in the feed after it (up to LAG_COUNT_CAP)
+
+
 class Lags(msgspec.Struct, frozen=True, kw_only=True):
-    head: int
     relay: int  # events in the store not yet published
     projections: dict[str, int]  # per projection: events in the store not yet applied
     open_dead_letters: int
@@ -28,20 +39,41 @@ class Lags(msgspec.Struct, frozen=True, kw_only=True):
         return max([self.relay, *self.projections.values()])
 
 
+async def checkpoints(conn: AsyncConnection) -> list[Checkpoint]:
+    """Every consumer's place in the feed and how far behind it is."""
+    rows = await conn.execute(
+        text(
+            "SELECT 'relay:' || relay AS name, transaction_id, position, updated_at "
+            "FROM relay_checkpoints UNION ALL "
+            "SELECT projection, transaction_id, position, updated_at FROM projection_checkpoints "
+            "ORDER BY 1"
+        )
+    )
+    found = []
+    for row in rows.all():
+        cursor = Cursor(row.transaction_id, row.position)
+        lag = await eventstore.events_after(conn, cursor, cap=LAG_COUNT_CAP)
+        found.append(Checkpoint(name=row.name, cursor=cursor, updated_at=row.updated_at, lag=lag))
+    return found
+
+
 async def lags(engine: AsyncEngine) -> Lags:
     async with engine.connect() as conn:
-        head = int(await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events")) or 0)
-        relay = await conn.scalar(text("SELECT max(position) FROM relay_checkpoints"))
-        rows = (
-            await conn.execute(text("SELECT projection, position FROM projection_checkpoints"))
-        ).all()
+        found = await checkpoints(conn)
         dead = await dead_letters.count_open(conn)
+    relays = [c.lag for c in found if c.name.startswith("relay:")]
+    # No relay has published yet: everything in the store is its lag.
+    relay_lag = min(relays) if relays else await _all_events(engine)
     return Lags(
-        head=head,
-        relay=head - int(relay or 0),
-        projections={name: head - int(position) for name, position in rows},
+        relay=relay_lag,
+        projections={c.name: c.lag for c in found if not c.name.startswith("relay:")},
         open_dead_letters=dead,
     )
+
+
+async def _all_events(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return await eventstore.events_after(conn, START, cap=LAG_COUNT_CAP)
 
 
 class JetStreamProbe:

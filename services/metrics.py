@@ -27,6 +27,11 @@ RELAY_POSITION = Gauge("kompetanse_relay_position", "Last position relayed")
 EVENTS_PROJECTED = Counter(
     "kompetanse_events_projected_total", "Events applied to read models", ["projection"]
 )
+EVENTS_FROM_STORE = Counter(
+    "kompetanse_events_projected_from_store_total",
+    "Events a projector read from the store because the feed had stalled",
+    ["projection"],
+)
 EVENTS_SKIPPED = Counter(
     "kompetanse_events_skipped_total", "Redelivered events skipped", ["projection"]
 )

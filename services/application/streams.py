@@ -28,6 +28,7 @@ from services.store import eventstore, idempotency
 from services.store.eventstore import (
     ConcurrencyConflict,
     DuplicateEventId,
+    FeedOrderConflict,
     NewEvent,
     RecordedEvent,
 )
@@ -55,14 +56,14 @@ def new_events(events: Sequence[Event], metadata: dict[str, Any]) -> list[NewEve
     ]
 
 
-# A lock class of our own: the two-key advisory locks never collide with the one-key lock
-# that orders appends (services.store.eventstore.APPEND_LOCK_KEY).
+# A lock class of our own: two-key advisory locks never collide with one-key ones.
 STREAM_LOCK_CLASS = 0x6B6F
 
 
 async def lock_stream(conn: AsyncConnection, stream_id: str) -> None:
     """Serialise the writers of one stream that did not name a version (transaction-scoped).
-    Always taken before the append lock, so the two cannot deadlock."""
+    Taken before anything is written, so the transaction's id is drawn after the stream's
+    last append committed (its feed order, see ``services.store.eventstore``)."""
     await conn.execute(
         text("SELECT pg_advisory_xact_lock(:c, hashtext(:s))"),
         {"c": STREAM_LOCK_CLASS, "s": stream_id},
@@ -96,8 +97,6 @@ async def run_command(
         raise CommandRejected(decided)  # type: ignore[arg-type]
     new_state = aggregate.fold(state, decided)
     if decided:
-        # Before the append: the append takes the global lock, and everything after it in
-        # this transaction is serialised with every other writer until the commit.
         await save_snapshot(conn, aggregate, stream_id, version + len(decided), new_state)
     recorded = await eventstore.append(
         conn,
@@ -160,8 +159,11 @@ async def _retrying(
     for attempt in range(1, MAX_ATTEMPTS):
         try:
             return await once(engine, envelope.idempotency, work)
-        except ConcurrencyConflict:
-            if envelope.expected_version is not None:
+        except ConcurrencyConflict as conflict:
+            # A feed-order conflict is not the client's stale version: always retried.
+            if envelope.expected_version is not None and not isinstance(
+                conflict, FeedOrderConflict
+            ):
                 raise
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
     return await once(engine, envelope.idempotency, work)

@@ -29,7 +29,7 @@ from events.doctor import ObjectiveApproved
 from services.natsconn import servers_from_url
 from services.read_models.states import CATALOGUES, DOCTORS, decode_event
 from services.store import eventstore
-from services.store.eventstore import RecordedEvent
+from services.store.eventstore import Cursor, RecordedEvent
 
 log = structlog.get_logger("integration")
 
@@ -57,20 +57,21 @@ async def doctor_state_at(conn: AsyncConnection, event: RecordedEvent):  # type:
 _catalogues: dict[tuple[str, int], object] = {}
 
 
-async def catalogue_before(conn: AsyncConnection, position: int):  # type: ignore[no-untyped-def]
-    """The catalogue as published before ``position`` (cached by its last event)."""
+async def catalogue_before(conn: AsyncConnection, cursor: Cursor):  # type: ignore[no-untyped-def]
+    """The catalogue as published before ``cursor`` in the feed (cached by its version), so
+    a rebuild decides as the live projection did."""
     last = await conn.scalar(
         text(
-            "SELECT coalesce(max(position), 0) FROM events WHERE stream_id = 'catalogue-annex2' "
-            "AND position < :p"
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = 'catalogue-annex2' "
+            "AND (transaction_id, position) < (:t, :p)"
         ),
-        {"p": position},
+        {"t": cursor.transaction_id, "p": cursor.position},
     )
     key = (conn.engine.url.render_as_string(hide_password=True), int(last or 0))
     if key not in _catalogues:
         catalogue = CATALOGUES.initial()
         for recorded in await eventstore.load_stream(conn, "catalogue-annex2"):
-            if recorded.position <= key[1]:
+            if recorded.version <= key[1]:
                 catalogue = CATALOGUES.evolve(catalogue, decode_event(recorded))
         _catalogues[key] = catalogue
     return _catalogues[key]
@@ -99,7 +100,7 @@ class Part1Completion:
         )
         if done:
             return
-        catalogue = await catalogue_before(conn, event.position)
+        catalogue = await catalogue_before(conn, event.cursor)
         version = catalogue.version_on(approval.approved_on)
         if version is None:
             return

@@ -6,11 +6,13 @@ redelivery), applies the rest and moves the checkpoint; only after the commit ar
 messages acked. A crash before the commit redelivers and re-applies; after it, redelivers
 and skips.
 
-Never skipping: JetStream is the feed, PostgreSQL the record. If a message arrives whose
-position is past the checkpoint with events in between (a message lost or reordered, two
-instances sharing a consumer), the events in between are read from the event store and
-applied first; their later redelivery is then skipped. Positions are commit order, so
-everything below a published position is already in the store.
+Never skipping: JetStream is the feed, PostgreSQL the record. Each message names the
+cursor of the event before it in the feed. If that is not the checkpoint (a message lost or
+reordered, two instances sharing a consumer, a dead letter of the relay), the events in
+between are read from the event store and applied first; their later redelivery is then
+skipped. The relay publishes only final events, so everything before a published one is in
+the store. When the feed stalls (a NATS stream leader lost, the relay down) while the store
+moves on, the projector reads the store itself, so read models do not wait for the feed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import nats
 import structlog
@@ -33,7 +36,7 @@ from services.natsconn import servers_from_url
 from services.projector.projection import Projection
 from services.retry import Backoff
 from services.store import dead_letters, eventstore
-from services.store.eventstore import RecordedEvent
+from services.store.eventstore import START, Cursor, RecordedEvent
 from services.watchdog import Track
 
 log = structlog.get_logger("projector")
@@ -42,6 +45,7 @@ LIVE = ""
 REBUILD = "__rebuild"
 ACK_WAIT_SECONDS = 10
 LAG_CHECK_SECONDS = 5.0
+STORE_POLL_SECONDS = 0.25  # how often read models follow the store while NATS is away
 # Errors of the connection, not of the event: the batch is tried again after reconnecting.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -50,6 +54,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     nats.errors.Error,
 )
+
+
+# A message's event and the cursor the relay says comes before it (None: not said).
+Delivery = tuple[RecordedEvent, Cursor | None]
 
 
 async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: str = LIVE) -> None:
@@ -64,46 +72,70 @@ async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: s
     )
 
 
-async def _lock_checkpoint(conn: AsyncConnection, name: str) -> int:
-    value = await conn.scalar(
-        text("SELECT position FROM projection_checkpoints WHERE projection = :n FOR UPDATE"),
-        {"n": name},
+async def _lock_checkpoint(conn: AsyncConnection, name: str) -> Cursor:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT transaction_id, position FROM projection_checkpoints "
+                "WHERE projection = :n FOR UPDATE"
+            ),
+            {"n": name},
+        )
+    ).first()
+    return START if row is None else Cursor(row.transaction_id, row.position)
+
+
+async def _move_checkpoint(conn: AsyncConnection, name: str, cursor: Cursor) -> None:
+    await conn.execute(
+        text(
+            "UPDATE projection_checkpoints SET transaction_id = :t, position = :p, "
+            "updated_at = now() WHERE projection = :n"
+        ),
+        {"t": cursor.transaction_id, "p": cursor.position, "n": name},
     )
-    return int(value or 0)
+
+
+async def _unapplied(
+    conn: AsyncConnection, checkpoint: Cursor, deliveries: Sequence[Delivery]
+) -> tuple[list[RecordedEvent], int]:
+    """What ``deliveries`` add after ``checkpoint``, in feed order, with whatever the store
+    holds between them and the checkpoint; and how many were redeliveries (skipped)."""
+    todo: list[RecordedEvent] = []
+    skipped = 0
+    for event, previous in deliveries:
+        if event.cursor <= checkpoint:
+            skipped += 1
+            continue
+        if previous != checkpoint:
+            todo += await eventstore.read_feed(
+                conn, after=checkpoint, before=event.cursor, limit=100_000
+            )
+        todo.append(event)
+        checkpoint = event.cursor
+    return todo, skipped
 
 
 async def apply_in_transaction(
-    conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent]
+    conn: AsyncConnection, projection: Projection, deliveries: Sequence[Delivery]
 ) -> tuple[int, int]:
-    """Apply ``events`` (in delivery order) exactly once; return (applied, skipped)."""
+    """Apply ``deliveries`` (in delivery order) exactly once; return (applied, skipped)."""
     checkpoint = await _lock_checkpoint(conn, projection.name)
-    start = checkpoint
-    skipped = 0
-    to_apply: list[RecordedEvent] = []
-    for event in events:
-        if event.position <= checkpoint:
-            skipped += 1
-            continue
-        if event.position > checkpoint + 1:
-            # Possibly a gap (a lost or reordered message, or only a rolled-back append):
-            # the store has whatever committed in between.
-            to_apply += await eventstore.read_all(
-                conn, after_position=checkpoint, before_position=event.position, limit=100_000
-            )
-        to_apply.append(event)
-        checkpoint = event.position
-    await apply_all(conn, projection, to_apply, LIVE)
-    applied = len(to_apply)
-    checkpoint = to_apply[-1].position if to_apply else start
-    if applied:
-        await conn.execute(
-            text(
-                "UPDATE projection_checkpoints SET position = :p, updated_at = now() "
-                "WHERE projection = :n"
-            ),
-            {"p": checkpoint, "n": projection.name},
-        )
-    return applied, skipped
+    todo, skipped = await _unapplied(conn, checkpoint, deliveries)
+    await apply_all(conn, projection, todo, LIVE)
+    if todo:
+        await _move_checkpoint(conn, projection.name, todo[-1].cursor)
+    return len(todo), skipped
+
+
+async def catch_up_from_store(conn: AsyncConnection, projection: Projection, limit: int) -> int:
+    """Apply the final events after the checkpoint straight from the store (the feed is
+    stalled); their deliveries, when the feed resumes, are skipped. Returns how many."""
+    checkpoint = await _lock_checkpoint(conn, projection.name)
+    todo = await eventstore.read_feed(conn, after=checkpoint, limit=limit)
+    await apply_all(conn, projection, todo, LIVE)
+    if todo:
+        await _move_checkpoint(conn, projection.name, todo[-1].cursor)
+    return len(todo)
 
 
 async def apply_all(
@@ -179,6 +211,7 @@ class Projector:
                     try:
                         msgs = await sub.fetch(self.batch_size, timeout=1.0)
                     except TimeoutError:  # nats-py raises its own subclass or the builtin
+                        await self._catch_up()
                         await self._idle()
                         continue
                     if self.liveness is not None:
@@ -188,8 +221,7 @@ class Projector:
                         self.liveness.progressed()
             except Exception as err:
                 backoff.log(log, "projector.interrupted", err, projection=self.projection.name)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff.next())
+                await self._wait_catching_up(stop, backoff.next())
             finally:
                 if nc is not None and not nc.is_closed:
                     with contextlib.suppress(Exception):
@@ -210,6 +242,36 @@ class Projector:
             ),
         )
 
+    async def _catch_up(self) -> None:
+        """The feed has been silent for a fetch: apply from the store whatever is final and
+        not projected yet (the feed stalled while writes go on: a stream leader lost, the
+        relay down). A healthy feed delivers within milliseconds, so this finds nothing."""
+        caught_up = 0
+        while True:
+            async with self.engine.begin() as conn:
+                applied = await catch_up_from_store(conn, self.projection, self.batch_size)
+            caught_up += applied
+            if applied < self.batch_size:
+                break
+        if caught_up:
+            metrics.EVENTS_PROJECTED.labels(self.projection.name).inc(caught_up)
+            metrics.EVENTS_FROM_STORE.labels(self.projection.name).inc(caught_up)
+            log.info(
+                "projector.caught_up_from_store", projection=self.projection.name, events=caught_up
+            )
+            if self.liveness is not None:
+                self.liveness.progressed()
+
+    async def _wait_catching_up(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait before reconnecting to NATS, keeping the read models current from the store
+        meanwhile (PostgreSQL may be what is away: then this only waits)."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await self._catch_up()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(left, STORE_POLL_SECONDS))
+
     async def _idle(self) -> None:
         """Nothing fetched. Behind the relay all the same? Then work is pending, and the
         watchdog ends the process if that lasts (a consumer that silently stopped
@@ -220,25 +282,28 @@ class Projector:
         async with self.engine.connect() as conn:
             behind = await conn.scalar(
                 text(
-                    "SELECT coalesce((SELECT max(position) FROM relay_checkpoints), 0) > "
-                    "coalesce((SELECT position FROM projection_checkpoints "
-                    "WHERE projection = :n), 0)"
+                    "SELECT EXISTS (SELECT 1 FROM relay_checkpoints r, projection_checkpoints p "
+                    "WHERE p.projection = :n "
+                    "AND (r.transaction_id, r.position) > (p.transaction_id, p.position))"
                 ),
                 {"n": self.projection.name},
             )
         self.liveness.pending(bool(behind))
 
-    async def handle(self, msgs: Sequence) -> None:  # type: ignore[type-arg]
-        events = [feed.decode(m.data) for m in msgs]
+    async def handle(self, msgs: Sequence[Any]) -> None:
+        deliveries = [(feed.decode(m.data), feed.previous_of(m.headers)) for m in msgs]
+        events = [event for event, _ in deliveries]
         try:
             async with self.engine.begin() as conn:
-                applied, skipped = await apply_in_transaction(conn, self.projection, events)
+                applied, skipped = await apply_in_transaction(conn, self.projection, deliveries)
         except TRANSIENT_ERRORS:
             raise
         except Exception as err:
             log.error("projector.batch_failed", projection=self.projection.name, error=repr(err))
             async with self.engine.begin() as conn:
-                applied, skipped = await apply_stepping_over_poison(conn, self.projection, events)
+                applied, skipped = await apply_stepping_over_poison(
+                    conn, self.projection, deliveries
+                )
         for m in msgs:
             await m.ack()
         metrics.EVENTS_PROJECTED.labels(self.projection.name).inc(applied)
@@ -255,24 +320,14 @@ class Projector:
 
 
 async def apply_stepping_over_poison(
-    conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent]
+    conn: AsyncConnection, projection: Projection, deliveries: Sequence[Delivery]
 ) -> tuple[int, int]:
     """Like :func:`apply_in_transaction`, one event at a time, each in a savepoint: an event
     the projection cannot apply (a bug, a payload it cannot read) becomes a dead letter of
     this projection and the rest go on, instead of the projection stopping at it for good."""
     checkpoint = await _lock_checkpoint(conn, projection.name)
-    start, skipped, applied = checkpoint, 0, 0
-    todo: list[RecordedEvent] = []
-    for event in events:
-        if event.position <= checkpoint:
-            skipped += 1
-            continue
-        if event.position > checkpoint + 1:
-            todo += await eventstore.read_all(
-                conn, after_position=checkpoint, before_position=event.position, limit=100_000
-            )
-        todo.append(event)
-        checkpoint = event.position
+    todo, skipped = await _unapplied(conn, checkpoint, deliveries)
+    applied = 0
     for event in todo:
         try:
             async with conn.begin_nested():
@@ -293,13 +348,7 @@ async def apply_stepping_over_poison(
                 error=repr(err),
             )
     if todo:
-        await conn.execute(
-            text(
-                "UPDATE projection_checkpoints SET position = :p, updated_at = now() "
-                "WHERE projection = :n"
-            ),
-            {"p": todo[-1].position if todo else start, "n": projection.name},
-        )
+        await _move_checkpoint(conn, projection.name, todo[-1].cursor)
     return applied, skipped
 
 
@@ -309,7 +358,7 @@ async def rebuild(
     *,
     batch_size: int = 5000,
     progress: Callable[[int, int], None] | None = None,
-) -> int:
+) -> Cursor:
     """Replay the event store into fresh tables and swap them in without downtime.
 
     Readers keep using the live tables while the new ones fill. The swap takes the
@@ -321,22 +370,22 @@ async def rebuild(
             await conn.execute(text(f"DROP TABLE IF EXISTS {table}{REBUILD}"))
         for statement in projection.ddl(REBUILD):
             await conn.execute(text(statement))
-        head = await eventstore.head_position(conn)
-    position = 0
+        total = await eventstore.events_after(conn, START, cap=2**62)
+    cursor, done = START, 0
     while True:
         async with engine.begin() as conn:
-            batch = await eventstore.read_all(conn, after_position=position, limit=batch_size)
+            batch = await eventstore.read_feed(conn, after=cursor, limit=batch_size)
             await apply_all(conn, projection, batch, REBUILD)
         if not batch:
             break
-        position = batch[-1].position
+        cursor, done = batch[-1].cursor, done + len(batch)
         if progress is not None:
-            progress(position, head)
+            progress(done, total)
     async with engine.begin() as conn:
         await _lock_checkpoint(conn, projection.name)
-        while batch := await eventstore.read_all(conn, after_position=position, limit=batch_size):
+        while batch := await eventstore.read_feed(conn, after=cursor, limit=batch_size):
             await apply_all(conn, projection, batch, REBUILD)
-            position = batch[-1].position
+            cursor = batch[-1].cursor
         for table in projection.tables:
             await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
             await conn.execute(text(f"ALTER TABLE {table}{REBUILD} RENAME TO {table}"))
@@ -351,10 +400,11 @@ async def rebuild(
                     await conn.execute(text(f"ALTER INDEX {index} RENAME TO {live_name}"))
         await conn.execute(
             text(
-                "INSERT INTO projection_checkpoints (projection, position) VALUES (:n, :p) "
-                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position, "
+                "INSERT INTO projection_checkpoints (projection, transaction_id, position) "
+                "VALUES (:n, :t, :p) ON CONFLICT (projection) DO UPDATE SET "
+                "transaction_id = excluded.transaction_id, position = excluded.position, "
                 "updated_at = now()"
             ),
-            {"n": projection.name, "p": position},
+            {"n": projection.name, "t": cursor.transaction_id, "p": cursor.position},
         )
-    return position
+    return cursor

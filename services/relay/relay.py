@@ -1,8 +1,9 @@
 """The relay: event store → JetStream, in global order, never skipping, never stopping.
 
-It reads events after its checkpoint in position order (positions are commit order, see
-``services.store.eventstore``), publishes each with ``Nats-Msg-Id`` = event id, waits for
-every ack of the batch and only then advances its checkpoint. After a crash it republishes
+It reads the final events after its checkpoint in feed order ((transaction id, position)
+below the oldest transaction in flight, see ``services.store.eventstore``), publishes each
+with ``Nats-Msg-Id`` = event id and the cursor of the event before it, waits for every ack
+of the batch and only then advances its checkpoint. After a crash it republishes
 from the checkpoint; the server drops those inside the duplicate window, and projectors
 skip anything older than their own checkpoint in any case.
 
@@ -37,7 +38,7 @@ from services import feed, metrics
 from services.natsconn import servers_from_url
 from services.retry import Backoff
 from services.store import dead_letters, eventstore
-from services.store.eventstore import RecordedEvent, UnpublishableEvent
+from services.store.eventstore import START, Cursor, RecordedEvent, UnpublishableEvent
 from services.watchdog import Track
 
 log = structlog.get_logger("relay")
@@ -78,7 +79,7 @@ class Relay:
         self.idle_poll_seconds = idle_poll_seconds
         self.ack_timeout_seconds = ack_timeout_seconds
         self.liveness = liveness
-        self.position = 0
+        self.cursor = START
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         # The lock's own engine: no pool, so leaving its ``connect()`` block closes the
@@ -158,7 +159,7 @@ class Relay:
                 await asyncio.wait_for(nc.close(), 2.0)
 
     async def _relay_until(self, stop: asyncio.Event, lock_conn: AsyncConnection) -> None:
-        self.position = await self._load_checkpoint()
+        self.cursor = await self._load_checkpoint()
         failures = 0
         while not stop.is_set():
             try:
@@ -177,12 +178,15 @@ class Relay:
             if published < self.batch_size:
                 await _sleep_or_stop(stop, self.idle_poll_seconds)
 
-    async def _load_checkpoint(self) -> int:
+    async def _load_checkpoint(self) -> Cursor:
         async with self.engine.connect() as conn:
-            value = await conn.scalar(
-                text("SELECT position FROM relay_checkpoints WHERE relay = :r"), {"r": self.name}
-            )
-        return int(value or 0)
+            row = (
+                await conn.execute(
+                    text("SELECT transaction_id, position FROM relay_checkpoints WHERE relay = :r"),
+                    {"r": self.name},
+                )
+            ).first()
+        return START if row is None else Cursor(row.transaction_id, row.position)
 
     async def _still_leader(self, lock_conn: AsyncConnection) -> None:
         """A dead lock connection means another relay may have taken over."""
@@ -195,9 +199,7 @@ class Relay:
         """Publish the next batch after the checkpoint; return how many were published."""
         assert self._js is not None
         async with self.engine.connect() as conn:
-            batch = await eventstore.read_all(
-                conn, after_position=self.position, limit=self.batch_size
-            )
+            batch = await eventstore.read_feed(conn, after=self.cursor, limit=self.batch_size)
         if self.liveness is not None:
             self.liveness.pending(bool(batch))
         if not batch:
@@ -205,10 +207,11 @@ class Relay:
         if lock_conn is not None:
             await self._still_leader(lock_conn)
         futures, dead = [], []
+        previous = self.cursor
         for event in batch:
             try:
                 subject = feed.subject_of(event)
-                headers = {"Nats-Msg-Id": str(event.event_id)}
+                headers = feed.publish_headers(event, previous)
             except UnpublishableEvent as err:
                 dead.append((event, str(err)))
                 subject = feed.dead_letter_subject(self.stream_name)
@@ -216,21 +219,24 @@ class Relay:
             futures.append(
                 await self._js.publish_async(subject, feed.encode(event), headers=headers)
             )
+            previous = event.cursor
         acks = await asyncio.wait_for(asyncio.gather(*futures), self.ack_timeout_seconds)
         duplicates = sum(1 for ack in acks if ack.duplicate)
-        last = batch[-1].position
+        last = batch[-1].cursor
         async with self.engine.begin() as conn:
             for event, reason in dead:
                 await dead_letters.record(conn, DEAD_LETTER_CONSUMER, event, reason)
             await conn.execute(
                 text(
-                    "INSERT INTO relay_checkpoints (relay, position) VALUES (:r, :p) "
-                    "ON CONFLICT (relay) DO UPDATE SET position = excluded.position, "
-                    "updated_at = now() WHERE relay_checkpoints.position < excluded.position"
+                    "INSERT INTO relay_checkpoints (relay, transaction_id, position) "
+                    "VALUES (:r, :t, :p) ON CONFLICT (relay) DO UPDATE SET "
+                    "transaction_id = excluded.transaction_id, position = excluded.position, "
+                    "updated_at = now() WHERE (relay_checkpoints.transaction_id, "
+                    "relay_checkpoints.position) < (excluded.transaction_id, excluded.position)"
                 ),
-                {"r": self.name, "p": last},
+                {"r": self.name, "t": last.transaction_id, "p": last.position},
             )
-        self.position = last
+        self.cursor = last
         if self.liveness is not None:
             self.liveness.progressed()
         self._count(batch, duplicates, dead)

@@ -2,13 +2,17 @@
 
 Ordering (the sequence-gap trap of DESIGN.md): a position taken from a sequence is not
 commit order when writers commit concurrently, so a reader following "position > last
-seen" could skip an event that commits late. Every append therefore takes one
-transaction-scoped advisory lock immediately before its INSERT and holds it until commit:
-positions are drawn under the lock, so they are handed out in commit order and a reader
-sees a gap-free prefix (gaps are only ever left by rolled-back transactions and are never
-filled later). This is pyeventsourcing's choice; the lock is held only for the INSERT and
-the commit, all deciding happens before it. ``tests/integration/test_relay_ordering.py``
-proves it with concurrent writers.
+seen" could skip an event that commits late. Appends take no global lock. Each event
+records the id of the transaction that appended it (``transaction_id``), and the feed is
+the order (transaction_id, position), read only below the oldest transaction still in
+flight (``pg_snapshot_xmin`` of the reader's snapshot). Every transaction below that line
+has ended, so nothing can ever appear before what a reader has seen: the feed is a
+gap-free, append-only sequence, and a reader's checkpoint is a :class:`Cursor`, the pair.
+A transaction held open holds the feed back (the relay waits; it never skips), and
+concurrent commits share WAL flushes. Within one stream, feed order is version order (an
+append reads the stream's head after the previous append committed).
+``tests/integration/test_relay_ordering.py`` proves it with concurrent writers and a
+transaction held open.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import text
@@ -25,7 +29,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.subjects import UnpublishableEvent, check_publishable
 
-APPEND_LOCK_KEY = 0x6B6F6D70  # "komp": the one lock that orders all appends
+
+class Cursor(NamedTuple):
+    """A place in the feed: the (transaction id, position) of an event, compared as a pair.
+    ``START`` is before every event."""
+
+    transaction_id: int
+    position: int
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id}:{self.position}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        transaction_id, position = text.split(":")
+        return cls(int(transaction_id), int(position))
+
+
+START = Cursor(0, 0)
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +59,7 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
     position: int
+    transaction_id: int = 0  # 0: recorded before feed order had transaction ids (0008)
     event_id: uuid.UUID
     stream_type: str
     stream_id: str
@@ -47,6 +69,10 @@ class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
     data: msgspec.Raw
     metadata: dict[str, Any]
     recorded_at: datetime
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.transaction_id, self.position)
 
 
 class ConcurrencyConflict(Exception):
@@ -61,17 +87,34 @@ class ConcurrencyConflict(Exception):
 
 
 __all__ = [
+    "START",
     "ConcurrencyConflict",
+    "Cursor",
     "DuplicateEventId",
+    "FeedOrderConflict",
     "NewEvent",
     "RecordedEvent",
     "UnpublishableEvent",
     "append",
-    "head_position",
+    "events_after",
+    "head",
     "load_stream",
-    "read_all",
+    "read_feed",
     "stream_version",
 ]
+
+
+class FeedOrderConflict(ConcurrencyConflict):
+    """The stream's last event was appended by a transaction younger than this one: the
+    append would come before it in the feed. Nothing was inserted; the same command in a new
+    transaction (with a new id) succeeds."""
+
+    def __init__(self, stream_id: str, version: int) -> None:
+        super().__init__(stream_id, version, version)
+        self.args = (
+            f"stream {stream_id} was appended to by a younger transaction than this one; "
+            "retry in a new transaction",
+        )
 
 
 class DuplicateEventId(Exception):
@@ -79,34 +122,41 @@ class DuplicateEventId(Exception):
 
 
 _COLUMNS = (
-    "position, event_id, stream_type, stream_id, version, type, schema_version, "
+    "position, transaction_id, event_id, stream_type, stream_id, version, type, schema_version, "
     "data::text AS data, metadata::text AS metadata, recorded_at"
 )
 
 _INSERT = text(
     """
-    WITH append_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(:lock_key) AS locked),
+    WITH last AS MATERIALIZED (
+             SELECT version, transaction_id FROM events WHERE stream_id = :stream_id
+             ORDER BY version DESC LIMIT 1
+         ),
          head AS MATERIALIZED (
-             SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = :stream_id
-         )
+             SELECT coalesce(max(version), 0) AS version,
+                    coalesce(max(transaction_id), 0) AS transaction_id
+             FROM last
+         ),
+         this AS MATERIALIZED (SELECT (pg_current_xact_id()::text)::bigint AS transaction_id)
     INSERT INTO events (event_id, stream_type, stream_id, version, type, schema_version,
                         data, metadata)
     SELECT e.event_id, :stream_type, :stream_id, e.version, e.type, e.schema_version,
            e.data::jsonb, e.metadata::jsonb
-    FROM append_lock, head,
+    FROM head, this,
          unnest(CAST(:event_ids AS uuid[]), CAST(:versions AS int[]), CAST(:types AS text[]),
                 CAST(:schema_versions AS smallint[]), CAST(:datas AS text[]),
                 CAST(:metadatas AS text[]))
          WITH ORDINALITY AS e(event_id, version, type, schema_version, data, metadata, ord)
-    WHERE head.version = :expected
+    WHERE head.version = :expected AND head.transaction_id <= this.transaction_id
     ORDER BY e.ord
-    RETURNING position, recorded_at
+    RETURNING position, transaction_id, recorded_at
     """
 )
-# One round trip (was three: version, lock, insert). The lock CTE is materialised and joined
-# to every row, so it is taken before the first row reaches the INSERT, i.e. before any
-# position is drawn from the identity: positions stay in commit order. A stream that is not
-# at :expected inserts nothing (a conflict); a racing writer hits the unique constraint.
+# One round trip. A stream that is not at :expected inserts nothing (a conflict); a racing
+# writer hits the unique constraint. The second condition keeps a stream's feed order its
+# version order: a transaction whose id is older than the one that wrote the stream's head
+# (it began writing elsewhere before that append committed) would put its event before
+# the head in the feed, so it inserts nothing and is retried with a new id.
 
 _metadata_encoder = msgspec.json.Encoder()
 _metadata_decoder = msgspec.json.Decoder(dict[str, Any])
@@ -125,7 +175,6 @@ def _insert_params(
 ) -> dict[str, object]:
     """One statement's parameters: the events as arrays, at the versions after ``expected``."""
     return {
-        "lock_key": APPEND_LOCK_KEY,
         "expected": expected_version,
         "stream_type": stream_type,
         "stream_id": stream_id,
@@ -170,12 +219,15 @@ async def append(
         if "events_event_id_key" in str(err.orig):
             raise DuplicateEventId(str(err.orig)) from err
         raise ConcurrencyConflict(stream_id, expected_version, None) from err
-    if not rows:  # the stream is not at the expected version: nothing was inserted
+    if not rows:  # nothing was inserted
         actual = await stream_version(conn, stream_id)
+        if actual == expected_version:
+            raise FeedOrderConflict(stream_id, actual)
         raise ConcurrencyConflict(stream_id, expected_version, actual)
     return [
         RecordedEvent(
             position=row.position,
+            transaction_id=row.transaction_id,
             event_id=e.event_id,
             stream_type=stream_type,
             stream_id=stream_id,
@@ -193,6 +245,7 @@ async def append(
 def _recorded(row: Any) -> RecordedEvent:
     return RecordedEvent(
         position=row.position,
+        transaction_id=row.transaction_id,
         event_id=row.event_id,
         stream_type=row.stream_type,
         stream_id=row.stream_id,
@@ -217,21 +270,54 @@ async def load_stream(
     return [_recorded(row) for row in result]
 
 
-async def read_all(
-    conn: AsyncConnection, *, after_position: int, limit: int, before_position: int | None = None
+# Every transaction below the oldest one still running has ended: the feed is final there.
+# (A reader inside a transaction that has written holds this line back to itself.)
+_FINAL = "transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
+
+
+async def read_feed(
+    conn: AsyncConnection, *, after: Cursor, limit: int, before: Cursor | None = None
 ) -> list[RecordedEvent]:
-    """Events in global order after ``after_position`` (and before ``before_position``)."""
-    bound = "" if before_position is None else " AND position < :before"
+    """Events in feed order after ``after``: the final ones (see the module's doc), or, with
+    ``before``, those between the two cursors. ``before`` must be the cursor of an event
+    read from the feed: everything before such an event is final already."""
+    bound = _FINAL if before is None else "(transaction_id, position) < (:bt, :bp)"
     result = await conn.execute(
         text(
-            f"SELECT {_COLUMNS} FROM events WHERE position > :after{bound} "
-            "ORDER BY position LIMIT :limit"
+            f"SELECT {_COLUMNS} FROM events WHERE (transaction_id, position) > (:at, :ap) "
+            f"AND {bound} ORDER BY transaction_id, position LIMIT :limit"
         ),
-        {"after": after_position, "before": before_position, "limit": limit},
+        {
+            "at": after.transaction_id,
+            "ap": after.position,
+            "bt": before.transaction_id if before else None,
+            "bp": before.position if before else None,
+            "limit": limit,
+        },
     )
     return [_recorded(row) for row in result]
 
 
-async def head_position(conn: AsyncConnection) -> int:
-    result = await conn.execute(text("SELECT coalesce(max(position), 0) FROM events"))
-    return int(result.scalar_one())
+async def head(conn: AsyncConnection) -> Cursor:
+    """The cursor of the last final event in the feed (``START`` for an empty store)."""
+    row = (
+        await conn.execute(
+            text(
+                f"SELECT transaction_id, position FROM events WHERE {_FINAL} "
+                "ORDER BY transaction_id DESC, position DESC LIMIT 1"
+            )
+        )
+    ).first()
+    return START if row is None else Cursor(row.transaction_id, row.position)
+
+
+async def events_after(conn: AsyncConnection, cursor: Cursor, *, cap: int = 1_000_000) -> int:
+    """How many events the feed holds after ``cursor`` (counted up to ``cap``): a lag."""
+    count = await conn.scalar(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM events "
+            "WHERE (transaction_id, position) > (:t, :p) LIMIT :cap) AS after"
+        ),
+        {"t": cursor.transaction_id, "p": cursor.position, "cap": cap},
+    )
+    return int(count or 0)

@@ -45,10 +45,10 @@ from services import feed
 from services.embedded import free_port
 from services.store import eventstore
 from services.store.database import create_engine
-from services.store.eventstore import ConcurrencyConflict, DuplicateEventId
+from services.store.eventstore import START, ConcurrencyConflict, Cursor, DuplicateEventId
 from services.store.replica import ReplicaTooStale, check_replica
 from tests.cluster.harness import REPO, NatsCluster, PgPair, Service, service_env
-from tests.integration.helpers import organisation_registered
+from tests.integration.helpers import feed_head, organisation_registered
 
 pytestmark = [pytest.mark.slow]
 FULL = os.environ.get("KOMPETANSE_CLUSTER_TEST") == "1"
@@ -238,9 +238,10 @@ def all_projections() -> list:  # type: ignore[type-arg]
 @dataclass
 class Fault:
     what: str
-    at_head: int
+    at_head: Cursor
     started: float
-    recovered_after: float | None = None
+    recovered_after: float | None = None  # relayed and in every read model
+    read_models_after: float | None = None  # in every read model (from the feed or the store)
     detail: str = ""
     elected_after: float | None = None  # NATS stream leader faults: the server's raft election
 
@@ -356,20 +357,32 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         writers = Writers(stats, db_url, api_urls, token)
         projection_names = [p.name for p in all_projections()]
 
-        async def head() -> int:
-            return int(await safe_scalar(engine, "SELECT coalesce(max(position),0) FROM events", 0))
+        async def head() -> Cursor:
+            with contextlib.suppress(Exception):
+                return await asyncio.wait_for(feed_head(engine), 5)
+            return START
 
-        async def consumers_reached(position: int) -> bool:
+        async def read_models_reached(cursor: Cursor) -> bool:
+            count = await safe_scalar(
+                engine,
+                "SELECT count(*) FROM projection_checkpoints "
+                "WHERE (transaction_id, position) >= (:t, :p)",
+                0,
+                t=cursor.transaction_id,
+                p=cursor.position,
+            )
+            return bool(count == len(projection_names))
+
+        async def consumers_reached(cursor: Cursor) -> bool:
             relay_at = await safe_scalar(
-                engine, "SELECT position FROM relay_checkpoints WHERE relay = 'main'", 0
+                engine,
+                "SELECT (transaction_id, position) >= (:t, :p) FROM relay_checkpoints "
+                "WHERE relay = 'main'",
+                False,
+                t=cursor.transaction_id,
+                p=cursor.position,
             )
-            if (relay_at or 0) < position:
-                return False
-            lowest = await safe_scalar(
-                engine, "SELECT min(position) FROM projection_checkpoints", 0
-            )
-            count = await safe_scalar(engine, "SELECT count(*) FROM projection_checkpoints", 0)
-            return count == len(projection_names) and (lowest or 0) >= position
+            return bool(relay_at) and await read_models_reached(cursor)
 
         faults: list[Fault] = []
         monitors: list[asyncio.Task[None]] = []
@@ -378,12 +391,19 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             """Recovered = a write acknowledged after the fault has been relayed and is in
             every read model (and with it everything before): the whole path works again."""
             deadline = fault.started + 120
-            after: int | None = None
+            after: Cursor | None = None
             while time.monotonic() < deadline:
                 if after is None and stats.acknowledged > acked_before:
                     after = await head()  # at or past the first write acknowledged since
+                if (
+                    after is not None
+                    and fault.read_models_after is None
+                    and await read_models_reached(after)
+                ):
+                    fault.read_models_after = time.monotonic() - fault.started
                 if after is not None and await consumers_reached(after):
                     fault.recovered_after = time.monotonic() - fault.started
+                    fault.read_models_after = fault.read_models_after or fault.recovered_after
                     return
                 await asyncio.sleep(0.05)
 
@@ -576,7 +596,8 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
                 + str(
                     await safe_scalar(
                         engine,
-                        "SELECT string_agg(projection || '=' || position, ', ') "
+                        "SELECT string_agg(projection || '=' || transaction_id || ':' "
+                        "|| position, ', ') "
                         "FROM projection_checkpoints",
                     )
                 )
@@ -596,9 +617,15 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
                 ).all()
             )
             total_events = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
-            positions = list(
-                (await conn.scalars(text("SELECT position FROM events ORDER BY position"))).all()
-            )
+            in_feed_order = [
+                (Cursor(*row[:2]), row[2])
+                for row in await conn.execute(
+                    text(
+                        "SELECT transaction_id, position, position FROM events "
+                        "ORDER BY transaction_id, position"
+                    )
+                )
+            ]
             dead = list(
                 (
                     await conn.execute(
@@ -607,7 +634,7 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
                 ).all()
             )
         assert [tuple(d) for d in dead] == [("relay", poison)], f"dead letters: {dead}"
-        publishable = [p for p in positions if p != poison]
+        publishable = [cursor for cursor, position in in_feed_order if position != poison]
         found_direct = len(stats.acked_event_ids & stored_ids)
         found_http = len(stats.acked_streams & stored_streams)
         missing = (stats.acked_event_ids - stored_ids) | (stats.acked_streams - stored_streams)
@@ -619,7 +646,7 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         seen = await stream_positions(js, info.state.first_seq, info.state.last_seq)
         duplicates = len(seen) - len(set(seen))
         assert duplicates == 0, f"{duplicates} events published twice into the stream"
-        assert sorted(seen) == publishable, "the stream and the event store differ"
+        assert seen == publishable, "the stream is not the event store's feed, in order"
 
         # ---- 3. read models: every event exactly once, equal to a from-scratch rebuild
         from services.projector.runtime import rebuild
@@ -650,7 +677,8 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             assert live == rebuilt, f"read model {projection.name} differs from a rebuild"
             checkpoint = await scalar(
                 engine,
-                "SELECT position FROM projection_checkpoints WHERE projection = :n",
+                "SELECT transaction_id || ':' || position FROM projection_checkpoints "
+                "WHERE projection = :n",
                 n=projection.name,
             )
             delivered, redelivered = consumer_figures.get(projection.name, (None, None))
@@ -733,11 +761,12 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             f"  stream_summary: {int(summary[1])} events applied over {summary[0]} streams "
             "(each exactly once)",
             *(f"  {name}: {figures}" for name, figures in per_model.items()),
-            "faults injected (recovered = a write acknowledged after the fault relayed and "
-            "in every read model, and everything before it):",
+            "faults injected (read models current = a write acknowledged after the fault is "
+            "in every read model, and everything before it; recovered = it has also been "
+            "relayed to the stream):",
             *(
-                f"  {f.what}: {f.detail}; recovered after {f.recovered_after:.1f} s"
-                + _client_side(f)
+                f"  {f.what}: {f.detail}; read models current after {f.read_models_after:.1f} s; "
+                f"recovered after {f.recovered_after:.1f} s" + _client_side(f)
                 for f in faults
             ),
             f"convergence after the load stopped: {converge_seconds:.1f} s",
@@ -872,8 +901,8 @@ async def relay_lock_holder(engine, relays: list[Service]) -> Service | None:  #
     return next((r for r in relays if port in r.local_ports()), None)
 
 
-async def stream_positions(js, first: int, last: int) -> list[int]:  # type: ignore[no-untyped-def]
-    """Every message's event position, read with an ephemeral consumer."""
+async def stream_positions(js, first: int, last: int) -> list[Cursor]:  # type: ignore[no-untyped-def]
+    """Every message's event cursor in stream order, read with an ephemeral consumer."""
     from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
     sub = await js.pull_subscribe(
@@ -881,12 +910,12 @@ async def stream_positions(js, first: int, last: int) -> list[int]:  # type: ign
         stream=STREAM,
         config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL),
     )
-    out: list[int] = []
+    out: list[Cursor] = []
     expected = last - first + 1 if last else 0
     deadline = time.monotonic() + 120
     while len(out) < expected and time.monotonic() < deadline:
         with contextlib.suppress(nats.errors.TimeoutError):
             for msg in await sub.fetch(500, timeout=2):
-                out.append(feed.decode(msg.data).position)
+                out.append(feed.decode(msg.data).cursor)
     await sub.unsubscribe()
     return out

@@ -27,6 +27,7 @@ from services.processes import all_projections
 from services.projector.integration import SUBJECT, publish_outbox
 from services.projector.runtime import Projector, rebuild
 from services.relay.relay import Relay
+from services.store import eventstore
 from services.store.database import create_engine
 from tests.e2e.pages import REASON_MORE, caseworker_pages, doctor_page
 
@@ -622,10 +623,13 @@ async def until_projections_caught_up(engine) -> None:  # type: ignore[no-untype
     deadline = time.monotonic() + 60
     while True:
         async with engine.connect() as conn:
-            head = await conn.scalar(text("SELECT max(position) FROM events"))
+            head = await eventstore.head(conn)
             behind = await conn.scalar(
-                text("SELECT count(*) FROM projection_checkpoints WHERE position < :h"),
-                {"h": head},
+                text(
+                    "SELECT count(*) FROM projection_checkpoints "
+                    "WHERE (transaction_id, position) < (:t, :p)"
+                ),
+                {"t": head.transaction_id, "p": head.position},
             )
         if behind == 0:
             return

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from services.store.eventstore import NewEvent
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.store import eventstore
+from services.store.eventstore import START, Cursor, NewEvent
 
 
 def new_event(type_: str = "test.happened", **data: object) -> NewEvent:
@@ -47,4 +51,35 @@ def organisation_registered(org_number: str) -> NewEvent:
         schema_version=OrganisationRegistered.schema_version,
         data=registry.encode(event),
         metadata={"request_id": str(uuid.uuid4())},
+    )
+
+
+async def feed_head(engine: AsyncEngine) -> Cursor:
+    """The cursor of the last final event in the feed."""
+    async with engine.connect() as conn:
+        return await eventstore.head(conn)
+
+
+async def _cursor(engine: AsyncEngine, sql: str, params: dict[str, str]) -> Cursor:
+    async with engine.connect() as conn:
+        row = (await conn.execute(text(sql), params)).first()
+    return START if row is None else Cursor(row.transaction_id, row.position)
+
+
+async def checkpoint_of(engine: AsyncEngine, projection: str) -> Cursor:
+    """Where ``projection`` stands in the feed (``START`` before it has a checkpoint)."""
+    return await _cursor(
+        engine,
+        "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = :n",
+        {"n": projection},
+    )
+
+
+async def relay_checkpoint(engine: AsyncEngine) -> Cursor:
+    """Where the furthest relay stands in the feed."""
+    return await _cursor(
+        engine,
+        "SELECT transaction_id, position FROM relay_checkpoints "
+        "ORDER BY transaction_id DESC, position DESC LIMIT 1",
+        {},
     )

@@ -19,8 +19,8 @@ from services.projector.runtime import rebuild
 from services.projector.stream_summary import StreamSummary
 from services.store import eventstore
 from services.store.database import create_engine
-from services.store.eventstore import ConcurrencyConflict
-from tests.integration.helpers import new_event
+from services.store.eventstore import START, ConcurrencyConflict, Cursor
+from tests.integration.helpers import checkpoint_of, feed_head, new_event
 
 TOTAL_EVENTS = 3000
 STREAMS = 40
@@ -60,12 +60,8 @@ async def write_steadily(engine, total: int, done: asyncio.Event) -> None:  # ty
     done.set()
 
 
-async def checkpoint(engine, name: str) -> int:  # type: ignore[no-untyped-def]
-    async with engine.connect() as conn:
-        value = await conn.scalar(
-            text("SELECT position FROM projection_checkpoints WHERE projection = :n"), {"n": name}
-        )
-    return int(value or 0)
+async def checkpoint(engine, name: str) -> Cursor:  # type: ignore[no-untyped-def]
+    return await checkpoint_of(engine, name)
 
 
 async def table_rows(engine, table: str) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
@@ -93,9 +89,9 @@ async def test_kills_and_nats_restart_lose_and_duplicate_nothing(
     faults: list[str] = []
     try:
 
-        async def head() -> int:
+        async def head() -> int:  # events stored so far
             async with engine.connect() as conn:
-                return await eventstore.head_position(conn)
+                return await eventstore.events_after(conn, START)
 
         async def wait_for_head(at_least: int) -> None:
             while await head() < at_least and not done.is_set():
@@ -128,7 +124,7 @@ async def test_kills_and_nats_restart_lose_and_duplicate_nothing(
         projector = start("projector", env)
 
         await writing
-        final = await head()
+        final = await feed_head(engine)
         deadline = time.monotonic() + 90
         while await checkpoint(engine, "stream_summary") < final:
             assert time.monotonic() < deadline, (

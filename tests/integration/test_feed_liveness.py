@@ -27,8 +27,8 @@ from services.projector.stream_summary import StreamSummary
 from services.relay.relay import RELAY_LOCK_KEY, Relay
 from services.store import dead_letters, eventstore
 from services.store.database import create_engine
-from services.store.eventstore import RecordedEvent
-from tests.integration.helpers import new_event
+from services.store.eventstore import START, Cursor, RecordedEvent
+from tests.integration.helpers import checkpoint_of, feed_head, new_event, relay_checkpoint
 
 
 @pytest.fixture
@@ -66,16 +66,8 @@ async def plant_poison(engine: AsyncEngine, stream_type: str = "load") -> int:
         )
 
 
-async def relay_position(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        return int(
-            await conn.scalar(text("SELECT coalesce(max(position), 0) FROM relay_checkpoints")) or 0
-        )
-
-
-async def head(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        return await eventstore.head_position(conn)
+async def head(engine: AsyncEngine) -> Cursor:
+    return await feed_head(engine)
 
 
 async def until(condition, seconds: float, what: str) -> float:  # type: ignore[no-untyped-def]
@@ -154,12 +146,8 @@ async def test_a_planted_poison_event_is_dead_lettered_and_the_relay_goes_on(
     assert await _rows(engine) == live
 
 
-async def _projected(engine: AsyncEngine, position: int) -> bool:
-    async with engine.connect() as conn:
-        at = await conn.scalar(
-            text("SELECT position FROM projection_checkpoints WHERE projection = 'stream_summary'")
-        )
-    return int(at or 0) >= position
+async def _projected(engine: AsyncEngine, cursor: Cursor) -> bool:
+    return await checkpoint_of(engine, "stream_summary") >= cursor
 
 
 async def _rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
@@ -172,7 +160,7 @@ async def _rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
 async def test_readyz_reports_open_dead_letters(engine: AsyncEngine, api) -> None:  # type: ignore[no-untyped-def]
     await plant_poison(engine)
     async with engine.begin() as conn:
-        batch = await eventstore.read_all(conn, after_position=0, limit=10)
+        batch = await eventstore.read_feed(conn, after=START, limit=10)
         await dead_letters.record(conn, "relay", batch[0], "planted")
     body = (await api.get("/readyz")).json()
     assert body["checks"]["dead_letters"] == 1
@@ -212,8 +200,8 @@ async def test_killing_the_relay_lock_connection_resumes_publishing_within_5_s(
     print(f"publishing resumed {resumed:.2f} s after the lock connection was killed")
 
 
-async def _relayed(engine: AsyncEngine, position: int) -> bool:
-    return await relay_position(engine) >= position
+async def _relayed(engine: AsyncEngine, cursor: Cursor) -> bool:
+    return await relay_checkpoint(engine) >= cursor
 
 
 async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_follows(  # type: ignore[no-untyped-def]
@@ -250,6 +238,11 @@ async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_foll
             not_ready_after = await until(
                 lambda: _not_ready(client), 5, "/readyz 503 after the freeze"
             )
+            await asyncio.sleep(3)
+            during = await head(engine)  # written while NATS is frozen
+            followed = await until(
+                lambda: _projected(engine, during), 5, "read model follows the store meanwhile"
+            )
             await asyncio.sleep(20 - (time.monotonic() - frozen))
         finally:
             os.kill(own_nats.process.pid, signal.SIGCONT)
@@ -263,7 +256,8 @@ async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_foll
         assert (await lags(engine)).worst() == 0
         await until(lambda: _ready(client), 10, "/readyz 200 after the thaw")
         print(
-            f"/readyz 503 {not_ready_after:.1f} s after the freeze; lag 0 "
+            f"/readyz 503 {not_ready_after:.1f} s after the freeze; read model followed the store "
+            f"within {followed:.1f} s while frozen; lag 0 "
             f"{caught_up:.1f} s after SIGCONT; ready again {time.monotonic() - thawed:.1f} s after"
         )
     # Every event exactly once in the read model.
@@ -272,6 +266,26 @@ async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_foll
             (await conn.execute(text("SELECT stream_id, count(*) FROM events GROUP BY 1"))).all()
         )
     assert {r[0]: r[3] for r in await _rows(engine)} == truth
+
+
+async def test_a_projector_follows_the_store_while_the_feed_is_silent(
+    engine: AsyncEngine, nats_server_url: str, stream_name: str
+) -> None:
+    """No relay at all (or a stream leader being elected): the read model still reaches the
+    store's head, from the store, and the feed's later deliveries are skipped, not applied
+    twice."""
+    projector = Projector(engine, nats_server_url, StreamSummary(), stream_name=stream_name)
+    async with running(projector):
+        await append(engine, "d-1", 3)
+        await append(engine, "d-2", 2)
+        final = await head(engine)
+        await until(lambda: _projected(engine, final), 10, "projected with no relay running")
+        async with running(Relay(engine, nats_server_url, stream_name=stream_name)):
+            await until(lambda: _relayed(engine, final), 10, "the relay publishes them after all")
+            await append(engine, "d-1", 1)
+            later = await head(engine)
+            await until(lambda: _projected(engine, later), 10, "and the feed goes on")
+    assert {r[0]: r[3] for r in await _rows(engine)} == {"d-1": 4, "d-2": 2}
 
 
 async def _ready(client) -> bool:  # type: ignore[no-untyped-def]

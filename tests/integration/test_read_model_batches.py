@@ -21,7 +21,7 @@ async def test_batch_fold_equals_one_at_a_time(database_url: str) -> None:
             for table in states.TABLES.values():
                 await conn.execute(text(table.ddl("__one")))
                 await conn.execute(text(table.ddl("__batch")))
-            events = await eventstore.read_all(conn, after_position=0, limit=100_000)
+            events = await eventstore.read_feed(conn, after=eventstore.START, limit=100_000)
             assert len(events) > 50
             for event in events:
                 await states.apply(conn, event, "__one")

@@ -45,7 +45,8 @@ LIVE = ""
 REBUILD = "__rebuild"
 ACK_WAIT_SECONDS = 10
 LAG_CHECK_SECONDS = 5.0
-STORE_POLL_SECONDS = 0.25  # how often read models follow the store while NATS is away
+FEED_SILENCE_SECONDS = 1.0  # the feed delivered nothing for this long: read the store
+STORE_POLL_SECONDS = 0.25  # how often a projector checks for that
 # Errors of the connection, not of the event: the batch is tried again after reconnecting.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -181,14 +182,26 @@ class Projector:
         self.replicas = replicas
         self.liveness = liveness
         self._lag_checked_at = 0.0
+        self._fed_at = 0.0  # when the feed last delivered (monotonic)
 
     @property
     def durable(self) -> str:
         return f"projector-{self.projection.name}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Project until ``stop`` is set, starting over after any failure: a projector
-        started while PostgreSQL or NATS is away waits for them instead of exiting."""
+        """Project from the feed until ``stop`` is set, and from the store whenever the feed
+        is silent (see :meth:`_follow_store`)."""
+        follower = asyncio.create_task(self._follow_store(stop))
+        try:
+            await self._follow_feed(stop)
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+    async def _follow_feed(self, stop: asyncio.Event) -> None:
+        """Consume the feed, starting over after any failure: a projector started while
+        PostgreSQL or NATS is away waits for them instead of exiting."""
         backoff = Backoff(0.25, 2.0)
         while not stop.is_set():
             nc = None
@@ -211,7 +224,6 @@ class Projector:
                     try:
                         msgs = await sub.fetch(self.batch_size, timeout=1.0)
                     except TimeoutError:  # nats-py raises its own subclass or the builtin
-                        await self._catch_up()
                         await self._idle()
                         continue
                     if self.liveness is not None:
@@ -221,7 +233,8 @@ class Projector:
                         self.liveness.progressed()
             except Exception as err:
                 backoff.log(log, "projector.interrupted", err, projection=self.projection.name)
-                await self._wait_catching_up(stop, backoff.next())
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff.next())
             finally:
                 if nc is not None and not nc.is_closed:
                     with contextlib.suppress(Exception):
@@ -242,10 +255,42 @@ class Projector:
             ),
         )
 
+    async def _follow_store(self, stop: asyncio.Event) -> None:
+        """Whenever the feed has delivered nothing for ``FEED_SILENCE_SECONDS``, apply from
+        the store whatever is final and not projected yet: the feed stalled while writes go
+        on (a stream leader lost, NATS frozen or away, the relay down), and read models need
+        not wait for it. A healthy feed delivers within milliseconds, so this finds nothing.
+        Independent of the feed's connection, so nothing there can hold it up; errors (the
+        database away too) only mean trying again."""
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), STORE_POLL_SECONDS)
+            if time.monotonic() - self._fed_at < FEED_SILENCE_SECONDS:
+                continue
+            try:
+                await self._catch_up()
+            except Exception as err:
+                log.debug("projector.store_unavailable", error=repr(err))
+
+    async def _behind_store(self) -> bool:
+        """Read-only first: locking the checkpoint gives the transaction an id and a commit
+        to flush, which an idle projector should not pay several times a second."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT transaction_id, position FROM projection_checkpoints "
+                        "WHERE projection = :n"
+                    ),
+                    {"n": self.projection.name},
+                )
+            ).first()
+            checkpoint = START if row is None else Cursor(row.transaction_id, row.position)
+            return bool(await eventstore.read_feed(conn, after=checkpoint, limit=1))
+
     async def _catch_up(self) -> None:
-        """The feed has been silent for a fetch: apply from the store whatever is final and
-        not projected yet (the feed stalled while writes go on: a stream leader lost, the
-        relay down). A healthy feed delivers within milliseconds, so this finds nothing."""
+        if not await self._behind_store():
+            return
         caught_up = 0
         while True:
             async with self.engine.begin() as conn:
@@ -261,16 +306,6 @@ class Projector:
             )
             if self.liveness is not None:
                 self.liveness.progressed()
-
-    async def _wait_catching_up(self, stop: asyncio.Event, seconds: float) -> None:
-        """Wait before reconnecting to NATS, keeping the read models current from the store
-        meanwhile (PostgreSQL may be what is away: then this only waits)."""
-        deadline = time.monotonic() + seconds
-        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
-            with contextlib.suppress(*TRANSIENT_ERRORS):
-                await self._catch_up()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), min(left, STORE_POLL_SECONDS))
 
     async def _idle(self) -> None:
         """Nothing fetched. Behind the relay all the same? Then work is pending, and the
@@ -291,6 +326,7 @@ class Projector:
         self.liveness.pending(bool(behind))
 
     async def handle(self, msgs: Sequence[Any]) -> None:
+        self._fed_at = time.monotonic()
         deliveries = [(feed.decode(m.data), feed.previous_of(m.headers)) for m in msgs]
         events = [event for event, _ in deliveries]
         try:

@@ -288,6 +288,45 @@ async def test_a_projector_follows_the_store_while_the_feed_is_silent(
     assert {r[0]: r[3] for r in await _rows(engine)} == {"d-1": 4, "d-2": 2}
 
 
+async def test_a_projector_waiting_for_nats_outlives_a_database_that_refuses_it(
+    engine: AsyncEngine, database_url: str, own_nats: EmbeddedNats, stream_name: str
+) -> None:
+    """While NATS is away the projector follows the store; when the database refuses it too
+    (restarting, or not accepting connections) it keeps waiting, and once both are back it
+    goes on (an error of the database while it waited once ended it for good)."""
+    projector = Projector(engine, own_nats.url, StreamSummary(), stream_name=stream_name)
+    dbname = database_url.rsplit("/", 1)[1]
+    admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", pool_size=1)
+    try:
+        async with running(projector):
+            await append(engine, "d-1", 2)
+            first = await head(engine)
+            await until(lambda: _projected(engine, first), 10, "projected before the faults")
+            await asyncio.to_thread(own_nats.stop)
+            async with admin.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false"))
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"
+                    ),
+                    {"d": dbname},
+                )
+                await asyncio.sleep(3)  # the projector's waiting loop meets the refusals
+                await conn.execute(text(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true"))
+            await engine.dispose()  # the test's own pooled connections were terminated too
+            await append(engine, "d-2", 1)
+            second = await head(engine)
+            await until(lambda: _projected(engine, second), 15, "from the store, NATS still away")
+            await asyncio.to_thread(own_nats.start)
+            await append(engine, "d-1", 1)
+            third = await head(engine)
+            await until(lambda: _projected(engine, third), 15, "and on once NATS is back")
+    finally:
+        await admin.dispose()
+    assert {r[0]: r[3] for r in await _rows(engine)} == {"d-1": 3, "d-2": 1}
+
+
 async def _ready(client) -> bool:  # type: ignore[no-untyped-def]
     return bool((await client.get("/readyz")).status_code == 200)
 

@@ -24,7 +24,7 @@ from services.application.messages import Envelope, Reply
 from services.application.messages import IdempotentRequest as IdempotentRequest
 from services.errors import CommandRejected as CommandRejected
 from services.errors import Conflict
-from services.store import eventstore, idempotency
+from services.store import eventstore, horizon, idempotency
 from services.store.eventstore import (
     ConcurrencyConflict,
     DuplicateEventId,
@@ -128,6 +128,8 @@ async def once(
             return stored
     try:
         async with engine.begin() as conn:
+            # Before anything is written: the feed's horizon (services.store.horizon).
+            await horizon.join_feed(conn)
             response = await work(conn)
             if request is not None and response.status_code < 400:
                 await idempotency.remember(

@@ -5,12 +5,13 @@ commit order when writers commit concurrently, so a reader following "position >
 seen" could skip an event that commits late. Appends take no global lock. Each event
 records the id of the transaction that appended it (``transaction_id``), and the feed is
 the order (transaction_id, position), read only below the oldest transaction still in
-flight (``pg_snapshot_xmin`` of the reader's snapshot). Every transaction below that line
-has ended, so nothing can ever appear before what a reader has seen: the feed is a
-gap-free, append-only sequence, and a reader's checkpoint is a :class:`Cursor`, the pair.
-A transaction held open holds the feed back (the relay waits; it never skips), and
-concurrent commits share WAL flushes. Within one stream, feed order is version order (an
-append reads the stream's head after the previous append committed).
+flight that appends events (``services.store.horizon``). Every appending transaction below
+that line has ended, so nothing can ever appear before what a reader has seen: the feed is
+a gap-free, append-only sequence, and a reader's checkpoint is a :class:`Cursor`, the pair.
+An appending transaction held open holds the feed back (the relay waits; it never skips),
+other writes do not, and concurrent commits share WAL flushes. Within one stream, feed
+order is version order (an append reads the stream's head after the previous append
+committed; ``FeedOrderConflict`` guards it).
 ``tests/integration/test_relay_ordering.py`` proves it with concurrent writers and a
 transaction held open.
 """
@@ -24,10 +25,11 @@ from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.subjects import UnpublishableEvent, check_publishable
+from services.store import horizon
 
 
 class Cursor(NamedTuple):
@@ -137,7 +139,10 @@ _INSERT = text(
                     coalesce(max(transaction_id), 0) AS transaction_id
              FROM last
          ),
-         this AS MATERIALIZED (SELECT (pg_current_xact_id()::text)::bigint AS transaction_id)
+         joined AS MATERIALIZED (SELECT join_feed()),
+         this AS MATERIALIZED (
+             SELECT (pg_current_xact_id()::text)::bigint AS transaction_id FROM joined
+         )
     INSERT INTO events (event_id, stream_type, stream_id, version, type, schema_version,
                         data, metadata)
     SELECT e.event_id, :stream_type, :stream_id, e.version, e.type, e.schema_version,
@@ -152,8 +157,9 @@ _INSERT = text(
     RETURNING position, transaction_id, recorded_at
     """
 )
-# One round trip. A stream that is not at :expected inserts nothing (a conflict); a racing
-# writer hits the unique constraint. The second condition keeps a stream's feed order its
+# One round trip. ``joined`` joins the feed before ``this`` gives the transaction its id (see
+# services.store.horizon). A stream that is not at :expected inserts nothing (a conflict); a
+# racing writer hits the unique constraint. The second condition keeps a stream's feed order its
 # version order: a transaction whose id is older than the one that wrote the stream's head
 # (it began writing elsewhere before that append committed) would put its event before
 # the head in the feed, so it inserts nothing and is retried with a new id.
@@ -214,7 +220,11 @@ async def append(
     params = _insert_params(stream_type, stream_id, expected_version, events)
     try:
         rows = (await conn.execute(_INSERT, params)).all()
-    except IntegrityError as err:
+    except DBAPIError as err:
+        if (late := horizon.joined_late(err)) is not None:
+            raise late from err
+        if not isinstance(err, IntegrityError):
+            raise
         # The transaction is now aborted; the caller rolls it back.
         if "events_event_id_key" in str(err.orig):
             raise DuplicateEventId(str(err.orig)) from err
@@ -270,42 +280,38 @@ async def load_stream(
     return [_recorded(row) for row in result]
 
 
-# Every transaction below the oldest one still running has ended: the feed is final there.
-# (A reader inside a transaction that has written holds this line back to itself.)
-_FINAL = "transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
-
-
 async def read_feed(
     conn: AsyncConnection, *, after: Cursor, limit: int, before: Cursor | None = None
 ) -> list[RecordedEvent]:
-    """Events in feed order after ``after``: the final ones (see the module's doc), or, with
-    ``before``, those between the two cursors. ``before`` must be the cursor of an event
-    read from the feed: everything before such an event is final already."""
-    bound = _FINAL if before is None else "(transaction_id, position) < (:bt, :bp)"
+    """Events in feed order after ``after``: the final ones (below the horizon, see
+    ``services.store.horizon``), or, with ``before``, those between the two cursors.
+    ``before`` must be the cursor of an event read from the feed: everything before such
+    an event is final already."""
+    if before is None:
+        bound, bounds = "transaction_id < :h", {"h": await horizon.horizon(conn)}
+    else:
+        bound = "(transaction_id, position) < (:bt, :bp)"
+        bounds = {"bt": before.transaction_id, "bp": before.position}
     result = await conn.execute(
         text(
             f"SELECT {_COLUMNS} FROM events WHERE (transaction_id, position) > (:at, :ap) "
             f"AND {bound} ORDER BY transaction_id, position LIMIT :limit"
         ),
-        {
-            "at": after.transaction_id,
-            "ap": after.position,
-            "bt": before.transaction_id if before else None,
-            "bp": before.position if before else None,
-            "limit": limit,
-        },
+        {"at": after.transaction_id, "ap": after.position, "limit": limit, **bounds},
     )
     return [_recorded(row) for row in result]
 
 
 async def head(conn: AsyncConnection) -> Cursor:
     """The cursor of the last final event in the feed (``START`` for an empty store)."""
+    final_below = await horizon.horizon(conn)
     row = (
         await conn.execute(
             text(
-                f"SELECT transaction_id, position FROM events WHERE {_FINAL} "
+                "SELECT transaction_id, position FROM events WHERE transaction_id < :h "
                 "ORDER BY transaction_id DESC, position DESC LIMIT 1"
-            )
+            ),
+            {"h": final_below},
         )
     ).first()
     return START if row is None else Cursor(row.transaction_id, row.position)

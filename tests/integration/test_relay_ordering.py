@@ -18,6 +18,7 @@ from services.relay.relay import Relay
 from services.store import eventstore
 from services.store.database import create_engine
 from services.store.eventstore import START, ConcurrencyConflict, FeedOrderConflict, RecordedEvent
+from services.store.horizon import FeedJoinedLate, join_feed
 from tests.integration.helpers import new_event
 
 WRITERS = 64
@@ -225,5 +226,60 @@ async def test_an_append_from_an_older_transaction_is_refused_then_succeeds_anew
         async with engine.connect() as reader:
             stream = await eventstore.read_feed(reader, after=START, limit=10)
         assert [(e.stream_id, e.version) for e in stream] == [("s", 1), ("s", 2)]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_transaction_that_appends_nothing_does_not_hold_the_feed_back(
+    database_url: str,
+) -> None:
+    """Only appending transactions count for the horizon: a projector's or an access log's
+    write held open does not stop the feed (with the plain xmin line it would)."""
+    engine = create_engine(database_url)
+    try:
+        other = await engine.connect()
+        other_tx = await other.begin()
+        await other.execute(text("SELECT pg_current_xact_id()"))  # has an id, appends nothing
+        async with engine.begin() as conn:
+            appended = await eventstore.append(
+                conn, stream_type="doctor", stream_id="a", expected_version=0, events=[new_event()]
+            )
+        async with engine.connect() as reader:
+            assert [
+                e.event_id for e in await eventstore.read_feed(reader, after=START, limit=10)
+            ] == [appended[0].event_id]
+        await other_tx.rollback()
+        await other.close()
+    finally:
+        await engine.dispose()
+
+
+async def test_an_append_after_other_writes_in_its_transaction_is_refused(
+    database_url: str,
+) -> None:
+    """A transaction that wrote before it joined the feed could have been passed by a reader
+    already: its append is refused and nothing is stored."""
+    engine = create_engine(database_url)
+    try:
+        with pytest.raises(FeedJoinedLate):
+            async with engine.begin() as conn:
+                await conn.execute(text("SELECT pg_current_xact_id()"))
+                await eventstore.append(
+                    conn,
+                    stream_type="doctor",
+                    stream_id="a",
+                    expected_version=0,
+                    events=[new_event()],
+                )
+        async with engine.begin() as conn:
+            await join_feed(conn)
+            await conn.execute(text("SELECT pg_current_xact_id()"))
+            await eventstore.append(
+                conn, stream_type="doctor", stream_id="a", expected_version=0, events=[new_event()]
+            )
+        async with engine.connect() as reader:
+            assert [
+                e.version for e in await eventstore.read_feed(reader, after=START, limit=10)
+            ] == [1]
     finally:
         await engine.dispose()

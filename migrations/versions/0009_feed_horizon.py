@@ -1,0 +1,40 @@
+"""The feed's horizon counts only transactions that append events (services/store/horizon.py).
+
+``join_feed()`` takes the feed's shared lock for the rest of the transaction, refusing a
+transaction that has written already (a reader could have passed its id before it joined).
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+FEED_LOCK_CLASS = 0x6B66  # services.store.horizon.FEED_LOCK_CLASS
+
+
+def upgrade() -> None:
+    op.execute(
+        f"""
+        CREATE FUNCTION join_feed() RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            IF pg_current_xact_id_if_assigned() IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'
+                AND classid = {FEED_LOCK_CLASS} AND objid = 0 AND objsubid = 2
+            ) THEN
+                RAISE EXCEPTION 'this transaction wrote before it joined the feed'
+                    USING ERRCODE = 'KF001';
+            END IF;
+            PERFORM pg_advisory_xact_lock_shared({FEED_LOCK_CLASS}, 0);
+        END
+        $$
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION join_feed()")

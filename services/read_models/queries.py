@@ -84,6 +84,10 @@ class Queries:
         self._engine = reads
         self._cache: ProgressCache[ProgressView] = cache if cache is not None else ProgressCache()
 
+    @property
+    def progress_cache(self) -> ProgressCache[ProgressView]:
+        return self._cache
+
     async def relation(self, doctor_id: str, principal: Principal) -> Relation | None:
         """How the caller stands to the doctor, in one round trip; None: no such doctor."""
         person = principal.kind == "person"

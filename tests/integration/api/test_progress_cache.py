@@ -5,8 +5,8 @@ progress computed afresh by queries without a cache."""
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -60,7 +60,9 @@ def status_of(progress: dict[str, Any], objective_id: str) -> str:
     )
 
 
-async def test_a_repeated_read_is_a_hit_and_a_new_event_recomputes(api: Any, issuer: Any, services: Services) -> None:
+async def test_a_repeated_read_is_a_hit_and_a_new_event_recomputes(
+    api: Any, issuer: Any, services: Services
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
@@ -128,7 +130,9 @@ async def test_a_catalogue_revision_recomputes(api: Any, issuer: Any, services: 
     assert status_of(after, "KLS-003") == "open"
 
 
-async def test_an_organisation_registration_recomputes_R16(api: Any, issuer: Any, services: Services) -> None:
+async def test_an_organisation_registration_recomputes_R16(
+    api: Any, issuer: Any, services: Services
+) -> None:
     world = World(issuer)
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"

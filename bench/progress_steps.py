@@ -3,7 +3,8 @@
 
 Times each step of ``Queries.progress`` plus the JSON body for every doctor of the data set,
 cold (first read of each doctor) and warm (the same doctors again), and with ``--profile``
-writes a pyinstrument report of cold reads (dates not asked before) to ``bench/profiles/progress_steps.txt``.
+writes a pyinstrument report of cold reads (dates not asked before) to
+``bench/profiles/progress_steps.txt``.
 """
 
 from __future__ import annotations

@@ -52,11 +52,13 @@ class Reads:
 
 
 def status_of(progress: dict[str, Any], objective_id: str) -> str:
-    return next(
-        o["status"]
-        for p in progress["parts"]
-        for o in p["objectives"]
-        if o["objective_id"] == objective_id
+    return str(
+        next(
+            o["status"]
+            for p in progress["parts"]
+            for o in p["objectives"]
+            if o["objective_id"] == objective_id
+        )
     )
 
 

@@ -83,7 +83,9 @@ class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
 
-class Assessment(msgspec.Struct, frozen=True, kw_only=True):
+# Stored as an array, not a map: a long record holds thousands, and field names would be
+# half of the snapshot's bytes (decoded on every write).
+class Assessment(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     objective_id: str
     catalogue_version: str
     org_number: str

@@ -127,7 +127,8 @@ class RelationQueries:
             confirmations=b([c for k, c in state.confirmations.items() if k in ids]),
             supervisors=b([s for s in state.supervisors if s.org_number in own]),
             assessments=[
-                {k: v for k, v in b(a).items() if k != "seq"}  # the state's own ordering
+                # As fields by name (the state stores it as an array), without its ordering.
+                b({k: v for k, v in msgspec.structs.asdict(a).items() if k != "seq"})
                 for a in state.all_assessments()
                 if a.org_number in own
             ],

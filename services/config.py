@@ -34,8 +34,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     readiness_max_lag_events: int = 1000
     # A stream's snapshot is written every this many events (services.aggregates).
     snapshot_every: int = 32
-    # Computed progress answers kept per API process (services.read_models.progress_cache).
-    progress_cache_size: int = 10_000
+    # Computed progress answers kept per API process (services.read_models.progress_cache);
+    # about 56 KiB each for a doctor on a full path, so ~110 MB at the default.
+    progress_cache_size: int = 2_000
     # Liveness: a relay or projector with work pending and nothing moving this long while
     # NATS answers ends itself, for its supervisor to restart (services/watchdog.py).
     stall_seconds: float = 30.0

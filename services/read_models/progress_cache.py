@@ -47,7 +47,7 @@ class Entry(Generic[V]):
 
 
 class ProgressCache(Generic[V]):
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 2_000) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[Key, Entry[V]] = OrderedDict()
         self.hits = 0

@@ -90,8 +90,8 @@ EXPLANATIONS: dict[str, str] = {
     "write_cost": (
         "A write loads the snapshot (one row) plus the events after it, and writes a new "
         "snapshot only every KOMPETANSE_SNAPSHOT_EVERY events (32; the note names the value "
-        "used), so neither the snapshot's re-encoding nor its rewrite (≈ 100 kB and its WAL "
-        "at 1,000 events) is paid on every write. Assessments are indexed by objective in "
+        "used), so neither the snapshot's re-encoding nor its rewrite (78 kB and its WAL at "
+        "1,000 events) is paid on every write. Assessments are indexed by objective in "
         "the state (`doctor-3`), so appending one no longer copies them all and a decision "
         "reads only its objective's. What remains of the growth is decoding the larger "
         "snapshot on each load."

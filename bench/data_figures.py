@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from bench import generator
+from bench import generator, progress_figures
 from bench.core import ROOT, Figure, Options, Servers, log, percentile
 from bench.http_client import Connection
 from bench.load import closed_loop
@@ -280,48 +279,6 @@ async def http_batch(
             await c.close()
 
 
-async def progress_reads(
-    base: str, url: str, doctor_ids: list[str], token: str, readers: int, seconds: float
-) -> tuple[Any, Any]:
-    """GET progress through the API, then the plain SQL read of the same row."""
-    host, port = base.removeprefix("http://").split(":")
-    conns = [Connection(host, int(port)) for _ in range(readers)]
-    rng = random.Random(32)
-    order = [rng.choice(doctor_ids) for _ in range(100_000)]
-
-    async def op(i: int, seq: int) -> int:
-        doctor_id = order[(i * 997 + seq) % len(order)]
-        status, body = await conns[i].request(
-            "GET", f"/api/v1/doctors/{doctor_id}/progress", {"Authorization": f"Bearer {token}"}
-        )
-        if status != 200:
-            raise RuntimeError(f"{status} {body[:200]!r}")
-        return 1
-
-    try:
-        api = await closed_loop(readers, seconds, op)
-    finally:
-        for c in conns:
-            await c.close()
-    pool = await asyncpg.create_pool(url, min_size=readers, max_size=readers)
-    try:
-
-        async def sql_op(i: int, seq: int) -> int:
-            doctor_id = order[(i * 997 + seq) % len(order)]
-            async with pool.acquire() as c:
-                row = await c.fetchrow(
-                    "SELECT version, state FROM doctor_states WHERE stream_id = $1", doctor_id
-                )
-            if row is None:
-                raise RuntimeError("no row")
-            return 1
-
-        sql = await closed_loop(readers, seconds, sql_op)
-    finally:
-        await pool.close()
-    return api, sql
-
-
 async def http_figures(
     servers: Servers, url: str, opts: Options, info: dict[str, Any]
 ) -> list[Figure]:
@@ -371,15 +328,8 @@ async def http_figures(
                 f"HTTP batch {results['batch'][-1].units_per_s:.0f} ev/s "
                 f"errors {results['batch'][-1].errors}"
             )
-            api, sql = await progress_reads(
-                base, url, all_doctors, tokens["caseworker"], 32, seconds
-            )
-            results.setdefault("progress", []).append(api)
-            results.setdefault("progress_sql", []).append(sql)
-            log(
-                f"progress run {run_no + 1}: API p50 {api.p50:.1f} p99 {api.p99:.1f} ms "
-                f"({api.ops_per_s:.0f}/s, errors {api.errors}); SQL p50 {sql.p50:.2f} "
-                f"p99 {sql.p99:.2f} ms ({sql.ops_per_s:.0f}/s)"
+            await progress_figures.runs(
+                base, url, all_doctors, tokens["caseworker"], seconds, data_dir, results
             )
     for clients in levels:
         raw = results[f"raw{clients}"]
@@ -445,50 +395,7 @@ async def http_figures(
         group="http",
         higher_is_better=False,
     )
-    prog = results["progress"]
-    sql = results["progress_sql"]
-    p_p50 = Figure(
-        "progress_query_32r_p50",
-        "ms",
-        [r.p50 for r in prog],
-        group="progress",
-        higher_is_better=False,
-    )
-    p_p99 = Figure(
-        "progress_query_32r_p99",
-        "ms",
-        [r.p99 for r in prog],
-        goal="<= 20 ms",
-        met=None if opts.quick else statistics_median([r.p99 for r in prog]) <= 20,
-        group="progress",
-        higher_is_better=False,
-        note=f"GET /api/v1/doctors/{{id}}/progress, 32 readers, {info['doctors']} doctors / "
-        f"{info['events']} events loaded",
-    )
-    s_p50 = Figure(
-        "progress_sql_32r_p50",
-        "ms",
-        [r.p50 for r in sql],
-        group="progress",
-        higher_is_better=False,
-    )
-    s_p99 = Figure(
-        "progress_sql_32r_p99",
-        "ms",
-        [r.p99 for r in sql],
-        group="progress",
-        higher_is_better=False,
-        note="plain asyncpg SELECT of the same doctor_states row",
-    )
-    p_p99.against = s_p99.name
-    p_p99.ratio = p_p99.value / s_p99.value if s_p99.value else None
-    p_rate = Figure(
-        "progress_query_32r_throughput",
-        "requests/s",
-        [r.ops_per_s for r in prog],
-        group="progress",
-    )
-    return [*figures, rawb, batch, batch_p99, p_p50, p_p99, s_p50, s_p99, p_rate]
+    return [*figures, rawb, batch, batch_p99, *progress_figures.figures(results, info, opts)]
 
 
 def statistics_median(values: list[float]) -> float:

@@ -235,6 +235,7 @@ async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
     from domain.doctor import commands as cmd
     from domain.doctor.decide import decide
     from domain.doctor.state import DoctorState, fold
+    from services import aggregates
     from services.aggregates import DOCTOR
     from services.application.streams import run_command
     from services.store.database import create_engine
@@ -367,7 +368,8 @@ async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
             medians,
             group="write_cost",
             higher_is_better=False,
-            note=f"run_command (snapshot + tail load, decide, append, snapshot) on a stream of "
+            note=f"run_command (snapshot + tail load, decide, append, a snapshot every "
+            f"{aggregates.snapshot_every} events) on a stream of "
             f"{length} events; p99 {percentile(timings[length], 99):.2f} ms",
         )
         if base is None:

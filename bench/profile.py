@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import data_figures, generator
+from bench import data_figures, generator, progress_figures
 from bench.core import ROOT, Options, log, servers
 
 OUT = Path(__file__).resolve().parent / "profiles"
@@ -118,7 +118,7 @@ async def main(target: str, seconds: float, size: str) -> None:
                 r = await data_figures.http_batch(base, doctors, tokens, 4, seconds)
             else:
                 ids = [w[0] for w in doctors]
-                r, _ = await data_figures.progress_reads(
+                r, _ = await progress_figures.progress_reads(
                     base, url, ids, tokens["caseworker"], 32, seconds
                 )
             log(f"{target}: {r.units_per_s:.0f}/s p50 {r.p50:.1f} ms p99 {r.p99:.1f} ms")

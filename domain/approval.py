@@ -24,12 +24,24 @@ def holds_for(
     return catalogue.carry_forward(recorded_version, recorded_id, version) == objective_id
 
 
+def assessments_for(
+    state: DoctorState, catalogue: Catalogue, objective_id: str
+) -> list[Assessment]:
+    """The assessments that may hold for ``objective_id`` (those recorded under its id, or
+    under an id a later version renamed), in order of recording: the index, not a scan."""
+    keys = [objective_id]
+    if state.assessments.keys() - {objective_id}:
+        keys += sorted((catalogue.renamed_ids() & state.assessments.keys()) - {objective_id})
+    found = [a for k in keys for a in state.assessments.get(k, ())]
+    return sorted(found, key=lambda a: a.seq) if len(keys) > 1 else found
+
+
 def latest_assessment(
     state: DoctorState, catalogue: Catalogue, version: str, objective_id: str, on: date
 ) -> Assessment | None:
     """The latest assessment on or before ``on`` that holds for the objective."""
     found: Assessment | None = None
-    for a in state.assessments:
+    for a in assessments_for(state, catalogue, objective_id):
         if a.assessed_on > on or (found is not None and a.assessed_on < found.assessed_on):
             continue
         if holds_for(catalogue, a.catalogue_version, a.objective_id, version, objective_id):
@@ -73,7 +85,7 @@ def latest_assessments(
 ) -> dict[str, Assessment]:
     """The latest assessment on or before ``on`` per objective id of ``version``."""
     out: dict[str, Assessment] = {}
-    for a in state.assessments:
+    for a in state.all_assessments():
         if a.assessed_on > on:
             continue
         target = (

@@ -236,10 +236,10 @@ def counting_assessment(
 ) -> Assessment | None:
     """The latest assessment on or before ``on`` that holds for the objective (R4 carry-over)
     and counts toward an approval by ``acting``."""
-    from domain.approval import holds_for
+    from domain.approval import assessments_for, holds_for
 
     found: Assessment | None = None
-    for a in state.assessments:
+    for a in assessments_for(state, catalogue, objective_id):
         if a.assessed_on > on or (found is not None and a.assessed_on < found.assessed_on):
             continue
         if not holds_for(catalogue, a.catalogue_version, a.objective_id, version, objective_id):

@@ -70,6 +70,16 @@ class Catalogue(msgspec.Struct, frozen=True, kw_only=True):
                 return None
         return current
 
+    def renamed_ids(self) -> frozenset[str]:
+        """Every objective id a later version maps to another id: the only ids other than
+        its own under which a record can hold for an objective (:meth:`carry_forward`)."""
+        return frozenset(
+            c.old_id
+            for v in self.versions
+            for c in v.changes
+            if c.new_id is not None and c.new_id != c.old_id
+        )
+
     def in_force_with(self, objective_id: str, on: date) -> CatalogueVersion | None:
         """The version in force on ``on`` if it has the objective (R4)."""
         version = self.version_on(on)

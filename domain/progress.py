@@ -105,6 +105,8 @@ def objective_statuses(
     approvals = approvals_in_effect(state, catalogue, version.version, as_of)
     assessments = latest_assessments(state, catalogue, version.version, as_of)
     activities = activities_by_objective(state, as_of)
+    # Objectives with an approval active on the date under the id it was recorded with.
+    recorded_active = {a.objective_id for a in state.approvals if a.active_on(as_of)}
     for o in path_objectives(version, specialty):
         approval = approvals.get(o.id)
         assessment = assessments.get(o.id)
@@ -113,9 +115,7 @@ def objective_statuses(
             status = "approved"
         elif assessment is not None:
             status = "assessed_achieved" if assessment.outcome == "achieved" else "assessed_not_yet"
-        stale = approval is None and any(
-            a.objective_id == o.id and a.active_on(as_of) for a in state.approvals
-        )
+        stale = approval is None and o.id in recorded_active
         by_part.setdefault(o.part, []).append(
             ObjectiveStatus(
                 objective_id=o.id,

@@ -6,7 +6,10 @@ Stream ids are unique across stream types: an organisation's is ``org-<org numbe
 catalogue's ``catalogue-<id>``; a doctor's and an application's are their uuids.
 
 Loading is cheap whatever the history: the snapshot (``stream_snapshots``, written in the
-same transaction as the events) plus the events after it.
+same transaction as the events) plus the events after it. The snapshot is written every
+``snapshot_every`` events, not on every write: re-encoding and rewriting a long record's
+whole state on each write would make writes dearer as the history grows, while a tail of
+fewer than ``snapshot_every`` events is cheap to fold.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ DOCTOR = Aggregate(
     state_type=doctor.DoctorState,
     initial=doctor.DoctorState,
     evolve=doctor.evolve,
-    snapshot_schema="doctor-2",
+    snapshot_schema="doctor-3",  # 3: assessments indexed by objective
     table="doctor_states",
 )
 CATALOGUE = Aggregate(
@@ -106,7 +109,27 @@ def decode(event: RecordedEvent) -> Event:
     return registry.decode(event.type, event.schema_version, bytes(event.data))
 
 
+# Write a stream's snapshot once this many events are folded on top of the last one
+# (KOMPETANSE_SNAPSHOT_EVERY; services.bootstrap sets it from the settings).
+DEFAULT_SNAPSHOT_EVERY = 32
+snapshot_every = DEFAULT_SNAPSHOT_EVERY
+
+
+def snapshot_due(since_snapshot: int, appended: int) -> bool:
+    """After appending ``appended`` events to a stream loaded with ``since_snapshot`` events
+    on top of its snapshot: is it time to write a new one?"""
+    return appended > 0 and since_snapshot + appended >= snapshot_every
+
+
 async def load(conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str) -> tuple[S, int]:
+    state, version, _ = await load_since_snapshot(conn, aggregate, stream_id)
+    return state, version
+
+
+async def load_since_snapshot(
+    conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str
+) -> tuple[S, int, int]:
+    """The state, its version, and how many events were folded on top of the snapshot."""
     row = (
         await conn.execute(
             text("SELECT version, state, schema FROM stream_snapshots WHERE stream_id = :s"),
@@ -119,7 +142,7 @@ async def load(conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str) -
         version = row.version
     tail = await eventstore.load_stream(conn, stream_id, after_version=version)
     state = aggregate.fold(state, [decode(e) for e in tail])
-    return state, version + len(tail)
+    return state, version + len(tail), len(tail)
 
 
 async def save_snapshot(
@@ -147,15 +170,21 @@ _catalogue_cache: dict[tuple[str, str], tuple[int, catalogue.Catalogue]] = {}
 
 
 async def current_catalogue(conn: AsyncConnection) -> catalogue.Catalogue:
+    state, _ = await current_catalogue_at(conn)
+    return state
+
+
+async def current_catalogue_at(conn: AsyncConnection) -> tuple[catalogue.Catalogue, int]:
+    """The current catalogue and the version of its stream it was folded at."""
     stream_id = catalogue_stream()
     version = await eventstore.stream_version(conn, stream_id)
     key = (conn.engine.url.render_as_string(hide_password=True), stream_id)
     cached = _catalogue_cache.get(key)
     if cached is not None and cached[0] == version:
-        return cached[1]
+        return cached[1], version
     state, version = await load(conn, CATALOGUE, stream_id)
     _catalogue_cache[key] = (version, state)
-    return state
+    return state, version
 
 
 async def organisations(

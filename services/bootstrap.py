@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services import aggregates
 from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
@@ -17,6 +18,7 @@ from services.application.training import TrainingHandlers
 from services.config import Settings
 from services.read_models.casework import CaseworkReads
 from services.read_models.decisions import Decisions
+from services.read_models.progress_cache import ProgressCache
 from services.read_models.queries import Queries
 from services.read_models.records import Records
 from services.read_models.relations import RelationQueries
@@ -56,6 +58,7 @@ def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngi
 
 
 def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
+    aggregates.snapshot_every = max(1, settings.snapshot_every)
     engine = engine_for(settings, pool_size=pool_size)
     replica = None
     if settings.database_replica_url:
@@ -70,7 +73,7 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         training=TrainingHandlers(engine),
         institutions=InstitutionHandlers(engine),
         applications=ApplicationHandlers(engine),
-        queries=Queries(reads),
+        queries=Queries(reads, ProgressCache(settings.progress_cache_size)),
         records=Records(engine),
         training_reads=TrainingReads(engine),
         casework=CaseworkReads(engine),

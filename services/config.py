@@ -32,6 +32,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     relay_idle_poll_seconds: float = 0.05
     projector_batch_size: int = 256
     readiness_max_lag_events: int = 1000
+    # A stream's snapshot is written every this many events (services.aggregates).
+    snapshot_every: int = 32
+    # Computed progress answers kept per API process (services.read_models.progress_cache);
+    # about 56 KiB each for a doctor on a full path, so ~110 MB at the default.
+    progress_cache_size: int = 2_000
     # Liveness: a relay or projector with work pending and nothing moving this long while
     # NATS answers ends itself, for its supervisor to restart (services/watchdog.py).
     stall_seconds: float = 30.0
@@ -77,6 +82,8 @@ _ENV = {
     "relay_batch_size": "KOMPETANSE_RELAY_BATCH",
     "projector_batch_size": "KOMPETANSE_PROJECTOR_BATCH",
     "readiness_max_lag_events": "KOMPETANSE_READY_MAX_LAG",
+    "snapshot_every": "KOMPETANSE_SNAPSHOT_EVERY",
+    "progress_cache_size": "KOMPETANSE_PROGRESS_CACHE_SIZE",
     "stall_seconds": "KOMPETANSE_STALL_SECONDS",
     "token_issuer": "TOKEN_ISSUER",
     "token_audience": "TOKEN_AUDIENCE",

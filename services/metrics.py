@@ -43,3 +43,9 @@ READ_MODEL_QUERIES = Counter(
     "Read-model queries by where they ran (replica when fresh enough, else primary)",
     ["target"],
 )
+PROGRESS_CACHE = Counter(
+    "kompetanse_progress_cache_total",
+    "Progress reads answered from the per-process cache (hit) or computed (miss); "
+    "hit rate = hit / (hit + miss)",
+    ["result"],
+)

@@ -33,7 +33,7 @@ from services.application.streams import load, run_command
 from services.bootstrap import engine_for
 from services.config import Settings
 from services.logging import get_logger
-from services.store import people
+from services.store import horizon, people
 
 log = get_logger("seed")
 
@@ -225,6 +225,7 @@ async def seed_demo_doctor(conn: AsyncConnection, today: date) -> None:
     )
     if exists:
         return
+    await horizon.join_feed(conn)  # people rows come before the events (services.store.horizon)
     await people.add_person(conn, DEMO_DOCTOR_ID, DEMO_DOCTOR_HPR, "13097248022", "Demo Doktorsen")
     for org_number in (HOSPITAL, MUNICIPALITY):
         await people.remember_employer(conn, DEMO_DOCTOR_ID, org_number)

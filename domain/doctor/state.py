@@ -83,7 +83,9 @@ class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
 
-class Assessment(msgspec.Struct, frozen=True, kw_only=True):
+# Stored as an array, not a map: a long record holds thousands, and field names would be
+# half of the snapshot's bytes (decoded on every write).
+class Assessment(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     objective_id: str
     catalogue_version: str
     org_number: str
@@ -91,6 +93,7 @@ class Assessment(msgspec.Struct, frozen=True, kw_only=True):
     assessor_role: str
     outcome: str
     assessed_on: date
+    seq: int = 0  # order of recording among all the doctor's assessments (ties on a day)
 
 
 class Approval(msgspec.Struct, frozen=True, kw_only=True):
@@ -163,7 +166,10 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     absences: dict[str, Absence] = {}
     confirmations: dict[str, Confirmation] = {}
     supervisors: tuple[Supervisor, ...] = ()
-    assessments: tuple[Assessment, ...] = ()
+    # Indexed by the objective id they were recorded under, each in order of recording, so
+    # a decision about one objective reads its own (and those renamed into it), not all.
+    assessments: dict[str, tuple[Assessment, ...]] = {}
+    assessment_count: int = 0
     approvals: tuple[Approval, ...] = ()  # history; revocation sets revoked_on
     exceptions: dict[str, ExceptionRecord] = {}
     supervision_hours: dict[str, SupervisionEntry] = {}
@@ -186,6 +192,10 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
             if version is None or w.plan_version <= version:
                 latest[w.org_number] = w
         return sorted(latest.values(), key=lambda w: w.org_number)
+
+    def all_assessments(self) -> list[Assessment]:
+        """Every assessment, in order of recording."""
+        return sorted((a for xs in self.assessments.values() for a in xs), key=lambda a: a.seq)
 
     def absences_of(self, period_id: str) -> list[Absence]:
         return [a for a in self.absences.values() if a.period_id == period_id]
@@ -239,7 +249,13 @@ def _supervisor_ended(state: DoctorState, e: ev.SupervisorAssignmentEnded) -> Do
 
 
 def _assessed(state: DoctorState, e: ev.ObjectiveAssessed) -> DoctorState:
-    return r(state, assessments=(*state.assessments, copy_as(Assessment, e)))
+    made = copy_as(Assessment, e, seq=state.assessment_count)
+    mine = (*state.assessments.get(e.objective_id, ()), made)
+    return r(
+        state,
+        assessments={**state.assessments, e.objective_id: mine},
+        assessment_count=state.assessment_count + 1,
+    )
 
 
 def _approved(state: DoctorState, e: ev.ObjectiveApproved) -> DoctorState:

@@ -19,7 +19,7 @@ from domain.rejection import Rejection
 from events.base import Event, registry
 from services.aggregates import Aggregate as Aggregate
 from services.aggregates import load as load
-from services.aggregates import save_snapshot
+from services.aggregates import load_since_snapshot, save_snapshot, snapshot_due
 from services.application.messages import Envelope, Reply
 from services.application.messages import IdempotentRequest as IdempotentRequest
 from services.errors import CommandRejected as CommandRejected
@@ -89,15 +89,15 @@ async def run_command(
     lock held to commit, so they do not conflict with each other (API.md conventions)."""
     if expected_version is None:
         await lock_stream(conn, stream_id)
-    state, version = await load(conn, aggregate, stream_id)
+    state, version, since_snapshot = await load_since_snapshot(conn, aggregate, stream_id)
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(stream_id, expected_version, version)
     decided = decide(state, version)
     if isinstance(decided, Rejection) or not isinstance(decided, list | tuple):
         raise CommandRejected(decided)  # type: ignore[arg-type]
     new_state = aggregate.fold(state, decided)
-    if decided:
-        await save_snapshot(conn, aggregate, stream_id, version + len(decided), new_state)
+    # The append first: as a transaction's first write it joins the feed itself
+    # (services.store.horizon), so a caller that has written nothing need not.
     recorded = await eventstore.append(
         conn,
         stream_type=aggregate.stream_type,
@@ -105,6 +105,8 @@ async def run_command(
         expected_version=version,
         events=new_events(decided, metadata),
     )
+    if snapshot_due(since_snapshot, len(decided)):  # every N events (services.aggregates)
+        await save_snapshot(conn, aggregate, stream_id, version + len(decided), new_state)
     state = new_state
     version += len(decided)
     if after_append is not None:

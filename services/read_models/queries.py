@@ -21,11 +21,13 @@ from domain.catalogue import Catalogue
 from domain.progress import Progress as Progress
 from domain.rulesets import rule_set
 from services import aggregates as context_loaders
+from services.aggregates import catalogue_stream, organisation_stream
 from services.errors import Invalid
 from services.identity.principal import Principal
 from services.read_models import states
 from services.read_models import worklist as worklist_model
 from services.read_models.decisions import decisions_of
+from services.read_models.progress_cache import Key, ProgressCache, stream_versions
 from services.read_models.routing import ReadRouter
 
 
@@ -76,10 +78,15 @@ _APPLICATIONS = text(
 
 
 class Queries:
-    def __init__(self, reads: ReadRouter) -> None:
+    def __init__(self, reads: ReadRouter, cache: ProgressCache[ProgressView] | None = None) -> None:
         # Every query here reads projected state: the router sends it to a fresh replica
         # when there is one (routing.py), to the primary otherwise.
         self._engine = reads
+        self._cache: ProgressCache[ProgressView] = cache if cache is not None else ProgressCache()
+
+    @property
+    def progress_cache(self) -> ProgressCache[ProgressView]:
+        return self._cache
 
     async def relation(self, doctor_id: str, principal: Principal) -> Relation | None:
         """How the caller stands to the doctor, in one round trip; None: no such doctor."""
@@ -139,19 +146,38 @@ class Queries:
     async def progress(
         self, doctor_id: str, on: date, rule_set_id: str | None, specialty: str | None
     ) -> ProgressView:
+        """Computed once per (doctor, catalogue and organisation versions, rule set,
+        specialty, date) and cached (progress_cache.py): a hit costs one query."""
         try:
             rules = rule_set(rule_set_id) if rule_set_id else None
         except KeyError as err:
             raise Invalid(f"rule_set: unknown rule set {rule_set_id}", field="rule_set") from err
+        key = Key(doctor_id, on, rule_set_id, specialty)
         async with self._engine.connect() as conn:
+            entry = self._cache.candidate(key)
+            if entry is not None:
+                current = await stream_versions(conn, list(entry.versions))
+                if current == entry.versions:
+                    return self._cache.hit(key, entry)
             state, version = await states.read(conn, states.DOCTORS, doctor_id)
-            catalogue = await context_loaders.current_catalogue(conn)
-            organisations = await context_loaders.doctor_organisations(conn, state)  # R16
+            catalogue, catalogue_version = await context_loaders.current_catalogue_at(conn)
+            org_streams = sorted(
+                {organisation_stream(p.org_number) for p in state.periods.values()}
+            )
+            found = await states.read_many(conn, states.ORGANISATIONS, org_streams)
+        versions = {doctor_id: version, catalogue_stream(): catalogue_version}
+        organisations = {}  # R16: the registered institutions of the doctor's periods
+        for stream_id, (org, org_version) in zip(org_streams, found, strict=True):
+            versions[stream_id] = org_version
+            if org.registered:
+                organisations[states.ORGANISATIONS.key_of(stream_id)] = org
         result = progress_domain.progress(
             state, catalogue, on, rules=rules, specialty=specialty, organisations=organisations
         )
         requests = sorted(state.approval_requests.values(), key=lambda r: r.objective_id)
-        return ProgressView(result, version, msgspec.to_builtins(requests))
+        view = ProgressView(result, version, msgspec.to_builtins(requests))
+        self._cache.store(key, versions, view)
+        return view
 
     async def applications_of(self, doctor_id: str) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:

@@ -126,7 +126,12 @@ class RelationQueries:
             absences=b([a for a in state.absences.values() if a.period_id in ids]),
             confirmations=b([c for k, c in state.confirmations.items() if k in ids]),
             supervisors=b([s for s in state.supervisors if s.org_number in own]),
-            assessments=b([a for a in state.assessments if a.org_number in own]),
+            assessments=[
+                # As fields by name (the state stores it as an array), without its ordering.
+                b({k: v for k, v in msgspec.structs.asdict(a).items() if k != "seq"})
+                for a in state.all_assessments()
+                if a.org_number in own
+            ],
             approvals=b([a for a in state.approvals if a.org_number in own]),
             supervision_hours=b(
                 [h for h in state.supervision_hours.values() if h.org_number in own]

@@ -36,6 +36,27 @@ def decode_event(event: RecordedEvent) -> Event:
     return registry.decode(event.type, event.schema_version, bytes(event.data))
 
 
+def decode_state(table: StateTable[S], raw: bytes) -> S | None:
+    """A row's state, or None when it was written in an older shape of the state (e.g.
+    before ``doctor-3`` indexed assessments by objective): such a row is refolded from the
+    store, like a snapshot of an older ``snapshot_schema`` (``kompetanse rebuild`` rewrites
+    them all at once)."""
+    try:
+        return msgspec.msgpack.decode(raw, type=table.state_type)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+async def refold(conn: AsyncConnection, table: StateTable[S], stream_id: str, before: int) -> S:
+    """The stream's state from its first event up to (not including) version ``before``."""
+    state: S = table.initial()
+    for event in await eventstore.load_stream(conn, stream_id):
+        if event.version >= before:
+            break
+        state = table.evolve(state, decode_event(event))
+    return state
+
+
 async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
     """Projector side: fold one event into its stream's row."""
     table = TABLES.get(event.stream_type)
@@ -47,11 +68,9 @@ async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> Non
             {"s": event.stream_id},
         )
     ).first()
-    state = (
-        msgspec.msgpack.decode(bytes(row.state), type=table.state_type)
-        if row is not None
-        else table.initial()
-    )
+    state = decode_state(table, bytes(row.state)) if row is not None else table.initial()
+    if state is None:
+        state = await refold(conn, table, event.stream_id, event.version)
     state = table.evolve(state, decode_event(event))
     await conn.execute(
         text(
@@ -85,13 +104,14 @@ async def apply_batch(conn: AsyncConnection, events: list[RecordedEvent], suffix
             {"ids": stream_ids},
         )
         folded: dict[str, Any] = {
-            row.stream_id: msgspec.msgpack.decode(bytes(row.state), type=table.state_type)
-            for row in rows
+            row.stream_id: decode_state(table, bytes(row.state)) for row in rows
         }
         last: dict[str, RecordedEvent] = {}
         for event in table_events:
             state = folded.get(event.stream_id)
-            if state is None:
+            if state is None and event.stream_id in folded:  # a row of an older shape
+                state = await refold(conn, table, event.stream_id, event.version)
+            elif state is None:
                 state = table.initial()
             folded[event.stream_id] = table.evolve(state, decode_event(event))
             last[event.stream_id] = event
@@ -125,9 +145,9 @@ async def read(conn: AsyncConnection, table: StateTable[S], stream_id: str) -> t
     ).first()
     state: S = table.initial()
     version = 0
-    if row is not None:
-        state = msgspec.msgpack.decode(bytes(row.state), type=table.state_type)
-        version = row.version
+    decoded = decode_state(table, bytes(row.state)) if row is not None else None
+    if row is not None and decoded is not None:  # else fold the whole stream
+        state, version = decoded, row.version
     for event in await eventstore.load_stream(conn, stream_id, after_version=version):
         state = table.evolve(state, decode_event(event))
         version = event.version
@@ -142,13 +162,11 @@ async def read_many(
         text(f"SELECT stream_id, version, state FROM {table.table} WHERE stream_id = ANY(:ids)"),
         {"ids": stream_ids},
     )
-    found: dict[str, tuple[S, int]] = {
-        row.stream_id: (
-            msgspec.msgpack.decode(bytes(row.state), type=table.state_type),
-            row.version,
-        )
-        for row in rows
-    }
+    found: dict[str, tuple[S, int]] = {}
+    for row in rows:
+        decoded = decode_state(table, bytes(row.state))
+        if decoded is not None:  # else fold the whole stream
+            found[row.stream_id] = (decoded, row.version)
     known = [(sid, found.get(sid, (table.initial(), 0))[1]) for sid in stream_ids]
     tails = await conn.execute(
         text(

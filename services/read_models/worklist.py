@@ -68,7 +68,7 @@ def _objectives(worklist: Worklist, state: DoctorState, org_number: str, today: 
             )
     approved = {a.objective_id for a in state.approvals if a.active_on(today)}
     pending: dict[str, date] = {}
-    for a in state.assessments:
+    for a in state.all_assessments():
         if a.org_number != org_number or a.assessed_on > today:
             continue
         if a.outcome == "achieved" and a.objective_id not in approved:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 
 import msgspec
 import pytest
 from sqlalchemy import text
 
-from events import SupervisionHoursLogged
+from domain.doctor.state import DoctorState
+from events import ObjectiveAssessed, SupervisionHoursLogged
 from events.base import Event
+from services import aggregates
+from services.aggregates import DOCTOR
 from services.application.streams import (
     Aggregate,
     CommandRejected,
@@ -18,6 +22,7 @@ from services.application.streams import (
     once,
     run_command,
 )
+from services.store import eventstore
 from services.store.database import create_engine
 from services.store.eventstore import ConcurrencyConflict
 from services.store.idempotency import IdempotencyKeyReused, StoredResponse
@@ -66,7 +71,24 @@ async def count(engine, table: str) -> int:  # type: ignore[no-untyped-def]
         return int(await conn.scalar(text(f"SELECT count(*) FROM {table}")))
 
 
-async def test_state_comes_from_snapshot_plus_tail(engine) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def snapshot_every(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    def set_to(n: int) -> None:
+        monkeypatch.setattr(aggregates, "snapshot_every", n)
+
+    return set_to
+
+
+async def snapshot_version(engine, stream_id: str) -> int | None:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT version FROM stream_snapshots WHERE stream_id = :s"), {"s": stream_id}
+        )
+    return None if found is None else int(found)
+
+
+async def test_state_comes_from_snapshot_plus_tail(engine, snapshot_every) -> None:  # type: ignore[no-untyped-def]
+    snapshot_every(1)
     for by in (1, 2, 3):
         async with engine.begin() as conn:
             await run_command(
@@ -76,6 +98,59 @@ async def test_state_comes_from_snapshot_plus_tail(engine) -> None:  # type: ign
         state, version = await load(conn, COUNTER, "c-1")
         snap = await conn.scalar(text("SELECT version FROM stream_snapshots WHERE stream_id='c-1'"))
     assert (state, version, snap) == (Counter(6), 3, 3)
+
+
+async def test_a_snapshot_is_written_every_n_events(engine, snapshot_every) -> None:  # type: ignore[no-untyped-def]
+    snapshot_every(3)
+    seen = []
+    for _ in range(7):
+        async with engine.begin() as conn:
+            await run_command(
+                conn, COUNTER, "c-n", expected_version=None, decide=add(1), metadata={}
+            )
+        seen.append(await snapshot_version(engine, "c-n"))
+    assert seen == [None, None, 3, 3, 3, 6, 6]
+
+    def two(state: Counter, version: int) -> list[Event]:
+        return [Counted(by=1), Counted(by=1)]
+
+    async with engine.begin() as conn:  # 7 + 2 = 9: three since the snapshot at 6
+        await run_command(conn, COUNTER, "c-n", expected_version=None, decide=two, metadata={})
+    assert await snapshot_version(engine, "c-n") == 9
+    async with engine.connect() as conn:
+        assert await load(conn, COUNTER, "c-n") == (Counter(9), 9)
+
+
+async def test_a_doctor_from_snapshot_and_tail_equals_the_full_fold(engine, snapshot_every) -> None:  # type: ignore[no-untyped-def]
+    snapshot_every(5)
+    doctor = "5b0e8f3e-0000-4000-8000-000000000001"
+    for n in range(12):
+
+        def assess(state: DoctorState, version: int, n: int = n) -> list[Event]:
+            return [
+                ObjectiveAssessed(
+                    doctor_id=doctor,
+                    objective_id=f"KLS-00{n % 3}",
+                    catalogue_version="2020-03",
+                    org_number="974589095",
+                    assessor_hpr="1000010",
+                    assessor_role="veileder",
+                    outcome="achieved" if n % 2 else "not_yet",
+                    assessed_on=date(2024, 1, 1) + timedelta(days=n // 2),
+                )
+            ]
+
+        async with engine.begin() as conn:
+            await run_command(
+                conn, DOCTOR, doctor, expected_version=None, decide=assess, metadata={}
+            )
+    assert await snapshot_version(engine, doctor) == 10
+    async with engine.connect() as conn:
+        loaded = await load(conn, DOCTOR, doctor)
+        every = await eventstore.load_stream(conn, doctor)
+    full = DOCTOR.fold(DoctorState(), [aggregates.decode(e) for e in every])
+    assert loaded == (full, 12)
+    assert full.assessment_count == 12 and len(full.assessments["KLS-000"]) == 4
 
 
 async def test_stale_snapshot_schema_is_ignored(engine) -> None:  # type: ignore[no-untyped-def]

@@ -146,7 +146,7 @@ def test_citing_an_unknown_unrelated_or_later_activity_is_refused(
     w.ok(activity("a2", objectives=("KLS-002",)))
     r = w.rejected(assess(cited, on))
     assert r.field == "activity_ids"
-    assert w.state.assessments == ()
+    assert w.state.assessments == {}
 
 
 def meeting(

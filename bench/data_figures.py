@@ -20,6 +20,7 @@ from bench.core import ROOT, Figure, Options, Servers, log, percentile
 from bench.http_client import Connection
 from bench.load import closed_loop
 from bench.store_figures import raw_ceiling
+from bench.sync_figures import nightly_sync
 
 DATASET_DB = "bench_data"
 
@@ -341,6 +342,7 @@ async def http_figures(
         for r in await conn.fetch("SELECT stream_id FROM doctor_states ORDER BY stream_id")
     ]
     await conn.close()
+    sync_org = max({w[1] for w in doctors}, key=lambda o: sum(w[1] == o for w in doctors))
     with api_process(url, servers.nats_url, data_dir) as base:
         await http_append(base, doctors, tokens, levels[-1], 2.0)  # warm the pool up
         for run_no in range(runs):
@@ -370,6 +372,8 @@ async def http_figures(
                 f"HTTP batch {results['batch'][-1].units_per_s:.0f} ev/s "
                 f"errors {results['batch'][-1].errors}"
             )
+            if run_no == 0:  # each sync run is a night of its own (fresh facts)
+                sync = await nightly_sync(base, url, sync_org, tokens[sync_org], opts, runs)
             api, sql = await progress_reads(
                 base, url, all_doctors, tokens["caseworker"], 32, seconds
             )
@@ -487,7 +491,8 @@ async def http_figures(
         [r.ops_per_s for r in prog],
         group="progress",
     )
-    return [*figures, rawb, batch, batch_p99, p_p50, p_p99, s_p50, s_p99, p_rate]
+    sync[1].against, sync[1].ratio = rawb.name, sync[1].value / rawb.value if rawb.value else None
+    return [*figures, rawb, batch, batch_p99, *sync, p_p50, p_p99, s_p50, s_p99, p_rate]
 
 
 def statistics_median(values: list[float]) -> float:

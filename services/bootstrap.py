@@ -4,15 +4,20 @@ all start here, so each process is wired the same way (cosmicpython's ``bootstra
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.application.access_log import AccessLog
 from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
+from services.application.messages import Group
 from services.application.proofs import ProofLog
 from services.application.relations import RelationHandlers
+from services.application.streams import group_transaction
 from services.application.training import TrainingHandlers
 from services.config import Settings
 from services.read_models.casework import CaseworkReads
@@ -42,8 +47,18 @@ class Services:
     relation_queries: RelationQueries
     decisions: Decisions
     reads: ReadRouter
+    access_log: AccessLog
+
+    @contextlib.asynccontextmanager
+    async def group(self) -> AsyncIterator[tuple[Group, Queries]]:
+        """One transaction for several commands about one doctor (a batch), and the read
+        side's checks on that transaction: they see the earlier commands' writes (a claimed
+        relation, say) as a request after a committed one would."""
+        async with group_transaction(self.engine) as group:
+            yield group, self.queries.within(group.connection)
 
     async def close(self) -> None:
+        await self.access_log.close()  # before the engine goes: buffered rows are written
         await self.engine.dispose()
         if self.reads.replica is not None:
             await self.reads.replica.dispose()
@@ -79,4 +94,5 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         relation_queries=RelationQueries(engine),
         decisions=Decisions(engine),
         reads=reads,
+        access_log=AccessLog(engine, max_delay=settings.access_log_flush_seconds),
     )

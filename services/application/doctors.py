@@ -259,8 +259,3 @@ class DoctorHandlers:
             if not await people.erase_person(conn, doctor_id):
                 raise NotFound(f"no doctor with id {doctor_id}")
             await meeting_notes.erase_notes(conn, doctor_id)
-
-    async def log_access(self, entry: dict[str, object]) -> None:
-        """Who reached the record, in its own transaction (after the response is sent)."""
-        async with self._engine.begin() as conn:
-            await people.log_access(conn, entry)

@@ -8,16 +8,38 @@ stores with the idempotency key, so a retry gets it back byte for byte.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection  # at run time: the API reads these hints
 
 from services.identity.principal import Principal
 from services.store.idempotency import StoredResponse as Reply
 from services.store.idempotency import request_hash
 
-__all__ = ["Envelope", "IdempotentRequest", "Reply", "created", "request_hash"]
+__all__ = ["AccessNote", "Envelope", "Group", "IdempotentRequest", "Reply", "created"]
+__all__ += ["request_hash"]
+
+
+@dataclass
+class AccessNote:
+    """A write's access-log row, all but its status: written with the reply's status in the
+    command's own transaction (``services.application.streams``). ``written`` once that
+    transaction committed; whoever logs the request otherwise writes nothing more."""
+
+    row: dict[str, object]
+    written: bool = False
+
+
+@dataclass
+class Group:
+    """Several commands about one doctor in one transaction (a batch's items): each runs in
+    a savepoint of ``connection``. ``notes``: the access-log rows written with them, marked
+    written when the group commits (``streams.group_transaction``)."""
+
+    connection: AsyncConnection
+    notes: list[AccessNote] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,8 @@ class Envelope:
     request_id: str | None = None
     idempotency: IdempotentRequest | None = None
     expected_version: int | None = None
+    access: AccessNote | None = None  # the access-log row that goes with the command
+    group: Group | None = None  # run inside this group's transaction (a batch), not its own
 
     def metadata(self, *, on_behalf_of: str | None = None) -> dict[str, Any]:
         """Who did it and on whose behalf, for every appended event: from the token and

@@ -5,9 +5,10 @@ the idempotency key."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -20,11 +21,11 @@ from events.base import Event, registry
 from services.aggregates import Aggregate as Aggregate
 from services.aggregates import load as load
 from services.aggregates import save_snapshot
-from services.application.messages import Envelope, Reply
+from services.application.messages import Envelope, Group, Reply
 from services.application.messages import IdempotentRequest as IdempotentRequest
 from services.errors import CommandRejected as CommandRejected
 from services.errors import Conflict
-from services.store import eventstore, idempotency
+from services.store import access_log, eventstore, idempotency
 from services.store.eventstore import (
     ConcurrencyConflict,
     DuplicateEventId,
@@ -113,39 +114,86 @@ async def run_command(
     return Outcome(state, version, recorded)
 
 
+async def _record(
+    conn: AsyncConnection,
+    envelope: Envelope,
+    work: Callable[[AsyncConnection], Awaitable[Reply]],
+) -> Reply:
+    """``work`` and what goes with it in the same transaction: the reply under the
+    idempotency key, and the write's access-log row with the reply's status."""
+    response = await work(conn)
+    request = envelope.idempotency
+    if request is not None and response.status_code < 400:
+        await idempotency.remember(
+            conn, request.principal, request.key, request.fingerprint, response
+        )
+    if envelope.access is not None:
+        await access_log.insert(conn, [{**envelope.access.row, "status": response.status_code}])
+    return response
+
+
+async def _stored(conn: AsyncConnection, request: IdempotentRequest) -> Reply | None:
+    return await idempotency.find(conn, request.principal, request.key, request.fingerprint)
+
+
 async def once(
     engine: AsyncEngine,
-    request: IdempotentRequest | None,
-    work: Callable[[AsyncConnection], Awaitable[idempotency.StoredResponse]],
-) -> idempotency.StoredResponse:
+    envelope: Envelope,
+    work: Callable[[AsyncConnection], Awaitable[Reply]],
+) -> Reply:
     """Run ``work`` in one transaction, at most once per idempotency key: a retry with the
     same key and body gets the first response back; with another body, a conflict."""
+    request = envelope.idempotency
     if request is not None:
         async with engine.connect() as conn:
-            stored = await idempotency.find(
-                conn, request.principal, request.key, request.fingerprint
-            )
+            stored = await _stored(conn, request)
         if stored is not None:
             return stored
     try:
         async with engine.begin() as conn:
-            response = await work(conn)
-            if request is not None and response.status_code < 400:
-                await idempotency.remember(
-                    conn, request.principal, request.key, request.fingerprint, response
-                )
-            return response
+            response = await _record(conn, envelope, work)
+        if envelope.access is not None:
+            envelope.access.written = True  # committed with the command
+        return response
     except (IntegrityError, ConcurrencyConflict):
         # A concurrent request with the same key committed first: answer as it did.
         if request is None:
             raise
         async with engine.connect() as conn:
-            stored = await idempotency.find(
-                conn, request.principal, request.key, request.fingerprint
-            )
+            stored = await _stored(conn, request)
         if stored is None:
             raise
         return stored
+
+
+async def in_group(
+    group: Group, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
+) -> Reply:
+    """:func:`once` inside a group's transaction: the command in a savepoint of its own, so
+    that its failure undoes it alone and the group's other commands stand."""
+    conn, request = group.connection, envelope.idempotency
+    if request is not None and (stored := await _stored(conn, request)) is not None:
+        return stored
+    try:
+        async with conn.begin_nested():
+            response = await _record(conn, envelope, work)
+    except (IntegrityError, ConcurrencyConflict):
+        if request is None or (stored := await _stored(conn, request)) is None:
+            raise
+        return stored
+    if envelope.access is not None:
+        group.notes.append(envelope.access)
+    return response
+
+
+@contextlib.asynccontextmanager
+async def group_transaction(engine: AsyncEngine) -> AsyncIterator[Group]:
+    """One transaction for a group's commands (each in its savepoint, :func:`in_group`)."""
+    async with engine.begin() as conn:
+        group = Group(conn)
+        yield group
+    for note in group.notes:
+        note.written = True  # committed with their commands
 
 
 # Without If-Match the server retries its own version conflicts (API.md conventions): the
@@ -154,26 +202,32 @@ MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 0.01
 
 
-async def _retrying(
-    engine: AsyncEngine, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
-) -> Reply:
-    for attempt in range(1, MAX_ATTEMPTS):
+async def _retrying(envelope: Envelope, attempt: Callable[[], Awaitable[Reply]]) -> Reply:
+    for n in range(1, MAX_ATTEMPTS):
         try:
-            return await once(engine, envelope.idempotency, work)
+            return await attempt()
         except ConcurrencyConflict:
             if envelope.expected_version is not None:
                 raise
-            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
-    return await once(engine, envelope.idempotency, work)
+            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**n))
+    return await attempt()
 
 
 async def transaction(
     engine: AsyncEngine, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
 ) -> Reply:
-    """One write: ``work`` in one transaction at most once per idempotency key, the store's
-    failures as the application's conflicts (the API never sees the store)."""
+    """One write: ``work`` in one transaction (or a savepoint of the envelope's group) at
+    most once per idempotency key, the store's failures as the application's conflicts (the
+    API never sees the store)."""
+    group = envelope.group
+
+    async def attempt() -> Reply:
+        if group is not None:
+            return await in_group(group, envelope, work)
+        return await once(engine, envelope, work)
+
     try:
-        return await _retrying(engine, envelope, work)
+        return await _retrying(envelope, attempt)
     except ConcurrencyConflict as conflict:
         if envelope.expected_version is None:  # retried and still losing: no header named
             raise Conflict(

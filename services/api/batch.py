@@ -27,6 +27,7 @@ second trip through the ASGI app. The batch request is authenticated once.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from dataclasses import dataclass
@@ -151,6 +152,13 @@ def _body(data_type: Any, raw: bytes) -> Any:
         ) from err
 
 
+@functools.cache
+def _data_type(fn: Any) -> Any:
+    """The body type a route function declares (resolved once: it costs a walk of the
+    function's annotations)."""
+    return typing.get_args(typing.get_type_hints(fn, include_extras=True)["data"])[0]
+
+
 @dataclass(frozen=True)
 class Routed:
     """An item and the route handler a request on its own would reach."""
@@ -175,7 +183,6 @@ async def _call(
 ) -> ItemResult:
     handler, params, request = routed.handler, routed.params, routed.request
     await check_access(handler.opt.get("access"), request.principal, params, queries)
-    hints = typing.get_type_hints(handler.fn, include_extras=True)
     kwargs: dict[str, Any] = {}
     for name in handler.parsed_fn_signature.parameters:
         if name == "services":
@@ -185,7 +192,7 @@ async def _call(
         elif name == "principal":
             kwargs[name] = request.principal
         elif name == "data":
-            kwargs[name] = _body(typing.get_args(hints["data"])[0], request.raw_body)
+            kwargs[name] = _body(_data_type(handler.fn), request.raw_body)
         else:
             kwargs[name] = params[name]
     answer = await handler.fn(**kwargs)

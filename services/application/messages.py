@@ -40,6 +40,16 @@ class Group:
 
     connection: AsyncConnection
     notes: list[AccessNote] = field(default_factory=list)
+    # The access rows of the stored commands, inserted in one statement before the commit.
+    rows: list[dict[str, object]] = field(default_factory=list)
+    # Streams whose lock the transaction holds: taken once, held to the commit. A lock taken
+    # in a savepoint that rolls back is released with it, so it counts only once the
+    # command's savepoint is released (``locking``, moved here by ``streams.in_group``).
+    locked: set[str] = field(default_factory=set)
+    locking: set[str] = field(default_factory=set)
+    # Context a decision reads and no command of the group changes (the catalogue, the
+    # caller's institutions): read once per group.
+    context: dict[object, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ async def run_command(
     metadata: dict[str, Any],
     after_append: Callable[[AsyncConnection, S, list[RecordedEvent]], Awaitable[None]]
     | None = None,
+    group: Group | None = None,
 ) -> Outcome[S]:
     """Inside the caller's transaction: load, check the expected version, decide, append,
     snapshot. ``decide(state, version)`` returns a list of events or a rejection.
@@ -87,8 +88,10 @@ async def run_command(
     Without an expected version (no ``If-Match``) the write is decided against the current
     state however many others write at once: writers of one stream queue on a per-stream
     lock held to commit, so they do not conflict with each other (API.md conventions)."""
-    if expected_version is None:
+    if expected_version is None and (group is None or stream_id not in group.locked):
         await lock_stream(conn, stream_id)
+        if group is not None:
+            group.locking.add(stream_id)
     state, version = await load(conn, aggregate, stream_id)
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(stream_id, expected_version, version)
@@ -128,7 +131,11 @@ async def _record(
             conn, request.principal, request.key, request.fingerprint, response
         )
     if envelope.access is not None:
-        await access_log.insert(conn, [{**envelope.access.row, "status": response.status_code}])
+        row = {**envelope.access.row, "status": response.status_code}
+        if envelope.group is not None:
+            envelope.group.rows.append(row)  # with the group's, before its commit
+        else:
+            await access_log.insert(conn, [row])
     return response
 
 
@@ -166,6 +173,24 @@ async def once(
         return stored
 
 
+async def _in_savepoint(
+    group: Group, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
+) -> Reply:
+    rows = len(group.rows)
+    try:
+        async with group.connection.begin_nested():
+            response = await _record(group.connection, envelope, work)
+    except BaseException:
+        del group.rows[rows:]  # rolled back with the savepoint, as are its locks
+        group.locking.clear()
+        raise
+    group.locked |= group.locking
+    group.locking.clear()
+    if envelope.access is not None:
+        group.notes.append(envelope.access)
+    return response
+
+
 async def in_group(
     group: Group, envelope: Envelope, work: Callable[[AsyncConnection], Awaitable[Reply]]
 ) -> Reply:
@@ -175,23 +200,22 @@ async def in_group(
     if request is not None and (stored := await _stored(conn, request)) is not None:
         return stored
     try:
-        async with conn.begin_nested():
-            response = await _record(conn, envelope, work)
+        return await _in_savepoint(group, envelope, work)
     except (IntegrityError, ConcurrencyConflict):
+        # A concurrent request with the same key committed first: answer as it did.
         if request is None or (stored := await _stored(conn, request)) is None:
             raise
         return stored
-    if envelope.access is not None:
-        group.notes.append(envelope.access)
-    return response
 
 
 @contextlib.asynccontextmanager
 async def group_transaction(engine: AsyncEngine) -> AsyncIterator[Group]:
-    """One transaction for a group's commands (each in its savepoint, :func:`in_group`)."""
+    """One transaction for a group's commands (each in its savepoint, :func:`in_group`),
+    their access rows inserted together just before the commit."""
     async with engine.begin() as conn:
         group = Group(conn)
         yield group
+        await access_log.insert(conn, group.rows)
     for note in group.notes:
         note.written = True  # committed with their commands
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -25,14 +26,19 @@ def serve_profiled() -> int:
 
     from services.cli import main as cli_main
 
-    profiler = Profiler(interval=0.002)
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    # uvicorn raises the signal again once it has shut down: end with SystemExit, so the
+    # profile below is written.
+    signal.signal(signal.SIGTERM, stop)
+    profiler = Profiler(interval=0.005)
     profiler.start()
     try:
         return cli_main(["api"])
     finally:
-        profiler.stop()
-        text = profiler.output_text(unicode=True, color=False, show_all=False)
-        Path(os.environ["PROFILE_OUT"]).write_text(text)
+        session = profiler.stop()
+        session.save(os.environ["PROFILE_OUT"] + ".session")  # fast: rendered by the caller
 
 
 async def main(facts: int, size: str) -> None:
@@ -55,6 +61,13 @@ async def main(facts: int, size: str) -> None:
             figures = await sync_figures.nightly_sync(base, url, org, tokens[org], opts, 1)
         for f in figures:
             log(f"{f.name}: {f.value:.1f} {f.unit} ({f.note})")
+    from pyinstrument.renderers import ConsoleRenderer
+    from pyinstrument.session import Session
+
+    session = Session.load(str(out) + ".session")
+    renderer = ConsoleRenderer(unicode=True, color=False, show_all=False, short_mode=True)
+    out.write_text(renderer.render(session))
+    Path(str(out) + ".session").unlink()
     print(out.read_text()[:20000])
 
 

@@ -47,6 +47,13 @@ class Group:
     # command's savepoint is released (``locking``, moved here by ``streams.in_group``).
     locked: set[str] = field(default_factory=set)
     locking: set[str] = field(default_factory=set)
+    # Each stream's state after the group's last stored command, for the next one that
+    # names no version (``states_after``: this command's, kept once its savepoint is
+    # released; all dropped when a command fails, so the next one reads the store). A stale
+    # one cannot store anything: the append checks the version, and the conflict is retried
+    # on a fresh read.
+    states: dict[str, tuple[Any, int]] = field(default_factory=dict)
+    states_after: dict[str, tuple[Any, int]] = field(default_factory=dict)
     # Context a decision reads and no command of the group changes (the catalogue, the
     # caller's institutions): read once per group.
     context: dict[object, object] = field(default_factory=dict)

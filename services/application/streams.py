@@ -21,7 +21,7 @@ from events.base import Event, registry
 from services.aggregates import Aggregate as Aggregate
 from services.aggregates import load as load
 from services.aggregates import save_snapshot
-from services.application.messages import Envelope, Group, Reply
+from services.application.messages import AccessNote, Envelope, Group, Reply
 from services.application.messages import IdempotentRequest as IdempotentRequest
 from services.errors import CommandRejected as CommandRejected
 from services.errors import Conflict
@@ -92,7 +92,8 @@ async def run_command(
         await lock_stream(conn, stream_id)
         if group is not None:
             group.locking.add(stream_id)
-    state, version = await load(conn, aggregate, stream_id)
+    known = group.states.get(stream_id) if group and expected_version is None else None
+    state, version = known if known is not None else await load(conn, aggregate, stream_id)
     if expected_version is not None and expected_version != version:
         raise ConcurrencyConflict(stream_id, expected_version, version)
     decided = decide(state, version)
@@ -114,26 +115,30 @@ async def run_command(
     version += len(decided)
     if after_append is not None:
         await after_append(conn, state, recorded)
+    if group is not None:
+        group.states_after[stream_id] = (state, version)
     return Outcome(state, version, recorded)
 
 
 async def _record(
     conn: AsyncConnection,
-    envelope: Envelope,
+    request: IdempotentRequest | None,
+    access: AccessNote | None,
     work: Callable[[AsyncConnection], Awaitable[Reply]],
+    group: Group | None = None,
 ) -> Reply:
     """``work`` and what goes with it in the same transaction: the reply under the
-    idempotency key, and the write's access-log row with the reply's status."""
+    idempotency key, and the write's access-log row with the reply's status (a group's
+    rows are inserted together before its commit)."""
     response = await work(conn)
-    request = envelope.idempotency
     if request is not None and response.status_code < 400:
         await idempotency.remember(
             conn, request.principal, request.key, request.fingerprint, response
         )
-    if envelope.access is not None:
-        row = {**envelope.access.row, "status": response.status_code}
-        if envelope.group is not None:
-            envelope.group.rows.append(row)  # with the group's, before its commit
+    if access is not None:
+        row = {**access.row, "status": response.status_code}
+        if group is not None:
+            group.rows.append(row)
         else:
             await access_log.insert(conn, [row])
     return response
@@ -145,12 +150,14 @@ async def _stored(conn: AsyncConnection, request: IdempotentRequest) -> Reply | 
 
 async def once(
     engine: AsyncEngine,
-    envelope: Envelope,
+    request: IdempotentRequest | None,
     work: Callable[[AsyncConnection], Awaitable[Reply]],
+    *,
+    access: AccessNote | None = None,
 ) -> Reply:
     """Run ``work`` in one transaction, at most once per idempotency key: a retry with the
-    same key and body gets the first response back; with another body, a conflict."""
-    request = envelope.idempotency
+    same key and body gets the first response back; with another body, a conflict.
+    ``access``: the write's access-log row, marked written once the transaction commits."""
     if request is not None:
         async with engine.connect() as conn:
             stored = await _stored(conn, request)
@@ -158,9 +165,9 @@ async def once(
             return stored
     try:
         async with engine.begin() as conn:
-            response = await _record(conn, envelope, work)
-        if envelope.access is not None:
-            envelope.access.written = True  # committed with the command
+            response = await _record(conn, request, access, work)
+        if access is not None:
+            access.written = True  # committed with the command
         return response
     except (IntegrityError, ConcurrencyConflict):
         # A concurrent request with the same key committed first: answer as it did.
@@ -179,13 +186,21 @@ async def _in_savepoint(
     rows = len(group.rows)
     try:
         async with group.connection.begin_nested():
-            response = await _record(group.connection, envelope, work)
+            response = await _record(
+                group.connection, envelope.idempotency, envelope.access, work, group
+            )
     except BaseException:
         del group.rows[rows:]  # rolled back with the savepoint, as are its locks
         group.locking.clear()
+        group.states.clear()
+        group.states_after.clear()
         raise
     group.locked |= group.locking
     group.locking.clear()
+    if not group.states_after:
+        group.states.clear()  # a command that wrote some other way: read the store again
+    group.states.update(group.states_after)
+    group.states_after.clear()
     if envelope.access is not None:
         group.notes.append(envelope.access)
     return response
@@ -248,7 +263,7 @@ async def transaction(
     async def attempt() -> Reply:
         if group is not None:
             return await in_group(group, envelope, work)
-        return await once(engine, envelope, work)
+        return await once(engine, envelope.idempotency, work, access=envelope.access)
 
     try:
         return await _retrying(envelope, attempt)

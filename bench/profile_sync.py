@@ -61,14 +61,19 @@ async def main(facts: int, size: str) -> None:
             figures = await sync_figures.nightly_sync(base, url, org, tokens[org], opts, 1)
         for f in figures:
             log(f"{f.name}: {f.value:.1f} {f.unit} ({f.note})")
+    print(render(out)[:20000])
+
+
+def render(out: Path) -> str:
+    """The saved session as pyinstrument's call tree, in ``out``."""
     from pyinstrument.renderers import ConsoleRenderer
     from pyinstrument.session import Session
 
-    session = Session.load(str(out) + ".session")
+    saved = Path(str(out) + ".session")
     renderer = ConsoleRenderer(unicode=True, color=False, show_all=False, short_mode=True)
-    out.write_text(renderer.render(session))
-    Path(str(out) + ".session").unlink()
-    print(out.read_text()[:20000])
+    out.write_text(renderer.render(Session.load(str(saved))))
+    saved.unlink()
+    return out.read_text()
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ async def test_batch_is_for_organisations_and_bounded(api, issuer) -> None:  # t
 
 
 # A batch as a batch (issue 14): one transaction per doctor, a savepoint per item ----------
-async def _column(url: str, query: str, *args: Any) -> list[str]:
+async def _column(url: str, query: str, *args: Any) -> list[Any]:
     conn = await asyncpg.connect(url)
     try:
         return [r[0] for r in await conn.fetch(query, *args)]
@@ -204,8 +204,8 @@ async def test_items_of_several_doctors_one_transaction_each_in_order(
     ]
     per_doctor = await _column(
         url,
-        "SELECT stream_id || ':' || string_agg(data->>'objective_id', ',' ORDER BY version) FROM events "
-        "WHERE metadata->>'request_id' = 'batch-many' GROUP BY stream_id ORDER BY 1",
+        "SELECT stream_id || ':' || string_agg(data->>'objective_id', ',' ORDER BY version) "
+        "FROM events WHERE metadata->>'request_id' = 'batch-many' GROUP BY stream_id ORDER BY 1",
     )
     assert sorted(per_doctor) == sorted(
         [f"{first}:KLS-001,KLS-002,FKM-001", f"{second}:KLS-001,KLS-002"]

@@ -22,7 +22,7 @@ __all__ = ["AccessNote", "Envelope", "Group", "IdempotentRequest", "Reply", "cre
 __all__ += ["request_hash"]
 
 
-@dataclass
+@dataclass(eq=False)  # one request's note: compared by identity
 class AccessNote:
     """A write's access-log row, all but its status: written with the reply's status in the
     command's own transaction (``services.application.streams``). ``written`` once that

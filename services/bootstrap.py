@@ -5,7 +5,7 @@ all start here, so each process is wired the same way (cosmicpython's ``bootstra
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,10 +14,10 @@ from services.application.access_log import AccessLog
 from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
-from services.application.messages import Group
+from services.application.messages import Group, IdempotentRequest
 from services.application.proofs import ProofLog
 from services.application.relations import RelationHandlers
-from services.application.streams import group_transaction
+from services.application.streams import group_transaction, unused_keys
 from services.application.training import TrainingHandlers
 from services.config import Settings
 from services.read_models.casework import CaseworkReads
@@ -50,12 +50,20 @@ class Services:
     access_log: AccessLog
 
     @contextlib.asynccontextmanager
-    async def group(self) -> AsyncIterator[tuple[Group, Queries]]:
+    async def group(
+        self, unused: frozenset[tuple[str, str]] = frozenset()
+    ) -> AsyncIterator[tuple[Group, Queries]]:
         """One transaction for several commands about one doctor (a batch), and the read
         side's checks on that transaction: they see the earlier commands' writes (a claimed
-        relation, say) as a request after a committed one would."""
-        async with group_transaction(self.engine) as group:
+        relation, say) as a request after a committed one would. ``unused``: idempotency
+        keys known unused when the batch began (:meth:`unused_keys`)."""
+        async with group_transaction(self.engine, unused) as group:
             yield group, self.queries.within(group.connection)
+
+    async def unused_keys(
+        self, requests: Sequence[IdempotentRequest]
+    ) -> frozenset[tuple[str, str]]:
+        return await unused_keys(self.engine, requests)
 
     async def close(self) -> None:
         await self.access_log.close()  # before the engine goes: buffered rows are written

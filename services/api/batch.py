@@ -100,18 +100,15 @@ class ItemRequest(msgspec.Struct, frozen=True):
     def raw_body(self) -> bytes:
         return msgspec.json.encode(self.item.body) if self.item.body is not None else b""
 
-    def envelope(self, note: AccessNote | None, group: Group | None) -> Envelope:
+    def idempotent(self) -> IdempotentRequest | None:
         key = self.item.idempotency_key
-        p = self.principal
-        idempotent = (
-            IdempotentRequest(
-                acting_party(p),
-                key,
-                request_hash(self.item.method, self.item.path, self.raw_body),
-            )
-            if key
-            else None
-        )
+        if not key:
+            return None
+        fingerprint = request_hash(self.item.method, self.item.path, self.raw_body)
+        return IdempotentRequest(acting_party(self.principal), key, fingerprint)
+
+    def envelope(self, note: AccessNote | None, group: Group | None) -> Envelope:
+        p, idempotent = self.principal, self.idempotent()
         version = None
         if self.item.if_match is not None:
             value = self.item.if_match.strip().strip('"')
@@ -280,8 +277,17 @@ class BatchRun:
         return [r for r in self.results if r is not None]
 
     async def _groups(self, pending: dict[str, list[Routed]]) -> None:
+        if not pending:
+            return
+        keys = [
+            key
+            for items in pending.values()
+            for item in items
+            if (key := item.request.idempotent()) is not None
+        ]
+        unused = await self.services.unused_keys(keys)  # one lookup, not one per item
         for items in pending.values():
-            async with self.services.group() as (group, queries):
+            async with self.services.group(unused) as (group, queries):
                 for item in items:
                     self._set(item, await self._item(item, queries, group))
 

@@ -47,6 +47,10 @@ class Group:
     # command's savepoint is released (``locking``, moved here by ``streams.in_group``).
     locked: set[str] = field(default_factory=set)
     locking: set[str] = field(default_factory=set)
+    # Idempotency keys (acting party, key) that no request had used when the batch began:
+    # their lookup is skipped. One used since (a concurrent request, an earlier item) makes
+    # the remembering fail in the item's savepoint, and the stored answer is given.
+    unused_keys: frozenset[tuple[str, str]] = frozenset()
     # Each stream's state after the group's last stored command, for the next one that
     # names no version (``states_after``: this command's, kept once its savepoint is
     # released; all dropped when a command fails, so the next one reads the store). A stale

@@ -213,7 +213,8 @@ async def in_group(
     """:func:`once` inside a group's transaction: the command in a savepoint of its own, so
     that its failure undoes it alone and the group's other commands stand."""
     conn, request = group.connection, envelope.idempotency
-    if request is not None and (stored := await _stored(conn, request)) is not None:
+    unused = request is not None and (request.principal, request.key) in group.unused_keys
+    if request is not None and not unused and (stored := await _stored(conn, request)):
         return stored
     try:
         return await _in_savepoint(group, envelope, work)
@@ -224,12 +225,26 @@ async def in_group(
         return stored
 
 
+async def unused_keys(
+    engine: AsyncEngine, requests: Sequence[IdempotentRequest]
+) -> frozenset[tuple[str, str]]:
+    """Which of these keys no request has used yet, in one query (a batch's lookups)."""
+    wanted = {(r.principal, r.key) for r in requests}
+    if not wanted:
+        return frozenset()
+    async with engine.connect() as conn:
+        used = await idempotency.used(conn, wanted)
+    return frozenset(wanted - used)
+
+
 @contextlib.asynccontextmanager
-async def group_transaction(engine: AsyncEngine) -> AsyncIterator[Group]:
+async def group_transaction(
+    engine: AsyncEngine, unused: frozenset[tuple[str, str]] = frozenset()
+) -> AsyncIterator[Group]:
     """One transaction for a group's commands (each in its savepoint, :func:`in_group`),
     their access rows inserted together just before the commit."""
     async with engine.begin() as conn:
-        group = Group(conn)
+        group = Group(conn, unused_keys=unused)
         yield group
         await access_log.insert(conn, group.rows)
     for note in group.notes:

@@ -315,3 +315,29 @@ async def test_batch_and_single_writers_of_one_doctor_at_once(
         doctor_id,
     )
     assert assessed == ["20"]
+
+
+async def test_one_key_twice_in_a_batch_is_stored_once(
+    api: Any, issuer: Any, api_settings: Any
+) -> None:
+    """The batch looks its keys up once, before its groups: a key an earlier item used is
+    still answered from that item's result (or refused for another body), nothing twice."""
+    world, url = World(issuer), api_settings.database_url
+    first = await _doctor_with_veileder(api, world)
+    second = await _doctor_with_veileder(api, world, hpr="2000003")
+    items = [
+        _assess(first, "KLS-001", "twice"),
+        _assess(first, "KLS-001", "twice"),
+        _assess(second, "KLS-001", "twice"),  # another path: another body under one key
+        _assess(first, "KLS-002", "once-more"),
+    ]
+    headers = {**world.hospital, "X-Request-Id": "batch-twice"}
+    result = (await api.post("/api/v1/batch", headers=headers, json={"items": items})).json()
+    assert [r["status"] for r in result["results"]] == [201, 201, 409, 201]
+    assert result["results"][0]["body"] == result["results"][1]["body"]
+    stored = await _column(
+        url,
+        "SELECT stream_id || ':' || (data->>'objective_id') FROM events "
+        "WHERE metadata->>'request_id' = 'batch-twice' ORDER BY position",
+    )
+    assert stored == [f"{first}:KLS-001", f"{first}:KLS-002"]

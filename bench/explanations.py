@@ -48,11 +48,11 @@ EXPLANATIONS: dict[str, str] = {
         "once per doctor). The nightly sync (`nightly_sync_seconds`: 20,000 facts, 500 a "
         "request, 4 in flight) is limited by the API's CPU per item, not by commits: the "
         "profile (bench/profiles/nightly_sync.txt, `python -m bench.profile_sync`) shows "
-        "each item still issuing about seven statements (SAVEPOINT, access check, "
-        "idempotency lookup, snapshot, append, key, RELEASE), each costing about a "
-        "millisecond of SQLAlchemy/asyncpg CPU in one uvicorn process on this loaded "
-        "machine, and the rest of the wall time waiting for the global append lock, which a "
-        "group holds from its first append to its commit, so concurrent batches serialise. "
+        "each item still issuing six statements (access check, SAVEPOINT, snapshot, append, "
+        "idempotency key, RELEASE), each costing up to a millisecond of SQLAlchemy/asyncpg "
+        "CPU in one uvicorn process on this loaded machine, and about 40 % of the wall time "
+        "idle, waiting for PostgreSQL and for the global append lock, which a group holds "
+        "from its first append to its commit, so concurrent batches serialise. "
         "Several API workers and the watermark instead of the lock are what remain."
     ),
     "lag": (

@@ -19,6 +19,7 @@ from bench.core import ROOT, Figure, Options, Servers, log, percentile
 from bench.http_client import Connection
 from bench.load import closed_loop
 from bench.store_figures import raw_ceiling
+from bench.sync_figures import nightly_sync
 
 DATASET_DB = "bench_data"
 
@@ -299,6 +300,7 @@ async def http_figures(
         for r in await conn.fetch("SELECT stream_id FROM doctor_states ORDER BY stream_id")
     ]
     await conn.close()
+    sync_org = max({w[1] for w in doctors}, key=lambda o: sum(w[1] == o for w in doctors))
     with api_process(url, servers.nats_url, data_dir) as base:
         await http_append(base, doctors, tokens, levels[-1], 2.0)  # warm the pool up
         for run_no in range(runs):
@@ -328,6 +330,8 @@ async def http_figures(
                 f"HTTP batch {results['batch'][-1].units_per_s:.0f} ev/s "
                 f"errors {results['batch'][-1].errors}"
             )
+            if run_no == 0:  # each sync run is a night of its own (fresh facts)
+                sync = await nightly_sync(base, url, sync_org, tokens[sync_org], opts, runs)
             await progress_figures.runs(
                 base, url, all_doctors, tokens["caseworker"], seconds, data_dir, results
             )
@@ -395,7 +399,15 @@ async def http_figures(
         group="http",
         higher_is_better=False,
     )
-    return [*figures, rawb, batch, batch_p99, *progress_figures.figures(results, info, opts)]
+    sync[1].against, sync[1].ratio = rawb.name, sync[1].value / rawb.value if rawb.value else None
+    return [
+        *figures,
+        rawb,
+        batch,
+        batch_p99,
+        *sync,
+        *progress_figures.figures(results, info, opts),
+    ]
 
 
 def statistics_median(values: list[float]) -> float:

@@ -4,16 +4,21 @@ all start here, so each process is wired the same way (cosmicpython's ``bootstra
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import aggregates
+from services.application.access_log import AccessLog
 from services.application.applications import ApplicationHandlers
 from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
+from services.application.messages import Group, IdempotentRequest
 from services.application.proofs import ProofLog
 from services.application.relations import RelationHandlers
+from services.application.streams import group_transaction, unused_keys
 from services.application.training import TrainingHandlers
 from services.config import Settings
 from services.read_models.casework import CaseworkReads
@@ -44,8 +49,26 @@ class Services:
     relation_queries: RelationQueries
     decisions: Decisions
     reads: ReadRouter
+    access_log: AccessLog
+
+    @contextlib.asynccontextmanager
+    async def group(
+        self, unused: frozenset[tuple[str, str]] = frozenset()
+    ) -> AsyncIterator[tuple[Group, Queries]]:
+        """One transaction for several commands about one doctor (a batch), and the read
+        side's checks on that transaction: they see the earlier commands' writes (a claimed
+        relation, say) as a request after a committed one would. ``unused``: idempotency
+        keys known unused when the batch began (:meth:`unused_keys`)."""
+        async with group_transaction(self.engine, unused) as group:
+            yield group, self.queries.within(group.connection)
+
+    async def unused_keys(
+        self, requests: Sequence[IdempotentRequest]
+    ) -> frozenset[tuple[str, str]]:
+        return await unused_keys(self.engine, requests)
 
     async def close(self) -> None:
+        await self.access_log.close()  # before the engine goes: buffered rows are written
         await self.engine.dispose()
         if self.reads.replica is not None:
             await self.reads.replica.dispose()
@@ -82,4 +105,5 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         relation_queries=RelationQueries(engine),
         decisions=Decisions(engine),
         reads=reads,
+        access_log=AccessLog(engine, max_delay=settings.access_log_flush_seconds),
     )

@@ -52,6 +52,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Operations: /metrics answers only with this bearer token (None: a token generated once
     # in <data_dir>/metrics-token).
     metrics_token: str | None = None
+    # Reads of a doctor's record are logged in multi-row inserts at most this long after
+    # the read (services/application/access_log.py); a crash loses at most this window.
+    access_log_flush_seconds: float = 1.0
 
     @property
     def data_path(self) -> Path:
@@ -93,6 +96,7 @@ _ENV = {
     "max_body_bytes": "KOMPETANSE_MAX_BODY_BYTES",
     "rate_limit_per_minute": "KOMPETANSE_RATE_LIMIT_PER_MINUTE",
     "metrics_token": "KOMPETANSE_METRICS_TOKEN",
+    "access_log_flush_seconds": "KOMPETANSE_ACCESS_LOG_FLUSH_SECONDS",
 }
 
 

@@ -1,9 +1,14 @@
 """Every read and write of a doctor's record is logged, append-only: who (HPR number or
 client), which organisation, what, when, through which endpoint, with what result.
 
-Installed as middleware on the doctor routes, so no handler can forget it; the row is
-written after the response is sent, in its own transaction (a failed write is logged too:
-the attempt is part of who tried to reach the record).
+Installed as middleware on the doctor routes, so no handler can forget it. After the
+response:
+- a write whose row went into its command's transaction (the envelope's note, marked
+  written on commit) needs nothing more: it is logged exactly once, atomically with it;
+- any other write — refused before or during the command, answered from its idempotency
+  key, or failed — is logged as an attempt, in its own transaction, at once;
+- a read is buffered and written within a second in a multi-row insert
+  (services/application/access_log.py says what a crash can lose).
 """
 
 from __future__ import annotations
@@ -14,17 +19,14 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from services.api.dependencies import services_of
-from services.bootstrap import Services
+from services.api.dependencies import ACCESS_NOTE, services_of
+from services.application.access_log import access_row, with_status
+from services.application.messages import AccessNote
 from services.identity.principal import Principal
 
 log = structlog.get_logger("access_log")
 
-
-def action_of(method: str, template: str) -> str:
-    verb = "read" if method in ("GET", "HEAD") else "write"
-    resource = template.rstrip("/").split("/")[-1].split(":")[0].strip("{}")
-    return f"{verb}:{resource}"
+READS = ("GET", "HEAD")
 
 
 def access_log_middleware(app: ASGIApp) -> ASGIApp:
@@ -49,40 +51,23 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
 
 async def record(scope: Scope, status: int) -> None:
     state: dict[str, Any] = scope.get("state", {})
+    note = state.get(ACCESS_NOTE)
+    if isinstance(note, AccessNote) and note.written:
+        return  # committed with the command
     principal = state.get("principal")
     doctor_id = (scope.get("path_params") or {}).get("doctor_id") or state.get("doctor_id")
     if not isinstance(principal, Principal) or doctor_id is None:
         return  # not authenticated: nothing of the record was reached
     method = str(scope.get("method", "GET"))
     template = str(scope.get("path_template") or scope.get("path", ""))
-    services = services_of(scope["app"].state)
-    await log_access(
-        services, principal, doctor_id, method, template, status, state.get("request_id")
+    row = with_status(
+        access_row(principal, str(doctor_id), method, template, state.get("request_id")), status
     )
-
-
-async def log_access(
-    services: Services,
-    principal: Principal,
-    doctor_id: str,
-    method: str,
-    template: str,
-    status: int,
-    request_id: str | None,
-) -> None:
-    entry: dict[str, object] = {
-        "doctor_id": doctor_id,
-        "kind": principal.kind,
-        "hpr": principal.hpr_number,
-        "client": principal.client_id,
-        "org": principal.org_number,
-        "action": action_of(method, template),
-        "method": method,
-        "endpoint": template,
-        "status": status,
-        "request_id": request_id,
-    }
+    access_log = services_of(scope["app"].state).access_log
+    if method in READS:
+        access_log.buffer(row)
+        return
     try:
-        await services.doctors.log_access(entry)
+        await access_log.write([row])
     except Exception as err:  # the response is sent; never fail it, but say so loudly
         log.error("access_log.write_failed", doctor_id=doctor_id, error=repr(err))

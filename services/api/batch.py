@@ -1,23 +1,36 @@
 """``POST /api/v1/batch``: many writes in one request, each with its own result.
 
-Semantics: **independent items**. Each item runs exactly as the same request on its own
-would — same validation, authorisation, idempotency key, domain decision and transaction —
-and the answer lists one result per item, in order. One item's refusal does not undo the
-others. Why: a hospital's system sends unrelated facts about many doctors (a day's
-assessments, a month's absences); holding 99 good facts hostage to one typo helps nobody,
-and each item's own ``Idempotency-Key`` makes retrying only the failed ones safe. Items that
-must stand or fall together belong to one doctor and are ordered by ``If-Match``.
+Semantics: **independent items**. Each item runs as the same request on its own would —
+same validation, authorisation, idempotency key, domain decision — and the answer lists one
+result per item, in order. One item's refusal does not undo the others. Why: a hospital's
+system sends unrelated facts about many doctors (a day's assessments, a month's absences);
+holding 99 good facts hostage to one typo helps nobody, and each item's own
+``idempotency_key`` makes retrying only the failed ones safe. Items that must stand or fall
+together belong to one doctor and are ordered by ``If-Match``.
+
+**A batch as a batch** (issue 14): the items about one doctor run in one transaction, each
+in a savepoint of its own — a refused item rolls back to its savepoint and the others in
+the group stand — and the group commits once: one commit (one WAL flush) per doctor, not
+per item. Items of one doctor run in their order; items of different doctors do not depend
+on each other. An item that is not about one doctor (an organisation's write) runs on its
+own, after every group before it has committed, so order across such items holds. Each
+item's access check reads inside its group's transaction, so it sees what the earlier
+items wrote (a claimed relation), as a request after a committed one would. Each item's
+access-log row is written with it in the group (a refused item's row, as an attempt, after
+the batch).
 
 Each item is routed to the same route handler a request on its own would reach, and that
-handler is called directly with the item's body, path and envelope (its own idempotency key
-and ``If-Match``): the same access rule, the same command handler, no second trip through
-the ASGI app. The batch request is authenticated once.
+handler is called directly with the item's body, path and envelope (its own idempotency key,
+``If-Match`` and the group to run in): the same access rule, the same command handler, no
+second trip through the ASGI app. The batch request is authenticated once.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -26,14 +39,22 @@ from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 
 from services.api.access import Access, access, check_access
-from services.api.access_log import log_access
+from services.api.access_log import log
 from services.api.acting_party import acting_party
 from services.api.authentication import rate_limited
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import TYPE_BASE, Problem, ProblemError, problem_of
-from services.application.messages import Envelope, IdempotentRequest, request_hash
+from services.application.access_log import note_for, with_status
+from services.application.messages import (
+    AccessNote,
+    Envelope,
+    Group,
+    IdempotentRequest,
+    request_hash,
+)
 from services.bootstrap import Services
 from services.identity.principal import Principal
+from services.read_models.queries import Queries
 
 MAX_ITEMS = 500
 ALLOWED_PREFIXES = ("/api/v1/doctors", "/api/v1/organisations/")
@@ -79,18 +100,15 @@ class ItemRequest(msgspec.Struct, frozen=True):
     def raw_body(self) -> bytes:
         return msgspec.json.encode(self.item.body) if self.item.body is not None else b""
 
-    def envelope(self) -> Envelope:
+    def idempotent(self) -> IdempotentRequest | None:
         key = self.item.idempotency_key
-        p = self.principal
-        idempotent = (
-            IdempotentRequest(
-                acting_party(p),
-                key,
-                request_hash(self.item.method, self.item.path, self.raw_body),
-            )
-            if key
-            else None
-        )
+        if not key:
+            return None
+        fingerprint = request_hash(self.item.method, self.item.path, self.raw_body)
+        return IdempotentRequest(acting_party(self.principal), key, fingerprint)
+
+    def envelope(self, note: AccessNote | None, group: Group | None) -> Envelope:
+        p, idempotent = self.principal, self.idempotent()
         version = None
         if self.item.if_match is not None:
             value = self.item.if_match.strip().strip('"')
@@ -103,7 +121,7 @@ class ItemRequest(msgspec.Struct, frozen=True):
                     field="If-Match",
                 )
             version = int(value)
-        return Envelope(p, self.request_id, idempotent, version)
+        return Envelope(p, self.request_id, idempotent, version, access=note, group=group)
 
 
 def _result(index: int, status: int, body: Any) -> ItemResult:
@@ -131,21 +149,47 @@ def _body(data_type: Any, raw: bytes) -> Any:
         ) from err
 
 
+@functools.cache
+def _data_type(fn: Any) -> Any:
+    """The body type a route function declares (resolved once: it costs a walk of the
+    function's annotations)."""
+    return typing.get_args(typing.get_type_hints(fn, include_extras=True)["data"])[0]
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An item and the route handler a request on its own would reach."""
+
+    request: ItemRequest
+    handler: Any
+    params: dict[str, Any]
+    note: AccessNote | None  # its access-log row, when it is about one doctor's record
+
+    @property
+    def index(self) -> int:
+        return self.request.index
+
+    @property
+    def doctor_id(self) -> str | None:
+        found = self.params.get("doctor_id")
+        return None if found is None else str(found)
+
+
 async def _call(
-    handler: Any, params: dict[str, Any], services: Services, request: ItemRequest
+    routed: Routed, services: Services, queries: Queries, group: Group | None
 ) -> ItemResult:
-    await check_access(handler.opt.get("access"), request.principal, params, services.queries)
-    hints = typing.get_type_hints(handler.fn, include_extras=True)
+    handler, params, request = routed.handler, routed.params, routed.request
+    await check_access(handler.opt.get("access"), request.principal, params, queries)
     kwargs: dict[str, Any] = {}
     for name in handler.parsed_fn_signature.parameters:
         if name == "services":
             kwargs[name] = services
         elif name == "envelope":
-            kwargs[name] = request.envelope()
+            kwargs[name] = request.envelope(routed.note, group)
         elif name == "principal":
             kwargs[name] = request.principal
         elif name == "data":
-            kwargs[name] = _body(typing.get_args(hints["data"])[0], request.raw_body)
+            kwargs[name] = _body(_data_type(handler.fn), request.raw_body)
         else:
             kwargs[name] = params[name]
     answer = await handler.fn(**kwargs)
@@ -155,18 +199,19 @@ async def _call(
 
 
 async def _answer(
-    handler: Any, params: dict[str, Any], services: Services, request: ItemRequest
+    routed: Routed, services: Services, queries: Queries, group: Group | None
 ) -> ItemResult:
     try:
-        return await _call(handler, params, services, request)
+        return await _call(routed, services, queries, group)
     except Exception as err:
         mapped = problem_of(err)
         if mapped is None:
             raise
-        return _problem(request.index, mapped.problem, request.item.path)
+        return _problem(routed.index, mapped.problem, routed.request.item.path)
 
 
-async def dispatch(app: Litestar, services: Services, request: ItemRequest) -> ItemResult:
+def route(app: Litestar, request: ItemRequest) -> Routed | ItemResult:
+    """The item's route handler, or its result when there is none."""
     index, item = request.index, request.item
     if not item.path.startswith(ALLOWED_PREFIXES):
         problem = Problem(
@@ -188,18 +233,11 @@ async def dispatch(app: Litestar, services: Services, request: ItemRequest) -> I
             detail=str(err.detail),
         )
         return _problem(index, problem, item.path)
-    result = await _answer(handler, params, services, request)
-    if "doctor_id" in params:  # as the access-log middleware does for a request on its own
-        await log_access(
-            services,
-            request.principal,
-            str(params["doctor_id"]),
-            item.method,
-            template,
-            result.status,
-            request.request_id,
-        )
-    return result
+    note = None
+    if "doctor_id" in params:  # logged as the access-log middleware logs a request on its own
+        who, doctor_id = request.principal, str(params["doctor_id"])
+        note = note_for(who, doctor_id, item.method, template, request.request_id)
+    return Routed(request, handler, params, note)
 
 
 def limited(request: Request[Any, Any, Any], index: int) -> ItemResult | None:
@@ -210,6 +248,73 @@ def limited(request: Request[Any, Any, Any], index: int) -> ItemResult | None:
     except ProblemError as over:
         return _result(index, 429, msgspec.structs.replace(over.problem, field=f"items[{index}]"))
     return None
+
+
+class BatchRun:
+    """One batch: its items grouped per doctor, each group in one transaction."""
+
+    def __init__(self, request: Request[Any, Any, Any], services: Services, size: int) -> None:
+        self.request = request
+        self.services = services
+        self.results: list[ItemResult | None] = [None] * size
+        self.routed: list[Routed] = []
+
+    async def run(self, items: list[Routed | ItemResult]) -> list[ItemResult]:
+        pending: dict[str, list[Routed]] = {}  # per doctor, in the order of first mention
+        for item in items:
+            if isinstance(item, ItemResult):
+                self.results[item.index] = item
+                continue
+            self.routed.append(item)
+            doctor_id = item.doctor_id
+            if doctor_id is not None:
+                pending.setdefault(doctor_id, []).append(item)
+                continue
+            await self._groups(pending)  # what came before is committed before it runs
+            pending = {}
+            self._set(item, await self._item(item, self.services.queries, None))
+        await self._groups(pending)
+        return [r for r in self.results if r is not None]
+
+    async def _groups(self, pending: dict[str, list[Routed]]) -> None:
+        if not pending:
+            return
+        keys = [
+            key
+            for items in pending.values()
+            for item in items
+            if (key := item.request.idempotent()) is not None
+        ]
+        unused = await self.services.unused_keys(keys)  # one lookup, not one per item
+        for items in pending.values():
+            async with self.services.group(unused) as (group, queries):
+                for item in items:
+                    self._set(item, await self._item(item, queries, group))
+
+    async def _item(self, item: Routed, queries: Queries, group: Group | None) -> ItemResult:
+        return limited(self.request, item.index) or await _answer(
+            item, self.services, queries, group
+        )
+
+    def _set(self, item: Routed, result: ItemResult) -> None:
+        self.results[item.index] = result
+
+    async def log_attempts(self, *, failed: bool) -> None:
+        """The access-log rows of items that reached no committed transaction of theirs
+        (refused, answered from their idempotency key; a stored item's row is in its group),
+        in one insert. When the batch failed, an item it did not refuse is logged as 500:
+        its group was rolled back, or its outcome never reached the caller."""
+        rows = []
+        for item in self.routed:
+            result = self.results[item.index]
+            if item.note is None or item.note.written or result is None:
+                continue
+            status = 500 if failed and result.status < 400 else result.status
+            rows.append(with_status(item.note.row, status))
+        try:
+            await self.services.access_log.write(rows)
+        except Exception as err:  # never fail the answer for it, but say so loudly
+            log.error("access_log.write_failed", rows=len(rows), error=repr(err))
 
 
 class BatchController(Controller):
@@ -238,12 +343,16 @@ class BatchController(Controller):
                 "Idempotency-Key: give each item its own idempotency_key",
                 field="Idempotency-Key",
             )
-        results = [
-            limited(request, i)
-            or await dispatch(
-                request.app, services, ItemRequest(i, item, principal, envelope.request_id)
-            )
+        requests = [
+            ItemRequest(i, item, principal, envelope.request_id)
             for i, item in enumerate(data.items)
         ]
+        batch = BatchRun(request, services, len(requests))
+        failed = True
+        try:
+            results = await batch.run([route(request.app, r) for r in requests])
+            failed = False
+        finally:
+            await batch.log_attempts(failed=failed)
         ok = sum(1 for r in results if r.status < 400)
         return Response(BatchOut(succeeded=ok, failed=len(results) - ok, results=results))

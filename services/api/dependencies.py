@@ -12,7 +12,8 @@ from litestar.di import NamedDependency, Provide
 
 from services.api.acting_party import acting_party
 from services.api.problems import ProblemError
-from services.application.messages import Envelope, IdempotentRequest, request_hash
+from services.application.access_log import note_for
+from services.application.messages import AccessNote, Envelope, IdempotentRequest, request_hash
 from services.bootstrap import Services
 from services.identity.principal import Principal
 
@@ -71,14 +72,33 @@ async def idempotency_of(request: AnyRequest, principal: Principal) -> Idempoten
     return IdempotentRequest(who, key, request_hash(request.method, request.url.path, body))
 
 
+ACCESS_NOTE = "access_note"  # where the access-log middleware finds a write's note
+
+
+def access_note_of(
+    request: AnyRequest, principal: Principal, request_id: str | None
+) -> AccessNote | None:
+    """A write to a doctor's record in the path: its access-log row goes with the command
+    (services/api/access_log.py)."""
+    doctor_id = request.scope.get("path_params", {}).get("doctor_id")
+    if doctor_id is None:
+        return None
+    template = str(request.scope.get("path_template") or request.scope.get("path", ""))
+    note = note_for(principal, str(doctor_id), request.method, template, request_id)
+    request.scope["state"][ACCESS_NOTE] = note
+    return note
+
+
 async def envelope_of(request: AnyRequest) -> Envelope:
     principal = principal_of_request(request)
-    request_id = request.scope.get("state", {}).get("request_id")
+    found = request.scope.get("state", {}).get("request_id")
+    request_id = str(found) if found is not None else None
     return Envelope(
         principal=principal,
-        request_id=str(request_id) if request_id is not None else None,
+        request_id=request_id,
         idempotency=await idempotency_of(request, principal),
         expected_version=expected_version(request),
+        access=access_note_of(request, principal, request_id),
     )
 
 

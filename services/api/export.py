@@ -50,6 +50,7 @@ async def _all_events(services: Services, doctor_id: str) -> list[dict[str, Any]
 async def _access_log(services: Services, doctor_id: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     after = 0
+    await services.access_log.flush()  # this process's buffered reads first (access_log.py)
     while True:
         rows = await services.records.access_log(doctor_id, after, PAGE)
         out += [

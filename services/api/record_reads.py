@@ -94,6 +94,9 @@ class RecordReadsController(Controller):
         limit: Limit = 100,
     ) -> Page:
         after = cursor.decode(cursor_)
+        # Reads are logged in batches (access_log.py): this process's are written first, so
+        # the log shows them; another process's follow within the flush interval.
+        await services.access_log.flush()
         rows = await services.records.access_log(doctor_id, after, limit)
         items = [
             AccessEntry(

@@ -8,8 +8,9 @@ idempotency key) happens here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import msgspec
 from sqlalchemy.exc import IntegrityError
@@ -37,8 +38,8 @@ from events.base import Event
 from services import aggregates as context_loaders
 from services.aggregates import DOCTOR
 from services.application import relations
-from services.application.authority import issuer_of, organisations_for
-from services.application.messages import Envelope, Reply, created
+from services.application.authority import issuer_of, organisations_for, own_org_numbers
+from services.application.messages import Envelope, Group, Reply, created
 from services.application.streams import run_command, transaction
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.store import meeting_notes, people
@@ -121,6 +122,19 @@ async def _register_known(
     )
 
 
+T = TypeVar("T")
+
+
+async def _once_per_group(group: Group | None, key: object, load: Callable[[], Awaitable[T]]) -> T:
+    """Context no command of a batch's group changes, read once per group (the first
+    command's reading serves the others, as if they had come right after it)."""
+    if group is None:
+        return await load()
+    if key not in group.context:
+        group.context[key] = await load()
+    return group.context[key]  # type: ignore[return-value]
+
+
 class DoctorHandlers:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -169,8 +183,11 @@ class DoctorHandlers:
         envelope: Envelope,
         extra: Sequence[Event] = (),
     ) -> int:
+        group = envelope.group
         catalogue = (
-            await context_loaders.current_catalogue(conn)
+            await _once_per_group(
+                group, "catalogue", lambda: context_loaders.current_catalogue(conn)
+            )
             if isinstance(command, NEEDS_CATALOGUE)
             else None
         )
@@ -178,7 +195,12 @@ class DoctorHandlers:
         # caller's own institutions (arena and kind) and those the command names.
         issuer = issuer_of(envelope.principal, command.doctor_id)
         named = getattr(command, "org_number", None)
-        organisations = await organisations_for(conn, issuer, {named} if named else ())
+        named_orgs = {named} if named else set()
+        organisations = await _once_per_group(
+            group,
+            ("organisations", *sorted(own_org_numbers(issuer) | named_orgs)),
+            lambda: organisations_for(conn, issuer, named_orgs),
+        )
 
         def decision(state: DoctorState, _version: int) -> Decision | list[Event]:
             checked = _own_period(command, state, envelope)
@@ -198,6 +220,7 @@ class DoctorHandlers:
             expected_version=envelope.expected_version,
             decide=decision,
             metadata=envelope.metadata(),
+            group=group,
         )
         return outcome.version
 
@@ -259,8 +282,3 @@ class DoctorHandlers:
             if not await people.erase_person(conn, doctor_id):
                 raise NotFound(f"no doctor with id {doctor_id}")
             await meeting_notes.erase_notes(conn, doctor_id)
-
-    async def log_access(self, entry: dict[str, object]) -> None:
-        """Who reached the record, in its own transaction (after the response is sent)."""
-        async with self._engine.begin() as conn:
-            await people.log_access(conn, entry)

@@ -9,12 +9,15 @@ current at once (a doctor's applications, the worklist) are single queries.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import msgspec
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import progress as progress_domain
 from domain.catalogue import Catalogue
@@ -77,8 +80,22 @@ _APPLICATIONS = text(
 )
 
 
+class _Within:
+    """One open connection as the source of a query's connections: queries inside the
+    caller's transaction, seeing its uncommitted writes."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        yield self._conn
+
+
 class Queries:
-    def __init__(self, reads: ReadRouter, cache: ProgressCache[ProgressView] | None = None) -> None:
+    def __init__(
+        self, reads: ReadRouter | _Within, cache: ProgressCache[ProgressView] | None = None
+    ) -> None:
         # Every query here reads projected state: the router sends it to a fresh replica
         # when there is one (routing.py), to the primary otherwise.
         self._engine = reads
@@ -87,6 +104,11 @@ class Queries:
     @property
     def progress_cache(self) -> ProgressCache[ProgressView]:
         return self._cache
+
+    def within(self, conn: AsyncConnection) -> Queries:
+        """The same queries on ``conn``, inside its transaction (a batch's group). With a
+        cache of its own: a version seen inside an uncommitted transaction may roll back."""
+        return Queries(_Within(conn))
 
     async def relation(self, doctor_id: str, principal: Principal) -> Relation | None:
         """How the caller stands to the doctor, in one round trip; None: no such doctor."""

@@ -73,3 +73,17 @@ async def remember(
             "hd": msgspec.json.encode(response.headers).decode(),
         },
     )
+
+
+async def used(conn: AsyncConnection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (principal, key) pairs are stored, in one query."""
+    pairs = sorted(keys)
+    rows = await conn.execute(
+        text(
+            "SELECT k.principal, k.key FROM idempotency_keys k JOIN unnest("
+            "CAST(:p AS text[]), CAST(:k AS text[])) AS w(principal, key) "
+            "USING (principal, key)"
+        ),
+        {"p": [p for p, _ in pairs], "k": [k for _, k in pairs]},
+    )
+    return {(row.principal, row.key) for row in rows}

@@ -71,15 +71,3 @@ async def add_bundle(
         ),
         {"a": application_id, "d": doctor_id, "h": digest, "b": bundle},
     )
-
-
-async def log_access(conn: AsyncConnection, entry: dict[str, object]) -> None:
-    """One row of the append-only access log (who reached which doctor's record)."""
-    await conn.execute(
-        text(
-            "INSERT INTO access_log (doctor_id, actor_kind, actor_hpr, client_id, org_number,"
-            " action, method, endpoint, status, request_id) VALUES (:doctor_id, :kind, :hpr,"
-            " :client, :org, :action, :method, :endpoint, :status, :request_id)"
-        ),
-        entry,
-    )

@@ -2,6 +2,9 @@
 
 ``join_feed()`` takes the feed's shared lock for the rest of the transaction, refusing a
 transaction that has written already (a reader could have passed its id before it joined).
+A statement trigger on ``events`` calls it before any row of an INSERT is formed (before the
+column default gives the transaction its id), so every way of appending joins: the store,
+older code, an operator's manual INSERT.
 
 Revision ID: 0009
 Revises: 0008
@@ -34,7 +37,23 @@ def upgrade() -> None:
         $$
         """
     )
+    op.execute(
+        """
+        CREATE FUNCTION events_join_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM join_feed();
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER events_join_feed BEFORE INSERT ON events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION events_join_feed()"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER events_join_feed ON events")
+    op.execute("DROP FUNCTION events_join_feed()")
     op.execute("DROP FUNCTION join_feed()")

@@ -139,10 +139,7 @@ _INSERT = text(
                     coalesce(max(transaction_id), 0) AS transaction_id
              FROM last
          ),
-         joined AS MATERIALIZED (SELECT join_feed()),
-         this AS MATERIALIZED (
-             SELECT (pg_current_xact_id()::text)::bigint AS transaction_id FROM joined
-         )
+         this AS MATERIALIZED (SELECT (pg_current_xact_id()::text)::bigint AS transaction_id)
     INSERT INTO events (event_id, stream_type, stream_id, version, type, schema_version,
                         data, metadata)
     SELECT e.event_id, :stream_type, :stream_id, e.version, e.type, e.schema_version,
@@ -157,9 +154,9 @@ _INSERT = text(
     RETURNING position, transaction_id, recorded_at
     """
 )
-# One round trip. ``joined`` joins the feed before ``this`` gives the transaction its id (see
-# services.store.horizon). A stream that is not at :expected inserts nothing (a conflict); a
-# racing writer hits the unique constraint. The second condition keeps a stream's feed order its
+# One round trip. The table's INSERT trigger joins the feed before ``this`` gives the
+# transaction its id (services.store.horizon). A stream that is not at :expected inserts
+# nothing (a conflict); a racing writer hits the unique constraint. The second condition keeps a stream's feed order its
 # version order: a transaction whose id is older than the one that wrote the stream's head
 # (it began writing elsewhere before that append committed) would put its event before
 # the head in the feed, so it inserts nothing and is retried with a new id.

@@ -8,10 +8,11 @@ only transactions that append count:
 
 - A transaction joins the feed (``join_feed()``, migration 0009: a shared advisory lock,
   which appenders never wait on) before it has a transaction id, and holds it to its end.
-  ``append`` joins in its own statement, so an append that is the transaction's first write
-  needs nothing more; a transaction that wrote first and joins later is refused
-  (``FeedJoinedLate``), because a reader could have passed its id in between. Command
-  handlers join before anything else (``run_command``).
+  A statement trigger on ``events`` joins before any row of an INSERT is formed, so an
+  append that is the transaction's first write needs nothing more, whoever makes it (the
+  store, older code, a manual INSERT); a transaction that wrote first and joins later is
+  refused (``FeedJoinedLate``), because a reader could have passed its id in between.
+  Command handlers join before anything else (``streams.once``, ``group_transaction``).
 - ``horizon`` takes the statement's snapshot S, then reads which backends hold the lock and
   their transaction ids (``pg_locks``, not cached per transaction). The horizon is the
   smallest id in progress in S held by a joined transaction, or S's xmax if there is none.

@@ -283,3 +283,35 @@ async def test_an_append_after_other_writes_in_its_transaction_is_refused(
             ] == [1]
     finally:
         await engine.dispose()
+
+
+async def test_a_manual_insert_joins_the_feed_as_well(database_url: str) -> None:
+    """An INSERT that bypasses the store (older code, an operator) joins the feed through the
+    table's trigger: held open, it holds the feed back like any append, so no reader can
+    pass it and skip it when it commits."""
+    engine = create_engine(database_url)
+    try:
+        manual = await engine.connect()
+        manual_tx = await manual.begin()
+        await manual.execute(
+            text(
+                "INSERT INTO events (event_id, stream_type, stream_id, version, type, "
+                "schema_version, data, metadata) VALUES (gen_random_uuid(), 'doctor', 'm', 1, "
+                "'test.happened', 1, '{}', '{}')"
+            )
+        )
+        async with engine.begin() as conn:
+            await eventstore.append(
+                conn, stream_type="doctor", stream_id="a", expected_version=0, events=[new_event()]
+            )
+        async with engine.connect() as reader:
+            assert await eventstore.read_feed(reader, after=START, limit=10) == []
+        await manual_tx.commit()
+        await manual.close()
+        async with engine.connect() as reader:
+            streams = [
+                e.stream_id for e in await eventstore.read_feed(reader, after=START, limit=10)
+            ]
+        assert streams == ["m", "a"]
+    finally:
+        await engine.dispose()

@@ -156,10 +156,11 @@ _INSERT = text(
 )
 # One round trip. The table's INSERT trigger joins the feed before ``this`` gives the
 # transaction its id (services.store.horizon). A stream that is not at :expected inserts
-# nothing (a conflict); a racing writer hits the unique constraint. The second condition keeps a stream's feed order its
-# version order: a transaction whose id is older than the one that wrote the stream's head
-# (it began writing elsewhere before that append committed) would put its event before
-# the head in the feed, so it inserts nothing and is retried with a new id.
+# nothing (a conflict); a racing writer hits the unique constraint. The second condition
+# keeps a stream's feed order its version order: a transaction whose id is older than the
+# one that wrote the stream's head (it began writing elsewhere before that append
+# committed) would put its event before the head in the feed, so it inserts nothing and
+# is retried with a new id.
 
 _metadata_encoder = msgspec.json.Encoder()
 _metadata_decoder = msgspec.json.Decoder(dict[str, Any])

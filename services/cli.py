@@ -154,7 +154,7 @@ def _servers_for_tool(settings: Settings, args: argparse.Namespace):  # type: ig
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from services.bootstrap import engine_for
     from services.processes import all_projections
-    from services.projector.runtime import rebuild
+    from services.projector.rebuild import rebuild
 
     settings, _, _ = _servers_for_tool(settings, args)
     assert settings.database_url is not None
@@ -168,12 +168,11 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     async def go() -> None:
         engine = engine_for(settings)
         try:
-            for projection in all_projections():
-                if args.projection and projection.name not in args.projection:
-                    continue
-                print(f"rebuilding {projection.name}")
-                position = await rebuild(engine, projection, progress=bar)
-                print(f"\n  swapped in at position {position}")
+            chosen = [p for p in all_projections() if not args.projection or p.name in args.projection]
+            # One pass over the store for all of them, swapped in together.
+            print(f"rebuilding {', '.join(p.name for p in chosen)}")
+            position = await rebuild(engine, *chosen, progress=bar)
+            print(f"\n  swapped in at position {position}")
         finally:
             await engine.dispose()
 

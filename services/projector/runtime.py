@@ -1,4 +1,4 @@
-"""Runs projections: from JetStream into PostgreSQL, exactly once; and rebuilds them.
+"""Runs projections: from JetStream into PostgreSQL, exactly once (rebuilds: ``rebuild``).
 
 Exactly once: each fetched batch is applied in one PostgreSQL transaction that first locks
 the projection's checkpoint row, skips every event at or below the checkpoint (a
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import nats
 import structlog
@@ -64,7 +64,7 @@ async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: s
     )
 
 
-async def _lock_checkpoint(conn: AsyncConnection, name: str) -> int:
+async def lock_checkpoint(conn: AsyncConnection, name: str) -> int:
     value = await conn.scalar(
         text("SELECT position FROM projection_checkpoints WHERE projection = :n FOR UPDATE"),
         {"n": name},
@@ -76,7 +76,7 @@ async def apply_in_transaction(
     conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent]
 ) -> tuple[int, int]:
     """Apply ``events`` (in delivery order) exactly once; return (applied, skipped)."""
-    checkpoint = await _lock_checkpoint(conn, projection.name)
+    checkpoint = await lock_checkpoint(conn, projection.name)
     start = checkpoint
     skipped = 0
     to_apply: list[RecordedEvent] = []
@@ -260,7 +260,7 @@ async def apply_stepping_over_poison(
     """Like :func:`apply_in_transaction`, one event at a time, each in a savepoint: an event
     the projection cannot apply (a bug, a payload it cannot read) becomes a dead letter of
     this projection and the rest go on, instead of the projection stopping at it for good."""
-    checkpoint = await _lock_checkpoint(conn, projection.name)
+    checkpoint = await lock_checkpoint(conn, projection.name)
     start, skipped, applied = checkpoint, 0, 0
     todo: list[RecordedEvent] = []
     for event in events:
@@ -301,60 +301,3 @@ async def apply_stepping_over_poison(
             {"p": todo[-1].position if todo else start, "n": projection.name},
         )
     return applied, skipped
-
-
-async def rebuild(
-    engine: AsyncEngine,
-    projection: Projection,
-    *,
-    batch_size: int = 5000,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Replay the event store into fresh tables and swap them in without downtime.
-
-    Readers keep using the live tables while the new ones fill. The swap takes the
-    checkpoint row lock (so the live projector pauses for that moment), applies whatever
-    arrived during the replay, and renames the tables in one transaction.
-    """
-    async with engine.begin() as conn:
-        for table in projection.tables:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table}{REBUILD}"))
-        for statement in projection.ddl(REBUILD):
-            await conn.execute(text(statement))
-        head = await eventstore.head_position(conn)
-    position = 0
-    while True:
-        async with engine.begin() as conn:
-            batch = await eventstore.read_all(conn, after_position=position, limit=batch_size)
-            await apply_all(conn, projection, batch, REBUILD)
-        if not batch:
-            break
-        position = batch[-1].position
-        if progress is not None:
-            progress(position, head)
-    async with engine.begin() as conn:
-        await _lock_checkpoint(conn, projection.name)
-        while batch := await eventstore.read_all(conn, after_position=position, limit=batch_size):
-            await apply_all(conn, projection, batch, REBUILD)
-            position = batch[-1].position
-        for table in projection.tables:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
-            await conn.execute(text(f"ALTER TABLE {table}{REBUILD} RENAME TO {table}"))
-            # Index names are schema-wide: give the new table's indexes the live names so
-            # the next rebuild can create its own again.
-            indexes = await conn.scalars(
-                text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": table}
-            )
-            for index in list(indexes):
-                if REBUILD in index:
-                    live_name = index.replace(REBUILD, "")
-                    await conn.execute(text(f"ALTER INDEX {index} RENAME TO {live_name}"))
-        await conn.execute(
-            text(
-                "INSERT INTO projection_checkpoints (projection, position) VALUES (:n, :p) "
-                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position, "
-                "updated_at = now()"
-            ),
-            {"n": projection.name, "p": position},
-        )
-    return position

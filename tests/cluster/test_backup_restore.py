@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from services.embedded import postgres_bin_dir
 from services.processes import all_projections
-from services.projector.runtime import rebuild
+from services.projector.rebuild import rebuild
 from services.store import eventstore
 from services.store.database import create_engine
 from tests.cluster.harness import DEPLOY, REPO

@@ -25,7 +25,8 @@ from sqlalchemy import text
 from domain.calendar_days import add_months
 from services.processes import all_projections
 from services.projector.integration import SUBJECT, publish_outbox
-from services.projector.runtime import Projector, rebuild
+from services.projector.rebuild import rebuild
+from services.projector.runtime import Projector
 from services.relay.relay import Relay
 from services.store.database import create_engine
 from tests.e2e.pages import REASON_MORE, caseworker_pages, doctor_page

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services import feed
 from services.embedded import EmbeddedNats
 from services.feed_status import lags
-from services.projector.runtime import Projector, ensure_tables, rebuild
+from services.projector.rebuild import rebuild
+from services.projector.runtime import Projector, ensure_tables
 from services.projector.stream_summary import StreamSummary
 from services.relay.relay import RELAY_LOCK_KEY, Relay
 from services.store import dead_letters, eventstore

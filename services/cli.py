@@ -168,7 +168,8 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     async def go() -> None:
         engine = engine_for(settings)
         try:
-            chosen = [p for p in all_projections() if not args.projection or p.name in args.projection]
+            wanted = set(args.projection)
+            chosen = [p for p in all_projections() if not wanted or p.name in wanted]
             # One pass over the store for all of them, swapped in together.
             print(f"rebuilding {', '.join(p.name for p in chosen)}")
             position = await rebuild(engine, *chosen, progress=bar)

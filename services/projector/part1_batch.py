@@ -91,8 +91,9 @@ async def _candidates(conn: AsyncConnection, pending: list[RecordedEvent]) -> li
         rows = approved.get(event.stream_id, [])
         counted, objectives = seen.get(event.stream_id, (0, set()))
         while counted < len(rows) and rows[counted][0] <= event.version:
-            if rows[counted][1] is not None:
-                objectives.add(rows[counted][1])
+            objective = rows[counted][1]
+            if objective is not None:  # count(DISTINCT) in the one-by-one path skips NULLs
+                objectives.add(objective)
             counted += 1
         seen[event.stream_id] = (counted, objectives)
         if len(objectives) >= total:
@@ -181,8 +182,9 @@ async def _record(
     await conn.execute(
         text(
             "INSERT INTO integration_outbox (message_id, subject, payload, position) "
-            "SELECT m, CAST(:s AS text), p, pos FROM unnest(CAST(:m AS text[]), CAST(:p AS bytea[]), "
-            "CAST(:pos AS bigint[])) AS u(m, p, pos) ON CONFLICT (message_id) DO NOTHING"
+            "SELECT m, CAST(:s AS text), p, pos FROM unnest(CAST(:m AS text[]), "
+            "CAST(:p AS bytea[]), CAST(:pos AS bigint[])) AS u(m, p, pos) "
+            "ON CONFLICT (message_id) DO NOTHING"
         ),
         {
             "m": [m.message_id for m in messages],

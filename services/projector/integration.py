@@ -70,9 +70,16 @@ async def catalogue_before(conn: AsyncConnection, position: int):  # type: ignor
     return await catalogue_at(conn, int(last or 0))
 
 
-async def catalogue_at(conn: AsyncConnection, last: int):  # type: ignore[no-untyped-def]
-    """The catalogue folded up to its event at position ``last`` (0: none yet), cached."""
-    key = (conn.engine.url.render_as_string(hide_password=True), last)
+def database_of(conn: AsyncConnection) -> str:
+    return conn.engine.url.render_as_string(hide_password=True)
+
+
+async def catalogue_at(  # type: ignore[no-untyped-def]
+    conn: AsyncConnection, last: int, database: str | None = None
+):
+    """The catalogue folded up to its event at position ``last`` (0: none yet), cached per
+    database (``database_of(conn)``, passed by callers asking many times)."""
+    key = (database or database_of(conn), last)
     if key not in _catalogues:
         catalogue = CATALOGUES.initial()
         for recorded in await eventstore.load_stream(conn, "catalogue-annex2"):

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.progress import progress
 from events.base import Event, registry
 from events.doctor import ObjectiveApproved
-from services.projector.integration import SUBJECT, catalogue_at, message_for
+from services.projector.integration import SUBJECT, catalogue_at, database_of, message_for
 from services.read_models.states import DOCTORS, decode_event
 from services.store.eventstore import RecordedEvent
 
@@ -75,12 +75,13 @@ async def _candidates(conn: AsyncConnection, pending: list[RecordedEvent]) -> li
     )
     seen: dict[str, tuple[int, set[str]]] = {}  # doctor -> (approvals counted, objectives)
     part1_totals: dict[int, int] = {}  # by id() of a catalogue version, for this batch
+    database = database_of(conn)
     out: list[Candidate] = []
     for event in pending:
         approval = decode_event(event)
         assert isinstance(approval, ObjectiveApproved)
         before = bisect_left(positions, event.position)  # catalogue events before this one
-        catalogue = await catalogue_at(conn, positions[before - 1] if before else 0)
+        catalogue = await catalogue_at(conn, positions[before - 1] if before else 0, database)
         version = catalogue.version_on(approval.approved_on)
         if version is None:
             continue

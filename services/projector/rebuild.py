@@ -3,8 +3,9 @@
 Each projection builds into a fresh set of tables (suffix ``__rebuild``) while its live set
 keeps serving reads and its live projector keeps running. The store is read once, in pages
 of ``batch_size`` events (keyset on the position, so memory stays bounded whatever the size
-of the store), and each page is applied to every projection's fresh tables in one
-transaction, through the projection's batch path where it has one.
+of the store: two pages at most, the one applied and the one read ahead), and each page is
+applied to every projection's fresh tables in one transaction, through the projection's
+batch path where it has one.
 
 The swap is one transaction: it locks every rebuilt projection's checkpoint row (so their
 live projectors pause at their next batch), applies what was appended during the replay,
@@ -17,14 +18,17 @@ untouched (the next rebuild drops them); nothing is lost, the rebuild is simply 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services import feed
 from services.projector.projection import Projection
-from services.projector.runtime import REBUILD, apply_all, lock_checkpoint
+from services.projector.runtime import REBUILD, apply_publishable, lock_checkpoint
 from services.store import eventstore
 from services.store.eventstore import RecordedEvent
 
@@ -40,8 +44,8 @@ async def rebuild(
 ) -> int:
     """Replay the store once into fresh tables of every projection given, swap them all in,
     and return the position they are at. ``progress(position, head)`` is called after each
-    page; ``seconds``, if given, is filled with the time spent reading the store (``read``),
-    in each projection (by name) and in the swap (``swap``)."""
+    page; ``seconds``, if given, is filled with the time spent reading the store (``read``,
+    alongside the applying), in each projection (by name) and in the swap (``swap``)."""
     timings = seconds if seconds is not None else {}
     async with engine.begin() as conn:
         for projection in projections:
@@ -50,15 +54,7 @@ async def rebuild(
             for statement in projection.ddl(REBUILD):
                 await conn.execute(text(statement))
         head = await eventstore.head_position(conn)
-    position = 0
-    while True:
-        async with engine.begin() as conn:
-            batch = await _page(conn, projections, position, batch_size, timings)
-        if not batch:
-            break
-        position = batch[-1].position
-        if progress is not None:
-            progress(position, head)
+    position = await _replay(engine, projections, batch_size, head, progress, timings)
     started = time.perf_counter()
     async with engine.begin() as conn:
         position = await _swap(conn, projections, position, batch_size, timings)
@@ -66,24 +62,66 @@ async def rebuild(
     return position
 
 
-async def _page(
-    conn: AsyncConnection,
+async def _replay(
+    engine: AsyncEngine,
     projections: Sequence[Projection],
-    position: int,
     limit: int,
+    head: int,
+    progress: Progress | None,
     timings: dict[str, float],
+) -> int:
+    """Apply the store page by page, each in its own transaction, while the next page is
+    read on a second connection (the reading and decoding of one page overlaps the
+    folding of the previous one); return the position reached."""
+    position = 0
+    reading = asyncio.create_task(_read(engine, position, limit, timings))
+    try:
+        while batch := await reading:
+            position = batch[-1].position
+            reading = asyncio.create_task(_read(engine, position, limit, timings))
+            async with engine.begin() as conn:
+                await _apply(conn, projections, batch, timings)
+            if progress is not None:
+                progress(position, head)
+    finally:
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+    return position
+
+
+async def _read(
+    engine: AsyncEngine, position: int, limit: int, timings: dict[str, float]
 ) -> list[RecordedEvent]:
-    """Read the next page after ``position`` and apply it to every projection's fresh
-    tables (in the caller's transaction); return it (empty at the end of the store)."""
+    async with engine.connect() as conn:
+        return await _read_page(conn, position, limit, timings)
+
+
+async def _read_page(
+    conn: AsyncConnection, position: int, limit: int, timings: dict[str, float]
+) -> list[RecordedEvent]:
     started = time.perf_counter()
     batch = await eventstore.read_all(conn, after_position=position, limit=limit)
     timings["read"] = timings.get("read", 0.0) + time.perf_counter() - started
+    return batch
+
+
+async def _apply(
+    conn: AsyncConnection,
+    projections: Sequence[Projection],
+    batch: list[RecordedEvent],
+    timings: dict[str, float],
+) -> None:
+    """Apply a page to every projection's fresh tables (in the caller's transaction)."""
+    # The relay's dead letters never reached the stream; the live projectors never saw them.
+    publishable = [e for e in batch if feed.is_publishable(e)]
+    if not publishable:
+        return
     for projection in projections:
         started = time.perf_counter()
-        await apply_all(conn, projection, batch, REBUILD)
+        await apply_publishable(conn, projection, publishable, REBUILD)
         elapsed = time.perf_counter() - started
         timings[projection.name] = timings.get(projection.name, 0.0) + elapsed
-    return batch
 
 
 async def _swap(
@@ -96,7 +134,8 @@ async def _swap(
     # In name order, so two rebuilds of overlapping sets cannot deadlock on the rows.
     for projection in sorted(projections, key=lambda p: p.name):
         await lock_checkpoint(conn, projection.name)
-    while batch := await _page(conn, projections, position, limit, timings):
+    while batch := await _read_page(conn, position, limit, timings):
+        await _apply(conn, projections, batch, timings)
         position = batch[-1].position
     for projection in projections:
         for table in projection.tables:

@@ -119,6 +119,14 @@ async def apply_all(
     structlog.contextvars.bind_contextvars(
         event_id=str(events[-1].event_id), request_id=events[-1].metadata.get("request_id")
     )
+    await apply_publishable(conn, projection, events, suffix)
+
+
+async def apply_publishable(
+    conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent], suffix: str
+) -> None:
+    """:func:`apply_all` for events already known to be publishable (the rebuild checks a
+    page once for all its projections)."""
     apply_batch = getattr(projection, "apply_batch", None)
     if apply_batch is not None:
         await apply_batch(conn, events, suffix)

@@ -114,7 +114,16 @@ async def _apply(
 ) -> None:
     """Apply a page to every projection's fresh tables (in the caller's transaction)."""
     # The relay's dead letters never reached the stream; the live projectors never saw them.
-    publishable = [e for e in batch if feed.is_publishable(e)]
+    # A stream's events sit together in the store: check each (stream, type) once a page.
+    known: dict[tuple[str, str, str], bool] = {}
+    publishable = []
+    for event in batch:
+        key = (event.stream_type, event.stream_id, event.type)
+        ok = known.get(key)
+        if ok is None:
+            ok = known[key] = feed.is_publishable(event)
+        if ok:
+            publishable.append(event)
     if not publishable:
         return
     for projection in projections:

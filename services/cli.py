@@ -161,7 +161,7 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     def bar(position: int, head: int) -> None:
         width = 40
-        done = int(width * position / head) if head else width
+        done = min(width, int(width * position / head)) if head else width
         sys.stdout.write(f"\r  [{'#' * done}{'.' * (width - done)}] {position}/{head}")
         sys.stdout.flush()
 
@@ -170,6 +170,9 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
         try:
             wanted = set(args.projection)
             chosen = [p for p in all_projections() if not wanted or p.name in wanted]
+            unknown = wanted - {p.name for p in chosen}
+            if unknown:
+                raise SystemExit(f"unknown projection: {', '.join(sorted(unknown))}")
             # One pass over the store for all of them, swapped in together.
             print(f"rebuilding {', '.join(p.name for p in chosen)}")
             position = await rebuild(engine, *chosen, progress=bar)

@@ -85,7 +85,8 @@ async def _replay(
                 progress(position, head)
     finally:
         reading.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        # Whatever the read ahead ended with, the error that stopped the replay is the one.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await reading
     return position
 

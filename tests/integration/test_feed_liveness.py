@@ -291,6 +291,11 @@ class BreaksOn(StreamSummary):
             msgspec.json.decode(b"{", type=dict)  # what a payload it cannot read raises
         await super().apply(conn, event, suffix)
 
+    async def apply_batch(self, conn, events, suffix):  # type: ignore[no-untyped-def]
+        if any(event.type == "test.unreadable" for event in events):
+            msgspec.json.decode(b"{", type=dict)
+        await super().apply_batch(conn, events, suffix)
+
 
 async def test_a_projection_steps_over_an_event_it_cannot_apply(
     engine: AsyncEngine, nats_server_url: str, stream_name: str

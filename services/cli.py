@@ -154,26 +154,29 @@ def _servers_for_tool(settings: Settings, args: argparse.Namespace):  # type: ig
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from services.bootstrap import engine_for
     from services.processes import all_projections
-    from services.projector.runtime import rebuild
+    from services.projector.rebuild import rebuild
 
     settings, _, _ = _servers_for_tool(settings, args)
     assert settings.database_url is not None
 
     def bar(replayed: int, total: int) -> None:
         width = 40
-        done = int(width * replayed / total) if total else width
+        done = min(width, int(width * replayed / total)) if total else width
         sys.stdout.write(f"\r  [{'#' * done}{'.' * (width - done)}] {replayed}/{total}")
         sys.stdout.flush()
 
     async def go() -> None:
         engine = engine_for(settings)
         try:
-            for projection in all_projections():
-                if args.projection and projection.name not in args.projection:
-                    continue
-                print(f"rebuilding {projection.name}")
-                cursor = await rebuild(engine, projection, progress=bar)
-                print(f"\n  swapped in at {cursor} (transaction:position)")
+            wanted = set(args.projection)
+            chosen = [p for p in all_projections() if not wanted or p.name in wanted]
+            unknown = wanted - {p.name for p in chosen}
+            if unknown:
+                raise SystemExit(f"unknown projection: {', '.join(sorted(unknown))}")
+            # One pass over the store for all of them, swapped in together.
+            print(f"rebuilding {', '.join(p.name for p in chosen)}")
+            cursor = await rebuild(engine, *chosen, progress=bar)
+            print(f"\n  swapped in at {cursor} (transaction:position)")
         finally:
             await engine.dispose()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import msgspec
 import nats
@@ -67,7 +68,19 @@ async def catalogue_before(conn: AsyncConnection, cursor: Cursor):  # type: igno
         ),
         {"t": cursor.transaction_id, "p": cursor.position},
     )
-    key = (conn.engine.url.render_as_string(hide_password=True), int(last or 0))
+    return await catalogue_at(conn, int(last or 0))
+
+
+def database_of(conn: AsyncConnection) -> str:
+    return conn.engine.url.render_as_string(hide_password=True)
+
+
+async def catalogue_at(  # type: ignore[no-untyped-def]
+    conn: AsyncConnection, last: int, database: str | None = None
+):
+    """The catalogue folded up to its event at position ``last`` (0: none yet), cached per
+    database (``database_of(conn)``, passed by callers asking many times)."""
+    key = (database or database_of(conn), last)
     if key not in _catalogues:
         catalogue = CATALOGUES.initial()
         for recorded in await eventstore.load_stream(conn, "catalogue-annex2"):
@@ -75,6 +88,18 @@ async def catalogue_before(conn: AsyncConnection, cursor: Cursor):  # type: igno
                 catalogue = CATALOGUES.evolve(catalogue, decode_event(recorded))
         _catalogues[key] = catalogue
     return _catalogues[key]
+
+
+def message_for(
+    event: RecordedEvent, approval: ObjectiveApproved, catalogue_version: str | None
+) -> Part1Approved:
+    return Part1Approved(
+        message_id=f"part1-approved:{event.stream_id}",
+        doctor_id=event.stream_id,
+        approved_on=approval.approved_on.isoformat(),
+        catalogue_version=catalogue_version,
+        event_position=event.position,
+    )
 
 
 class Part1Completion:
@@ -89,7 +114,15 @@ class Part1Completion:
             " doctor_id text PRIMARY KEY, approved_on date NOT NULL, position bigint NOT NULL)"
         ]
 
+    async def apply_batch(
+        self, conn: AsyncConnection, events: Sequence[RecordedEvent], suffix: str
+    ) -> None:
+        from services.projector import part1_batch
+
+        await part1_batch.apply_batch(conn, events, suffix)
+
     async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
+        """One event: the reference the batch path (``part1_batch``) must agree with."""
         if event.type != "doctor.objective_approved":
             return
         approval = decode_event(event)
@@ -129,13 +162,7 @@ class Part1Completion:
         )
         if suffix:
             return  # a rebuild recomputes the table; the messages were sent already
-        message = Part1Approved(
-            message_id=f"part1-approved:{event.stream_id}",
-            doctor_id=event.stream_id,
-            approved_on=approval.approved_on.isoformat(),
-            catalogue_version=result.catalogue_version,
-            event_position=event.position,
-        )
+        message = message_for(event, approval, result.catalogue_version)
         await conn.execute(
             text(
                 "INSERT INTO integration_outbox (message_id, subject, payload, position) "

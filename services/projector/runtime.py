@@ -1,4 +1,4 @@
-"""Runs projections: from JetStream into PostgreSQL, exactly once; and rebuilds them.
+"""Runs projections: from JetStream into PostgreSQL, exactly once (rebuilds: ``rebuild``).
 
 Exactly once: each fetched batch is applied in one PostgreSQL transaction that first locks
 the projection's checkpoint row, skips every event at or below the checkpoint (a
@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import nats
@@ -73,7 +73,7 @@ async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: s
     )
 
 
-async def _lock_checkpoint(conn: AsyncConnection, name: str) -> Cursor:
+async def lock_checkpoint(conn: AsyncConnection, name: str) -> Cursor:
     row = (
         await conn.execute(
             text(
@@ -120,7 +120,7 @@ async def apply_in_transaction(
     conn: AsyncConnection, projection: Projection, deliveries: Sequence[Delivery]
 ) -> tuple[int, int]:
     """Apply ``deliveries`` (in delivery order) exactly once; return (applied, skipped)."""
-    checkpoint = await _lock_checkpoint(conn, projection.name)
+    checkpoint = await lock_checkpoint(conn, projection.name)
     todo, skipped = await _unapplied(conn, checkpoint, deliveries)
     await apply_all(conn, projection, todo, LIVE)
     if todo:
@@ -131,7 +131,7 @@ async def apply_in_transaction(
 async def catch_up_from_store(conn: AsyncConnection, projection: Projection, limit: int) -> int:
     """Apply the final events after the checkpoint straight from the store (the feed is
     stalled); their deliveries, when the feed resumes, are skipped. Returns how many."""
-    checkpoint = await _lock_checkpoint(conn, projection.name)
+    checkpoint = await lock_checkpoint(conn, projection.name)
     todo = await eventstore.read_feed(conn, after=checkpoint, limit=limit)
     await apply_all(conn, projection, todo, LIVE)
     if todo:
@@ -152,6 +152,14 @@ async def apply_all(
     structlog.contextvars.bind_contextvars(
         event_id=str(events[-1].event_id), request_id=events[-1].metadata.get("request_id")
     )
+    await apply_publishable(conn, projection, events, suffix)
+
+
+async def apply_publishable(
+    conn: AsyncConnection, projection: Projection, events: Sequence[RecordedEvent], suffix: str
+) -> None:
+    """:func:`apply_all` for events already known to be publishable (the rebuild checks a
+    page once for all its projections)."""
     apply_batch = getattr(projection, "apply_batch", None)
     if apply_batch is not None:
         await apply_batch(conn, events, suffix)
@@ -361,7 +369,7 @@ async def apply_stepping_over_poison(
     """Like :func:`apply_in_transaction`, one event at a time, each in a savepoint: an event
     the projection cannot apply (a bug, a payload it cannot read) becomes a dead letter of
     this projection and the rest go on, instead of the projection stopping at it for good."""
-    checkpoint = await _lock_checkpoint(conn, projection.name)
+    checkpoint = await lock_checkpoint(conn, projection.name)
     todo, skipped = await _unapplied(conn, checkpoint, deliveries)
     applied = 0
     for event in todo:
@@ -386,61 +394,3 @@ async def apply_stepping_over_poison(
     if todo:
         await _move_checkpoint(conn, projection.name, todo[-1].cursor)
     return applied, skipped
-
-
-async def rebuild(
-    engine: AsyncEngine,
-    projection: Projection,
-    *,
-    batch_size: int = 5000,
-    progress: Callable[[int, int], None] | None = None,
-) -> Cursor:
-    """Replay the event store into fresh tables and swap them in without downtime.
-
-    Readers keep using the live tables while the new ones fill. The swap takes the
-    checkpoint row lock (so the live projector pauses for that moment), applies whatever
-    arrived during the replay, and renames the tables in one transaction.
-    """
-    async with engine.begin() as conn:
-        for table in projection.tables:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table}{REBUILD}"))
-        for statement in projection.ddl(REBUILD):
-            await conn.execute(text(statement))
-        total = await eventstore.events_after(conn, START, cap=2**62)
-    cursor, done = START, 0
-    while True:
-        async with engine.begin() as conn:
-            batch = await eventstore.read_feed(conn, after=cursor, limit=batch_size)
-            await apply_all(conn, projection, batch, REBUILD)
-        if not batch:
-            break
-        cursor, done = batch[-1].cursor, done + len(batch)
-        if progress is not None:
-            progress(done, total)
-    async with engine.begin() as conn:
-        await _lock_checkpoint(conn, projection.name)
-        while batch := await eventstore.read_feed(conn, after=cursor, limit=batch_size):
-            await apply_all(conn, projection, batch, REBUILD)
-            cursor = batch[-1].cursor
-        for table in projection.tables:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
-            await conn.execute(text(f"ALTER TABLE {table}{REBUILD} RENAME TO {table}"))
-            # Index names are schema-wide: give the new table's indexes the live names so
-            # the next rebuild can create its own again.
-            indexes = await conn.scalars(
-                text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": table}
-            )
-            for index in list(indexes):
-                if REBUILD in index:
-                    live_name = index.replace(REBUILD, "")
-                    await conn.execute(text(f"ALTER INDEX {index} RENAME TO {live_name}"))
-        await conn.execute(
-            text(
-                "INSERT INTO projection_checkpoints (projection, transaction_id, position) "
-                "VALUES (:n, :t, :p) ON CONFLICT (projection) DO UPDATE SET "
-                "transaction_id = excluded.transaction_id, position = excluded.position, "
-                "updated_at = now()"
-            ),
-            {"n": projection.name, "t": cursor.transaction_id, "p": cursor.position},
-        )
-    return cursor

@@ -115,23 +115,22 @@ async def apply_batch(conn: AsyncConnection, events: list[RecordedEvent], suffix
                 state = table.initial()
             folded[event.stream_id] = table.evolve(state, decode_event(event))
             last[event.stream_id] = event
+        # One statement for all the rows (arrays), not one per row.
         await conn.execute(
             text(
                 f"INSERT INTO {table.table}{suffix} (key, stream_id, version, state, "
-                "last_position) VALUES (:k, :s, :v, :st, :p) ON CONFLICT (stream_id) DO UPDATE "
-                "SET version = excluded.version, state = excluded.state, "
-                "last_position = excluded.last_position"
+                "last_position) SELECT * FROM unnest(CAST(:k AS text[]), CAST(:s AS text[]), "
+                "CAST(:v AS int[]), CAST(:st AS bytea[]), CAST(:p AS bigint[])) "
+                "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, "
+                "state = excluded.state, last_position = excluded.last_position"
             ),
-            [
-                {
-                    "k": table.key_of(stream_id),
-                    "s": stream_id,
-                    "v": event.version,
-                    "st": msgspec.msgpack.encode(folded[stream_id]),
-                    "p": event.position,
-                }
-                for stream_id, event in last.items()
-            ],
+            {
+                "k": [table.key_of(stream_id) for stream_id in last],
+                "s": list(last),
+                "v": [event.version for event in last.values()],
+                "st": [msgspec.msgpack.encode(folded[stream_id]) for stream_id in last],
+                "p": [event.position for event in last.values()],
+            },
         )
 
 

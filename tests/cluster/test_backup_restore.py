@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from services.embedded import postgres_bin_dir
 from services.processes import all_projections
-from services.projector.runtime import rebuild
+from services.projector.rebuild import rebuild
 from services.store import eventstore
 from services.store.database import create_engine
 from tests.cluster.harness import DEPLOY, REPO
@@ -65,8 +65,7 @@ async def test_backup_restore_then_rebuild_gives_the_same_read_models(
                 events=[organisation_registered(org)],
             )
     projections = all_projections()
-    for projection in projections:
-        await rebuild(source, projection)
+    await rebuild(source, *projections)
     tables = [t for p in projections for t in p.tables]
     before = await snapshot(source, tables)
 

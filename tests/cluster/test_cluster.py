@@ -649,7 +649,7 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         assert seen == publishable, "the stream is not the event store's feed, in order"
 
         # ---- 3. read models: every event exactly once, equal to a from-scratch rebuild
-        from services.projector.runtime import rebuild
+        from services.projector.rebuild import rebuild
 
         per_model: dict[str, str] = {}
         async with engine.connect() as conn:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from services.embedded import EmbeddedNats
-from services.projector.runtime import rebuild
+from services.projector.rebuild import rebuild
 from services.projector.stream_summary import StreamSummary
 from services.store import eventstore
 from services.store.database import create_engine

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services import feed
 from services.embedded import EmbeddedNats
 from services.feed_status import lags
-from services.projector.runtime import Projector, ensure_tables, rebuild
+from services.projector.rebuild import rebuild
+from services.projector.runtime import Projector, ensure_tables
 from services.projector.stream_summary import StreamSummary
 from services.relay.relay import RELAY_LOCK_KEY, Relay
 from services.store import dead_letters, eventstore
@@ -342,6 +343,11 @@ class BreaksOn(StreamSummary):
         if event.type == "test.unreadable":
             msgspec.json.decode(b"{", type=dict)  # what a payload it cannot read raises
         await super().apply(conn, event, suffix)
+
+    async def apply_batch(self, conn, events, suffix):  # type: ignore[no-untyped-def]
+        if any(event.type == "test.unreadable" for event in events):
+            msgspec.json.decode(b"{", type=dict)
+        await super().apply_batch(conn, events, suffix)
 
 
 async def test_a_projection_steps_over_an_event_it_cannot_apply(

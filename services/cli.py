@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from services.config import Settings, load_settings, to_environ, with_servers
 from services.logging import configure_logging, get_logger
@@ -31,7 +32,11 @@ def start_embedded(settings: Settings, *, pg_port: int, nats_port: int):  # type
     pg = nats_server = None
     database_url, nats_url = settings.database_url, settings.nats_url
     if database_url is None:
-        pg = EmbeddedPostgres(data_dir / "postgres", pg_port)
+        pg = EmbeddedPostgres(
+            data_dir / "postgres",
+            pg_port,
+            max_connections=settings.database_connections_needed(),
+        )
         database_url = pg.start()
     if nats_url is None:
         nats_server = EmbeddedNats(data_dir / "nats", nats_port)
@@ -102,18 +107,25 @@ Press Ctrl-C to stop.
 
 
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    """The API on one port, in ``settings.api_worker_count()`` processes (uvicorn's master
+    restarts a worker that dies; docs/architecture.md says why uvicorn)."""
     import uvicorn
 
     from services.api.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        access_log=False,
-        server_header=False,  # no "server: uvicorn" banner
-    )
+    workers = settings.api_worker_count()
+    options: dict[str, Any] = {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_level": "warning",
+        "access_log": False,
+        "server_header": False,  # no "server: uvicorn" banner
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Each worker builds its own app (pools, caches) from the same environment.
+        uvicorn.run("services.api.app:create_worker_app", factory=True, workers=workers, **options)
     return 0
 
 

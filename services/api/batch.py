@@ -28,9 +28,10 @@ from litestar.params import JSONBody
 from services.api.access import Access, access, check_access
 from services.api.access_log import log_access
 from services.api.acting_party import acting_party
-from services.api.authentication import rate_limited
+from services.api.authentication import too_many_requests
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import TYPE_BASE, Problem, ProblemError, problem_of
+from services.api.ratelimit import Grant, RateLimiter
 from services.application.messages import Envelope, IdempotentRequest, request_hash
 from services.bootstrap import Services
 from services.identity.principal import Principal
@@ -202,14 +203,19 @@ async def dispatch(app: Litestar, services: Services, request: ItemRequest) -> I
     return result
 
 
-def limited(request: Request[Any, Any, Any], index: int) -> ItemResult | None:
+async def items_allowed(request: Request[Any, Any, Any], count: int) -> Grant:
     """Each item counts against the acting party's rate limit, like the request it stands
-    for; an item over the limit gets its own 429."""
-    try:
-        rate_limited(request.app.state.rate_limiter, request.scope["state"]["principal"], "item")
-    except ProblemError as over:
-        return _result(index, 429, msgspec.structs.replace(over.problem, field=f"items[{index}]"))
-    return None
+    for: the first items take what the bucket holds (one statement for all of them)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return await limiter.take(acting_party(request.scope["state"]["principal"]), count)
+
+
+def limited(grant: Grant, index: int) -> ItemResult | None:
+    """An item beyond what the bucket held gets its own 429."""
+    if index < grant.granted:
+        return None
+    over = too_many_requests(grant.retry_after or 1, "item")
+    return _result(index, 429, msgspec.structs.replace(over.problem, field=f"items[{index}]"))
 
 
 class BatchController(Controller):
@@ -238,8 +244,9 @@ class BatchController(Controller):
                 "Idempotency-Key: give each item its own idempotency_key",
                 field="Idempotency-Key",
             )
+        grant = await items_allowed(request, len(data.items))
         results = [
-            limited(request, i)
+            limited(grant, i)
             or await dispatch(
                 request.app, services, ItemRequest(i, item, principal, envelope.request_id)
             )

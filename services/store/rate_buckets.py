@@ -21,7 +21,8 @@ SWEEP_ONE_IN = 1000
 # The parameters, typed once (asyncpg would otherwise guess text for some).
 _COST, _CAPACITY, _RATE = "CAST(:cost AS int)", "CAST(:capacity AS float8)", "CAST(:rate AS float8)"
 # The bucket refilled since its last use, never above its capacity.
-_REFILLED = f"least({_CAPACITY}, b.tokens + greatest(0, extract(epoch FROM now() - b.updated_at)) * {_RATE})"
+_ELAPSED = "greatest(0, extract(epoch FROM now() - b.updated_at))"
+_REFILLED = f"least({_CAPACITY}, b.tokens + {_ELAPSED} * {_RATE})"
 _TAKE = text(
     f"""
     INSERT INTO rate_limit_buckets AS b (party, tokens, granted, updated_at)

@@ -21,7 +21,8 @@ def lsn_number(value: str) -> int:
 
 async def note(primary: AsyncEngine, party: str, remember_seconds: float) -> None:
     """Note the primary's current WAL position as ``party``'s last write."""
-    async with primary.begin() as conn:
+    async with primary.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")  # one round trip
         await conn.execute(
             text(
                 "INSERT INTO read_your_writes AS n (party, lsn, noted_at) "
@@ -43,6 +44,7 @@ async def note(primary: AsyncEngine, party: str, remember_seconds: float) -> Non
 async def last_write(primary: AsyncEngine, party: str, remember_seconds: float) -> int | None:
     """``party``'s last noted WAL position, if noted within ``remember_seconds``."""
     async with primary.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")  # one round trip
         lsn = await conn.scalar(
             text(
                 "SELECT lsn::text FROM read_your_writes WHERE party = :party "

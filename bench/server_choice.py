@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from pathlib import Path
 from typing import Any
 
 from bench import data_figures
@@ -25,7 +26,7 @@ SERVERS = ("uvicorn", "granian")
 
 
 def load_average() -> str:
-    return " ".join(open("/proc/loadavg").read().split()[:3])  # noqa: SIM115
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 async def one_round(s: Any, url: str, server: str, workers: int, seconds: float) -> list[str]:

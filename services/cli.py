@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from services.config import Settings, load_settings, to_environ, with_servers
@@ -111,8 +112,6 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     restarts a worker that dies; docs/architecture.md says why uvicorn)."""
     import uvicorn
 
-    from services.api.app import create_app
-
     workers = settings.api_worker_count()
     options: dict[str, Any] = {
         "host": settings.http_host,
@@ -122,11 +121,26 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
         "server_header": False,  # no "server: uvicorn" banner
     }
     if workers == 1:
+        from services.api.app import create_app
+
         uvicorn.run(create_app(settings), **options)
-    else:
-        # Each worker builds its own app (pools, caches) from the same environment.
-        uvicorn.run("services.api.app:create_worker_app", factory=True, workers=workers, **options)
+        return 0
+    # Set before any worker imports prometheus_client: each then writes its metrics there.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(settings))
+    # Each worker builds its own app (pools, caches) from the same environment.
+    uvicorn.run("services.api.app:create_worker_app", factory=True, workers=workers, **options)
     return 0
+
+
+def _fresh_metrics_dir(settings: Settings) -> Path:
+    """The workers' metric files, emptied at each start (counters then start at zero, as a
+    single process's do) and kept apart per port (two APIs may share a data directory)."""
+    import shutil
+
+    directory = settings.data_path / "run" / f"api-metrics-{settings.http_port}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
 
 
 def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:

@@ -54,6 +54,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Operations: /metrics answers only with this bearer token (None: a token generated once
     # in <data_dir>/metrics-token).
     metrics_token: str | None = None
+    # prometheus_client's own variable: set by ``kompetanse api`` for its workers (a fresh
+    # directory per start), whose counters /metrics then sums, whichever worker answers.
+    metrics_dir: str | None = None
 
     @property
     def data_path(self) -> Path:
@@ -114,6 +117,7 @@ _ENV = {
     "max_body_bytes": "KOMPETANSE_MAX_BODY_BYTES",
     "rate_limit_per_minute": "KOMPETANSE_RATE_LIMIT_PER_MINUTE",
     "metrics_token": "KOMPETANSE_METRICS_TOKEN",
+    "metrics_dir": "PROMETHEUS_MULTIPROC_DIR",
 }
 
 

@@ -1,7 +1,7 @@
 """The API with several worker processes (issue 14): what one worker knows of a party, the
 others know too. Each test talks to chosen workers of one real ``kompetanse api`` on purpose
 (tests/api_workers.py): a party's requests are counted against one rate limit whichever
-worker serves them."""
+worker serves them, and /metrics counts every worker's requests whichever answers."""
 
 from __future__ import annotations
 
@@ -91,5 +91,20 @@ def test_a_party_is_rate_limited_across_workers(api_with_workers) -> None:  # ty
     # Another party's bucket is its own.
     other = DevIssuer(data_dir).mint("doctor", hpr_number="9100002", client_id="app")
     assert second.request("GET", path, {"Authorization": f"Bearer {other}"})[0] != 429
+    # /metrics, answered by either worker, counts both workers' refusals.
+    metrics_token = (data_dir / "metrics-token").read_text().strip()
+    for connection in (first, second):
+        status, body = connection.request(
+            "GET", "/metrics", {"Authorization": f"Bearer {metrics_token}"}
+        )
+        assert status == 200
+        refused = [
+            line
+            for line in body.decode().splitlines()
+            if line.startswith("kompetanse_http_requests_total{")
+            and 'route="/api/v1/catalogue/objectives"' in line
+            and 'status="429"' in line
+        ]
+        assert len(refused) == 1 and float(refused[0].rsplit(" ", 1)[1]) == 2.0, refused
     for connection in (first, second):
         connection.close()

@@ -125,11 +125,29 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 
         uvicorn.run(create_app(settings), **options)
         return 0
+    _wait_for_port(settings.http_host, settings.http_port)
     # Set before any worker imports prometheus_client: each then writes its metrics there.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(settings))
     # Each worker builds its own app (pools, caches) from the same environment.
     uvicorn.run("services.api.app:create_worker_app", factory=True, workers=workers, **options)
     return 0
+
+
+def _wait_for_port(host: str, port: int, seconds: float = 20.0) -> None:
+    """Wait (a bounded time) until the port can be bound: after a kill -9 of the previous
+    master, its workers end (services/lifetime.py) but may take a few seconds to close the
+    listening socket they share; binding earlier would fail and cost a restart."""
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+                return
+            except OSError:
+                time.sleep(0.2)
 
 
 def _fresh_metrics_dir(settings: Settings) -> Path:

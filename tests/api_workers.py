@@ -53,13 +53,15 @@ def _holder(inode: str, pids: list[int]) -> int | None:
 class WorkerConnection:
     """One keep-alive connection to the API, and the worker process serving it."""
 
-    def __init__(self, host: str, port: int, master_pid: int) -> None:
+    def __init__(self, host: str, port: int, master_pid: int | None = None) -> None:
         self.http = http.client.HTTPConnection(host, port, timeout=30)
         status, _ = self.request("GET", "/healthz")  # accepted by a worker once answered
         assert status == 200
-        assert self.http.sock is not None
-        inode = _server_side_inode(port, self.http.sock.getsockname()[1])
-        self.worker = _holder(inode, children(master_pid)) if inode else None
+        self.worker: int | None = None
+        if master_pid is not None:  # which of its workers serves this connection
+            assert self.http.sock is not None
+            inode = _server_side_inode(port, self.http.sock.getsockname()[1])
+            self.worker = _holder(inode, children(master_pid)) if inode else None
 
     def request(
         self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None

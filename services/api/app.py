@@ -32,7 +32,7 @@ from services.bootstrap import bootstrap
 from services.config import Settings, load_settings
 from services.feed_status import JetStreamProbe
 from services.identity.authenticate import Authenticator
-from services.lifetime import die_with_parent
+from services.lifetime import die_with_spawning_parent
 from services.logging import configure_logging
 
 log = structlog.get_logger("api")
@@ -112,7 +112,7 @@ def create_worker_app() -> Litestar:
     """The app in one of several API worker processes (``kompetanse api`` with
     ``KOMPETANSE_API_WORKERS`` > 1): the server's master starts each worker afresh, which
     builds its app from the environment, and ends with the master (services/lifetime.py)."""
-    die_with_parent()
+    die_with_spawning_parent()
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     return create_app(settings)

@@ -834,8 +834,6 @@ def write_then_read_elsewhere(
 
     token = DevIssuer(data_dir).mint("organisation", org_number="974589095", ttl_seconds=600)
     headers = {"Authorization": f"Bearer {token}"}
-    assert writing_api.process is not None
-    writer, other_worker = one_per_worker("127.0.0.1", api_ports[1], writing_api.process.pid, 2)
     deadline = time.monotonic() + 60
     while True:  # the first API, restarted
         try:
@@ -844,6 +842,9 @@ def write_then_read_elsewhere(
         except OSError:
             assert time.monotonic() < deadline, "the first API did not come back"
             time.sleep(0.2)
+    # (then at once: the server closes a keep-alive connection idle for 5 s)
+    assert writing_api.process is not None
+    writer, other_worker = one_per_worker("127.0.0.1", api_ports[1], writing_api.process.pid, 2)
     try:
         status, body = writer.request(
             "POST",

@@ -10,7 +10,8 @@ last write.
   ``REMEMBER_WRITES_SECONDS`` go to the replica only once it has replayed past that position.
   The note is a row on the primary (``services.store.write_notes``), not memory of this
   process: the party's next read may be served by another API worker or instance. Looking
-  it up costs each routed read one primary-key read on the primary.
+  it up costs each routed read one primary-key read on the primary; while the primary does
+  not answer, reads go to the replica unchecked (within the lag bound).
 """
 
 from __future__ import annotations
@@ -81,7 +82,12 @@ class ReadRouter:
             return self.primary
         if party is None:
             return self.replica
-        lsn = await write_notes.last_write(self.primary, party, REMEMBER_WRITES_SECONDS)
+        try:
+            lsn = await write_notes.last_write(self.primary, party, REMEMBER_WRITES_SECONDS)
+        except (OSError, SQLAlchemyError):
+            # The primary does not answer: a read there would fail too. The replica serves,
+            # within its lag bound, as it serves every party that has not just written.
+            return self.replica
         if lsn is not None and freshness.replayed_lsn < lsn:
             # The shared reading may be up to a quarter second old: ask afresh once.
             freshness = await self._replica_freshness(force=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -58,5 +59,8 @@ def _fresh_metrics_dir(settings: Settings) -> Path:
     single process's do) and kept apart per port (two APIs may share a data directory)."""
     directory = settings.data_path / "run" / f"api-metrics-{settings.http_port}"
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    try:
+        directory.mkdir(parents=True)
+    except OSError:  # a read-only data directory (a container's): a temporary one then
+        return Path(tempfile.mkdtemp(prefix=f"kompetanse-api-metrics-{settings.http_port}-"))
     return directory

@@ -1,4 +1,5 @@
-"""The API as its own process (``python -m services.cli api``), as deployed."""
+"""The API as its own process (``python -m services.cli api``), as deployed: with its
+default number of workers (one per core) unless told otherwise."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from services.config import cpu_count
 from services.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +27,15 @@ def api_process(
     *,
     pool_size: int = 32,
     module: str = "services.cli",
+    workers: int | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[str]:
-    """The API as its own process (``module``: the entry point to run)."""
+    """The API as its own process (``module``: the entry point to run). ``pool_size`` is
+    the connections the whole API may hold (pool and overflow, 2 x ``pool_size``), shared
+    out between its ``workers`` (None: one per core, the setting's default). ``server``
+    "granian" serves the same app with Granian instead (bench/server_choice.py)."""
     port = free_port()
+    count = workers or cpu_count()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -36,15 +44,19 @@ def api_process(
         "KOMPETANSE_HOST": "127.0.0.1",
         "KOMPETANSE_PORT": str(port),
         "KOMPETANSE_STREAM": "BENCH_EVENTS",
-        "KOMPETANSE_DB_POOL_SIZE": str(pool_size),
+        "KOMPETANSE_DB_POOL_SIZE": str(max(2, -(-pool_size // count))),
+        "KOMPETANSE_API_WORKERS": str(count),
         "KOMPETANSE_RATE_LIMIT_PER_MINUTE": "100000000",
         "LOG_LEVEL": "warning",
         "LOG_JSON": "true",
         "PYTHONPATH": str(ROOT),  # for -m bench... from any working directory
     }
     log = (data_dir / "api.log").open("ab")
+    command = [sys.executable, "-m", module, "api"]
+    if server == "granian":
+        command = [sys.executable, "-m", "granian", *granian_options(count, port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", module, "api"],
+        command,
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -76,3 +88,23 @@ def api_process(
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def granian_options(workers: int, port: int) -> list[str]:
+    """Granian serving the app the way ``kompetanse api`` has uvicorn serve it."""
+    return [
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-ws",
+        "--log-level",
+        "warning",
+        "--respawn-failed-workers",
+        "services.api.app:create_worker_app",
+    ]

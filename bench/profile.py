@@ -62,6 +62,7 @@ def record(pid: int, seconds: float, name: str) -> Path:
             "-o",
             str(collapsed),
             "--nonblocking",
+            "--subprocesses",  # the API's workers, started by the process found
         ],
         check=True,
         capture_output=True,

@@ -17,6 +17,7 @@ from services.application.doctors import DoctorHandlers
 from services.application.institutions import InstitutionHandlers
 from services.application.messages import Group, IdempotentRequest
 from services.application.proofs import ProofLog
+from services.application.rate_limits import RateBuckets
 from services.application.relations import RelationHandlers
 from services.application.streams import group_transaction, unused_keys
 from services.application.training import TrainingHandlers
@@ -45,6 +46,7 @@ class Services:
     training_reads: TrainingReads
     casework: CaseworkReads
     proofs: ProofLog
+    rate_buckets: RateBuckets
     relations: RelationHandlers
     relation_queries: RelationQueries
     decisions: Decisions
@@ -101,6 +103,7 @@ def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
         training_reads=TrainingReads(engine),
         casework=CaseworkReads(engine),
         proofs=ProofLog(engine),
+        rate_buckets=RateBuckets(engine),
         relations=RelationHandlers(engine),
         relation_queries=RelationQueries(engine),
         decisions=Decisions(engine),

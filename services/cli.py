@@ -31,7 +31,11 @@ def start_embedded(settings: Settings, *, pg_port: int, nats_port: int):  # type
     pg = nats_server = None
     database_url, nats_url = settings.database_url, settings.nats_url
     if database_url is None:
-        pg = EmbeddedPostgres(data_dir / "postgres", pg_port)
+        pg = EmbeddedPostgres(
+            data_dir / "postgres",
+            pg_port,
+            max_connections=settings.database_connections_needed(),
+        )
         database_url = pg.start()
     if nats_url is None:
         nats_server = EmbeddedNats(data_dir / "nats", nats_port)
@@ -102,18 +106,9 @@ Press Ctrl-C to stop.
 
 
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from services.api_server import serve
 
-    from services.api.app import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        access_log=False,
-        server_header=False,  # no "server: uvicorn" banner
-    )
+    serve(settings)
     return 0
 
 
@@ -138,6 +133,24 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     assert settings.database_url is not None
     upgrade(settings.database_url)
     print("schema is up to date")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from services.bootstrap import engine_for
+    from services.store import restore
+
+    async def go() -> None:
+        engine = engine_for(settings)
+        try:
+            if args.step == "prepare":
+                await restore.prepare(engine)
+            else:
+                print(f"feed rebased: {await restore.finish(engine)} restored events")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
     return 0
 
 
@@ -330,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     projector.add_argument("projection", nargs="*")
     projector.set_defaults(func=cmd_projector)
     sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    restore = sub.add_parser("restore", help="the steps around pg_restore (restore.sh)")
+    restore.add_argument("step", choices=["prepare", "finish"])
+    restore.set_defaults(func=cmd_restore)
     rebuild = sub.add_parser("rebuild", help="rebuild read models from the event store")
     rebuild.add_argument("projection", nargs="*")
     rebuild.set_defaults(func=cmd_rebuild)

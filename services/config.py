@@ -11,6 +11,9 @@ from pathlib import Path
 
 import msgspec
 
+RELAY_AND_PROJECTOR_CONNECTIONS = 2 * 3 + 2 * 4  # their pool sizes, services/processes.py
+TOOL_CONNECTIONS = 20
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
@@ -28,6 +31,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stream_name: str = "KOMPETANSE_EVENTS"
     stream_replicas: int = 1
     db_pool_size: int = 10
+    # API worker processes behind one port (None: one per core this process may run on).
+    # Each has its own pool of up to 2 x db_pool_size connections (services/embedded.py
+    # sizes the embedded server's max_connections from this).
+    api_workers: int | None = None
     relay_batch_size: int = 500
     relay_idle_poll_seconds: float = 0.05
     projector_batch_size: int = 256
@@ -55,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Reads of a doctor's record are logged in multi-row inserts at most this long after
     # the read (services/application/access_log.py); a crash loses at most this window.
     access_log_flush_seconds: float = 1.0
+    # prometheus_client's own variable: set by ``kompetanse api`` for its workers (a fresh
+    # directory per start), whose counters /metrics then sums, whichever worker answers.
+    metrics_dir: str | None = None
 
     @property
     def data_path(self) -> Path:
@@ -64,8 +74,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def embedded(self) -> bool:
         return self.database_url is None or self.nats_url is None
 
+    def api_worker_count(self) -> int:
+        if self.api_workers is not None:
+            return max(1, self.api_workers)
+        return cpu_count()
+
+    def database_connections_needed(self) -> int:
+        """At most this many connections to the primary when ``run`` starts everything: each
+        API worker's pool (pool + overflow), the relay's and projector's (services/processes.py),
+        and room for operator tools, the seed and psql."""
+        api = self.api_worker_count() * 2 * self.db_pool_size
+        return api + RELAY_AND_PROJECTOR_CONNECTIONS + TOOL_CONNECTIONS
+
     def base_url(self) -> str:
         return self.public_base_url or f"http://{self.http_host}:{self.http_port}"
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 _ENV = {
@@ -82,6 +112,7 @@ _ENV = {
     "stream_name": "KOMPETANSE_STREAM",
     "stream_replicas": "KOMPETANSE_STREAM_REPLICAS",
     "db_pool_size": "KOMPETANSE_DB_POOL_SIZE",
+    "api_workers": "KOMPETANSE_API_WORKERS",
     "relay_batch_size": "KOMPETANSE_RELAY_BATCH",
     "projector_batch_size": "KOMPETANSE_PROJECTOR_BATCH",
     "readiness_max_lag_events": "KOMPETANSE_READY_MAX_LAG",
@@ -97,6 +128,7 @@ _ENV = {
     "rate_limit_per_minute": "KOMPETANSE_RATE_LIMIT_PER_MINUTE",
     "metrics_token": "KOMPETANSE_METRICS_TOKEN",
     "access_log_flush_seconds": "KOMPETANSE_ACCESS_LOG_FLUSH_SECONDS",
+    "metrics_dir": "PROMETHEUS_MULTIPROC_DIR",
 }
 
 

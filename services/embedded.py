@@ -110,6 +110,9 @@ def _processes_working_in(directory: Path) -> set[int]:
     return found
 
 
+DEFAULT_MAX_CONNECTIONS = 300
+
+
 @dataclass
 class EmbeddedPostgres:
     """One PostgreSQL cluster in ``data_dir``, listening on 127.0.0.1:``port``."""
@@ -117,6 +120,9 @@ class EmbeddedPostgres:
     data_dir: Path
     port: int
     extra_conf: dict[str, str] = field(default_factory=dict)
+    # Set on every start (not only at initdb), so a data directory made for fewer API
+    # workers follows the current setting; never below the initdb default of 300.
+    max_connections: int | None = None
     _user: str | None = None
 
     def __post_init__(self) -> None:
@@ -169,7 +175,7 @@ class EmbeddedPostgres:
             raise ServerStartError(f"initdb failed: {err.stderr.decode(errors='replace')}") from err
         conf = {
             "listen_addresses": "'127.0.0.1'",
-            "max_connections": "300",
+            "max_connections": str(DEFAULT_MAX_CONNECTIONS),
             "shared_buffers": "'256MB'",
             "wal_level": "replica",
             "max_wal_senders": "10",
@@ -203,7 +209,7 @@ class EmbeddedPostgres:
                     "-l",
                     str(self.data_dir / "server.log"),
                     "-o",
-                    f"-p {self.port}",
+                    self._server_options(),
                     "-w",
                     "-t",
                     "60",
@@ -216,6 +222,12 @@ class EmbeddedPostgres:
             stderr = err.stderr.decode(errors="replace") if err.stderr else ""
             raise ServerStartError(f"PostgreSQL did not start: {stderr}\n{tail}") from err
         return self.url
+
+    def _server_options(self) -> str:
+        options = f"-p {self.port}"
+        if self.max_connections is not None:
+            options += f" -c max_connections={max(DEFAULT_MAX_CONNECTIONS, self.max_connections)}"
+        return options
 
     def running(self) -> bool:
         pid_file = self.data_dir / "postmaster.pid"

@@ -1,8 +1,22 @@
-"""Prometheus metrics shared by the processes (each process exposes its own registry)."""
+"""Prometheus metrics shared by the processes (each process exposes its own registry; the
+API's workers share theirs through files, see :func:`exposition`)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+
+def exposition(multiprocess_dir: str | None) -> bytes:
+    """This process's metrics; with several API workers (``multiprocess_dir`` set, where
+    each worker writes its values), those of all of them: a scrape is answered by any one
+    worker, and must count every worker's requests."""
+    if multiprocess_dir is None:
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
 
 HTTP_REQUESTS = Counter(
     "kompetanse_http_requests_total", "HTTP requests", ["method", "route", "status"]

@@ -10,7 +10,6 @@ Which process plays which role, its pid and how often it was restarted are writt
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -24,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from services.embedded import EmbeddedNats, EmbeddedPostgres
+from services.lifetime import die_with_parent
 from services.logging import get_logger
 
 log = get_logger("supervisor")
@@ -33,14 +33,6 @@ MAX_BACKOFF_SECONDS = 15.0
 STEADY_AFTER_SECONDS = 30.0  # a child up this long starts the backoff afresh
 HEALTH_EVERY_SECONDS = 5.0
 HEALTH_FAILURES_BEFORE_RESTART = 3
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """A child started by ``run`` gets SIGTERM if ``run`` itself is killed: nothing is left
-    behind even then (Linux; elsewhere a no-op)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -68,7 +60,7 @@ def python_child(role: str, env: dict[str, str]) -> Child:
             [sys.executable, "-m", "services.cli", role],
             env=env,
             start_new_session=True,  # Ctrl-C reaches ``run``, which stops children in order
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,  # nothing is left behind even if run is killed
         )
         return holder["p"].pid
 

@@ -39,7 +39,8 @@ def upgrade() -> None:
     )
     op.execute(
         """
-        CREATE FUNCTION events_join_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION events_join_feed() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
         BEGIN
             PERFORM join_feed();
             RETURN NULL;

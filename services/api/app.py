@@ -29,9 +29,11 @@ from services.api.ratelimit import RateLimiter
 from services.api.response_headers import response_headers_middleware
 from services.api.routes import ROUTE_HANDLERS
 from services.bootstrap import bootstrap
-from services.config import Settings
+from services.config import Settings, load_settings
 from services.feed_status import JetStreamProbe
 from services.identity.authenticate import Authenticator
+from services.lifetime import die_with_spawning_parent
+from services.logging import configure_logging
 
 log = structlog.get_logger("api")
 
@@ -106,6 +108,16 @@ async def _note_write(scope: Scope, status: int) -> None:
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def create_worker_app() -> Litestar:
+    """The app in one of several API worker processes (``kompetanse api`` with
+    ``KOMPETANSE_API_WORKERS`` > 1): the server's master starts each worker afresh, which
+    builds its app from the environment, and ends with the master (services/lifetime.py)."""
+    die_with_spawning_parent()
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
+
+
 def create_app(settings: Settings) -> Litestar:
     if settings.database_url is None:
         raise ValueError("DATABASE_URL must be set")
@@ -115,7 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         services = bootstrap(settings)
         app.state.services = services
         app.state.authenticator = Authenticator.from_settings(settings)
-        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, services.rate_buckets)
         app.state.metrics_token = metrics_token(settings)
         # Connected on first use and again after any loss: NATS may start after the API.
         probe = None

@@ -46,18 +46,22 @@ def dev_cookie_authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> 
     return f"Bearer {token}" if token else None
 
 
-def rate_limited(limiter: RateLimiter, principal: Principal, what: str = "request") -> None:
+async def rate_limited(limiter: RateLimiter, principal: Principal) -> None:
     """Spend one token of the acting party's bucket (client and organisation, or person);
     429 when it is empty."""
-    retry_after = limiter.take(acting_party(principal))
-    if retry_after is not None:
-        raise ProblemError(
-            429,
-            "too-many-requests",
-            "Too many requests",
-            f"rate limit of the acting party exceeded at this {what}; retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+    grant = await limiter.take(acting_party(principal))
+    if grant.retry_after is not None:
+        raise too_many_requests(grant.retry_after)
+
+
+def too_many_requests(retry_after: int, what: str = "request") -> ProblemError:
+    return ProblemError(
+        429,
+        "too-many-requests",
+        "Too many requests",
+        f"rate limit of the acting party exceeded at this {what}; retry in {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def acting_party_of(principal: Principal) -> str:
@@ -107,7 +111,7 @@ async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     limiter = connection.app.state.get("rate_limiter")
     if not isinstance(limiter, RateLimiter):
         raise RuntimeError("the app was started without its rate limiter")
-    rate_limited(limiter, principal)
+    await rate_limited(limiter, principal)
     state["principal"] = principal
     routing.acting_party.set(acting_party_of(principal))
     structlog.contextvars.bind_contextvars(

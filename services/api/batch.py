@@ -41,9 +41,10 @@ from litestar.params import JSONBody
 from services.api.access import Access, access, check_access
 from services.api.access_log import log
 from services.api.acting_party import acting_party
-from services.api.authentication import rate_limited
+from services.api.authentication import too_many_requests
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import TYPE_BASE, Problem, ProblemError, problem_of
+from services.api.ratelimit import Grant, RateLimiter
 from services.application.access_log import note_for, with_status
 from services.application.messages import (
     AccessNote,
@@ -240,22 +241,30 @@ def route(app: Litestar, request: ItemRequest) -> Routed | ItemResult:
     return Routed(request, handler, params, note)
 
 
-def limited(request: Request[Any, Any, Any], index: int) -> ItemResult | None:
+async def items_allowed(request: Request[Any, Any, Any], count: int) -> Grant:
     """Each item counts against the acting party's rate limit, like the request it stands
-    for; an item over the limit gets its own 429."""
-    try:
-        rate_limited(request.app.state.rate_limiter, request.scope["state"]["principal"], "item")
-    except ProblemError as over:
-        return _result(index, 429, msgspec.structs.replace(over.problem, field=f"items[{index}]"))
-    return None
+    for: the first items take what the bucket holds (one statement for all of them)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return await limiter.take(acting_party(request.scope["state"]["principal"]), count)
+
+
+def limited(grant: Grant, index: int) -> ItemResult | None:
+    """An item beyond what the bucket held gets its own 429."""
+    if index < grant.granted:
+        return None
+    over = too_many_requests(grant.retry_after or 1, "item")
+    return _result(index, 429, msgspec.structs.replace(over.problem, field=f"items[{index}]"))
 
 
 class BatchRun:
     """One batch: its items grouped per doctor, each group in one transaction."""
 
-    def __init__(self, request: Request[Any, Any, Any], services: Services, size: int) -> None:
+    def __init__(
+        self, request: Request[Any, Any, Any], services: Services, size: int, grant: Grant
+    ) -> None:
         self.request = request
         self.services = services
+        self.grant = grant  # how many items the acting party's rate limit allows
         self.results: list[ItemResult | None] = [None] * size
         self.routed: list[Routed] = []
 
@@ -292,9 +301,7 @@ class BatchRun:
                     self._set(item, await self._item(item, queries, group))
 
     async def _item(self, item: Routed, queries: Queries, group: Group | None) -> ItemResult:
-        return limited(self.request, item.index) or await _answer(
-            item, self.services, queries, group
-        )
+        return limited(self.grant, item.index) or await _answer(item, self.services, queries, group)
 
     def _set(self, item: Routed, result: ItemResult) -> None:
         self.results[item.index] = result
@@ -347,7 +354,8 @@ class BatchController(Controller):
             ItemRequest(i, item, principal, envelope.request_id)
             for i, item in enumerate(data.items)
         ]
-        batch = BatchRun(request, services, len(requests))
+        grant = await items_allowed(request, len(requests))
+        batch = BatchRun(request, services, len(requests), grant)
         failed = True
         try:
             results = await batch.run([route(request.app, r) for r in requests])

@@ -8,12 +8,13 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from services import feed_status
 from services.api.access import Access, access
 from services.api.dependencies import services_of
 from services.api.problems import ProblemError
+from services.metrics import exposition
 
 
 class OperationsController(Controller):
@@ -76,4 +77,4 @@ class OperationsController(Controller):
                 field="Authorization",
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-        return generate_latest()
+        return exposition(services_of(state).settings.metrics_dir)

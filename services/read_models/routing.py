@@ -8,8 +8,10 @@ last write.
 - Reading one's own writes: after a write, the API notes the primary's WAL position for the
   acting party (:meth:`ReadRouter.note_write`); that party's reads in the next
   ``REMEMBER_WRITES_SECONDS`` go to the replica only once it has replayed past that position.
-  The note is kept per API process: behind a load balancer, send one party to one instance
-  (sticky by client), or a read on another instance may be up to the lag bound old.
+  The note is a row on the primary (``services.store.write_notes``), not memory of this
+  process: the party's next read may be served by another API worker or instance. Looking
+  it up costs each routed read one primary-key read on the primary; while the primary does
+  not answer, reads go to the replica unchecked (within the lag bound).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,11 +28,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import metrics
+from services.store import write_notes
 from services.store.replica import ReplicaTooStale, check_replica
 
 FRESHNESS_CACHE_SECONDS = 0.25
 REMEMBER_WRITES_SECONDS = 60.0
-MAX_REMEMBERED_PARTIES = 100_000
 
 # The acting party of the request being served (set by the API once it knows the caller).
 acting_party: ContextVar[str | None] = ContextVar("acting_party", default=None)
@@ -49,11 +50,6 @@ def party_of(kind: str, *ids: str | None) -> str:
     return "|".join([kind, *(i or "" for i in ids)])
 
 
-def _lsn(value: str) -> int:
-    high, _, low = value.partition("/")
-    return (int(high, 16) << 32) + int(low, 16)
-
-
 class ReadRouter:
     def __init__(
         self, primary: AsyncEngine, replica: AsyncEngine | None, max_lag_seconds: float
@@ -63,7 +59,6 @@ class ReadRouter:
         self.max_lag_seconds = max_lag_seconds
         self._freshness: _Freshness | None = None
         self._lock = asyncio.Lock()
-        self._writes: OrderedDict[str, tuple[int, float]] = OrderedDict()
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -77,12 +72,7 @@ class ReadRouter:
         """The acting party just wrote: its next reads wait for the replica to replay it."""
         if self.replica is None or party is None:
             return
-        async with self.primary.connect() as conn:
-            lsn = _lsn(str(await conn.scalar(text("SELECT pg_current_wal_lsn()::text"))))
-        self._writes[party] = (lsn, time.monotonic())
-        self._writes.move_to_end(party)
-        while len(self._writes) > MAX_REMEMBERED_PARTIES:
-            self._writes.popitem(last=False)
+        await write_notes.note(self.primary, party, REMEMBER_WRITES_SECONDS)
 
     async def _engine_for(self, party: str | None) -> AsyncEngine:
         if self.replica is None:
@@ -90,16 +80,19 @@ class ReadRouter:
         freshness = await self._replica_freshness()
         if not freshness.usable:
             return self.primary
-        written = self._writes.get(party) if party is not None else None
-        if written is not None:
-            lsn, at = written
-            if time.monotonic() - at > REMEMBER_WRITES_SECONDS:
-                self._writes.pop(party, None)  # type: ignore[arg-type]
-            elif freshness.replayed_lsn < lsn:
-                # The shared reading may be up to a quarter second old: ask afresh once.
-                freshness = await self._replica_freshness(force=True)
-                if freshness.replayed_lsn < lsn:
-                    return self.primary
+        if party is None:
+            return self.replica
+        try:
+            lsn = await write_notes.last_write(self.primary, party, REMEMBER_WRITES_SECONDS)
+        except (OSError, SQLAlchemyError):
+            # The primary does not answer: a read there would fail too. The replica serves,
+            # within its lag bound, as it serves every party that has not just written.
+            return self.replica
+        if lsn is not None and freshness.replayed_lsn < lsn:
+            # The shared reading may be up to a quarter second old: ask afresh once.
+            freshness = await self._replica_freshness(force=True)
+            if freshness.replayed_lsn < lsn:
+                return self.primary
         return self.replica
 
     async def _replica_freshness(self, force: bool = False) -> _Freshness:
@@ -126,4 +119,4 @@ class ReadRouter:
                 )
         except (ReplicaTooStale, TimeoutError, OSError, SQLAlchemyError):
             return _Freshness(False, 0, time.monotonic())
-        return _Freshness(True, _lsn(str(replayed)), time.monotonic())
+        return _Freshness(True, write_notes.lsn_number(str(replayed)), time.monotonic())

@@ -390,6 +390,10 @@ def service_env(
         "KOMPETANSE_DATA_DIR": str(data_dir),
         "KOMPETANSE_RATE_LIMIT_PER_MINUTE": "1000000",
         "KOMPETANSE_DB_POOL_SIZE": "4",
+        # Each API instance runs two worker processes (the setting ``make run`` uses too,
+        # whose default is the number of cores): the scenario reads a write back through
+        # the other worker (tests/api_workers.py).
+        "KOMPETANSE_API_WORKERS": "2",
         "LOG_LEVEL": "info",
         "LOG_JSON": "true",
     }

@@ -20,6 +20,7 @@ from services.processes import all_projections
 from services.projector.rebuild import rebuild
 from services.store import eventstore
 from services.store.database import create_engine
+from services.store.eventstore import Cursor
 from tests.cluster.harness import DEPLOY, REPO
 from tests.integration.helpers import org_numbers, organisation_registered
 
@@ -103,6 +104,23 @@ async def test_backup_restore_then_rebuild_gives_the_same_read_models(
                 events=[organisation_registered("974589095")],
             )
         assert recorded[0].position > len(before["events"])
+        # The feed was rebased (restore finish): the new event comes after every restored
+        # one, where the rebuilt read models' checkpoints will find it, whatever the ids of
+        # the cluster the backup came from.
+        async with target.connect() as conn:
+            restored_ids = set(
+                await conn.scalars(text("SELECT DISTINCT transaction_id FROM events"))
+            ) - {recorded[0].transaction_id}
+            at = await conn.execute(
+                text(
+                    "SELECT transaction_id, position FROM projection_checkpoints "
+                    "WHERE projection = 'stream_summary'"
+                )
+            )
+            checkpoint = Cursor(*at.one())
+            after_checkpoint = await eventstore.read_feed(conn, after=checkpoint, limit=10)
+        assert restored_ids == {0}
+        assert [e.event_id for e in after_checkpoint] == [recorded[0].event_id]
         # RUNBOOK "Restore from backup", step 3: reset the feed.
         await asyncio.to_thread(
             run,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -47,6 +48,7 @@ from services.store import eventstore
 from services.store.database import create_engine
 from services.store.eventstore import START, ConcurrencyConflict, Cursor, DuplicateEventId
 from services.store.replica import ReplicaTooStale, check_replica
+from tests.api_workers import WorkerConnection, one_per_worker
 from tests.cluster.harness import REPO, NatsCluster, PgPair, Service, service_env
 from tests.integration.helpers import feed_head, organisation_registered
 
@@ -722,7 +724,11 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
         async with replica.connect() as conn:
             await conn.execute(text("SELECT pg_wal_replay_pause()"))
         try:
-            doctor_id, status = await write_then_read(api_urls[0], data_dir)
+            if not apis[0].alive():  # killed in fault 3: back as another instance to read from
+                apis[0].start()
+            doctor_id, statuses = await asyncio.to_thread(
+                write_then_read_elsewhere, api_ports, apis[1], data_dir
+            )
             async with replica.connect() as conn:
                 on_replica_now = await conn.scalar(
                     text("SELECT count(*) FROM people WHERE doctor_id = :d"), {"d": doctor_id}
@@ -731,7 +737,9 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             async with replica.connect() as conn:
                 await conn.execute(text("SELECT pg_wal_replay_resume()"))
         assert on_replica_now == 0, "replay was not paused: the check proves nothing"
-        assert status == 200, f"own write not read back while the replica lagged: {status}"
+        assert statuses == {"other worker": 200, "other instance": 200}, (
+            f"own write not read back while the replica lagged: {statuses}"
+        )
         assert read_back > 0, "no write was read back"
         assert not_seen == [], f"writes not seen by their own next read: {not_seen[:5]}"
         replica_reads = await replica_read_count(api_urls, data_dir)
@@ -745,7 +753,8 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             "",
             "=== kompetanse cluster test ===",
             f"servers: 3 nats-server ({', '.join(n.name for n in cluster.nodes)}), "
-            "PostgreSQL primary + streaming replica, 2 API, 2 relay, 2 projector processes",
+            "PostgreSQL primary + streaming replica, 2 API (2 workers each), 2 relay, "
+            "2 projector processes",
             f"NATS_URL given to services: "
             f"{'all three nodes' if ',' in apis[1].env['NATS_URL'] else 'one node each'}",
             f"load: {load_seconds:.0f} s, sources {WRITE_SOURCES}, "
@@ -772,6 +781,8 @@ async def run_scenario(load_seconds: float, summary_file: str | None) -> None:
             f"convergence after the load stopped: {converge_seconds:.1f} s",
             f"reads of one's own writes: {read_back} writes each read back at once from the "
             f"same API, 0 not seen; read-model queries served by the replica: {replica_reads}",
+            "with the replica's replay paused, a write through one API worker read back at "
+            f"once through its other worker and through the other API: {statuses}",
             f"replica: same events ({on_replica}); read models equal; replay lag sampled "
             f"{len(lag_samples)} times, max {max(lag_samples, default=0):.3f} s, "
             f"refused (over {REPLICA_MAX_LAG_SECONDS:.0f} s or not streaming) {len(refused)} "
@@ -842,21 +853,44 @@ async def read_own_writes(
     return done, missed
 
 
-async def write_then_read(base: str, data_dir: Path) -> tuple[str, int]:
+def write_then_read_elsewhere(
+    api_ports: list[int], writing_api: Service, data_dir: Path
+) -> tuple[str, dict[str, int]]:
+    """A doctor registered through one worker of the second API, then read back through its
+    other worker and through the first API: the note of the write (read_models/routing.py)
+    is shared, so neither read goes to a replica that has not replayed it."""
     from services.identity.dev_issuer import DevIssuer
 
     token = DevIssuer(data_dir).mint("organisation", org_number="974589095", ttl_seconds=600)
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        created = await http.post(
-            f"{base}/api/v1/doctors",
-            json={"hpr_number": "6999999", "authorised_on": "2025-06-20"},
-            headers=headers,
+    deadline = time.monotonic() + 60
+    while True:  # the first API, restarted
+        try:
+            other_instance = WorkerConnection("127.0.0.1", api_ports[0])
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the first API did not come back"
+            time.sleep(0.2)
+    # (then at once: the server closes a keep-alive connection idle for 5 s)
+    assert writing_api.process is not None
+    writer, other_worker = one_per_worker("127.0.0.1", api_ports[1], writing_api.process.pid, 2)
+    try:
+        status, body = writer.request(
+            "POST",
+            "/api/v1/doctors",
+            headers,
+            {"hpr_number": "6999999", "authorised_on": "2025-06-20"},
         )
-        assert created.status_code == 201, created.text
-        doctor_id = created.json()["doctor_id"]
-        read = await http.get(f"{base}/api/v1/doctors/{doctor_id}/progress", headers=headers)
-    return doctor_id, read.status_code
+        assert status == 201, body
+        doctor_id = str(json.loads(body)["doctor_id"])
+        path = f"/api/v1/doctors/{doctor_id}/progress"
+        return doctor_id, {
+            "other worker": other_worker.request("GET", path, headers)[0],
+            "other instance": other_instance.request("GET", path, headers)[0],
+        }
+    finally:
+        for connection in (writer, other_worker, other_instance):
+            connection.close()
 
 
 async def replica_read_count(api_urls: list[str], data_dir: Path) -> float:

@@ -36,7 +36,11 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 90)
 
 
 def start_run(
-    data_dir: Path, api_port: int, pg_port: int, nats_port: int
+    data_dir: Path,
+    api_port: int,
+    pg_port: int,
+    nats_port: int,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "NATS_URL")
@@ -45,6 +49,7 @@ def start_run(
         KOMPETANSE_DATA_DIR=str(data_dir),
         KOMPETANSE_PORT=str(api_port),
         LOG_LEVEL="warning",
+        **(extra_env or {}),
     )
     return subprocess.Popen(
         [

@@ -1,10 +1,13 @@
 """``kompetanse run`` supervises what it starts (issue #10): kill -9 of each child, the API,
 the relay, the projector, NATS and PostgreSQL, is followed by a restart while writes go on,
-and no acknowledged write is lost or stored twice. Ctrl-C still stops everything."""
+and no acknowledged write is lost or stored twice. The API runs two worker processes
+(issue #14): kill -9 of one worker is repaired by the API's own master, kill -9 of the
+master by ``run`` (its workers end with it). Ctrl-C still stops everything."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -24,9 +27,11 @@ import pytest
 from domain.identifiers import is_valid_org_number
 from services.embedded import free_port
 from services.identity.dev_issuer import DevIssuer
+from tests.api_workers import children
 from tests.e2e.test_run_command import server_processes, start_run, wait_ready
 
 ROLES = ("api", "relay", "projector", "nats", "postgres")
+API_WORKERS = 2
 
 
 def org_numbers() -> Iterator[str]:
@@ -74,6 +79,32 @@ def write(base: str, token: str, org: str, seconds: float = 90) -> bool:
     return False
 
 
+def api_workers(data_dir: Path) -> set[int]:
+    """The API master's worker processes (uvicorn starts them with multiprocessing)."""
+    master = int(str(status(data_dir)["api"]["pid"]))
+    found = set()
+    for pid in children(master):
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+    return found
+
+
+def kill_one_api_worker(data_dir: Path, seconds: float = 90) -> float:
+    """kill -9 of one API worker; the seconds until the master has two workers again."""
+    before = api_workers(data_dir)
+    assert len(before) == API_WORKERS, before
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        now = api_workers(data_dir)
+        if len(now) == API_WORKERS and victim not in now:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(f"the API worker was not replaced: {api_workers(data_dir)}")
+
+
 def wait_restarted(data_dir: Path, role: str, old_pid: int, seconds: float = 90) -> float:
     started = time.monotonic()
     while time.monotonic() - started < seconds:
@@ -103,7 +134,9 @@ def test_every_child_killed_is_restarted_and_no_acknowledged_write_is_lost() -> 
     data_dir = tmp_path / "var"
     api_port, pg_port, nats_port = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{api_port}"
-    process = start_run(data_dir, api_port, pg_port, nats_port)
+    process = start_run(
+        data_dir, api_port, pg_port, nats_port, {"KOMPETANSE_API_WORKERS": str(API_WORKERS)}
+    )
     log_path = tmp_path / "run.log"
     pump = threading.Thread(target=_copy, args=(process, log_path), daemon=True)
     pump.start()
@@ -113,6 +146,18 @@ def test_every_child_killed_is_restarted_and_no_acknowledged_write_is_lost() -> 
     try:
         wait_ready(base, process)
         token = DevIssuer(data_dir).mint("admin", ttl_seconds=3600)
+        workers_seen = set(api_workers(data_dir))
+        org = next(orgs)
+        assert write(base, token, org)
+        acknowledged.append(org)
+        replaced = kill_one_api_worker(data_dir)
+        workers_seen |= api_workers(data_dir)
+        org = next(orgs)
+        assert write(base, token, org), (
+            f"no write acknowledged after a worker was killed: {LAST_FAILURE[0]}"
+        )
+        acknowledged.append(org)
+        report.append(f"api worker: replaced {replaced:.1f} s after kill -9")
         for role in ROLES:
             org = next(orgs)
             assert write(base, token, org)
@@ -126,10 +171,13 @@ def test_every_child_killed_is_restarted_and_no_acknowledged_write_is_lost() -> 
             )
             acknowledged.append(org)
             wait_ready(base, process)
+            workers_seen |= api_workers(data_dir)
             report.append(f"{role}: restarted {restarted:.1f} s after kill -9")
         # Each child was restarted once: killing one did not take another down.
         restarts = {role: s["restarts"] for role, s in status(data_dir).items()}
+        # (the worker killed first was replaced by the API's master, not by run).
         assert restarts == dict.fromkeys(ROLES, 1), restarts
+        assert len(api_workers(data_dir)) == API_WORKERS
         stored = asyncio.run(events_per_org(pg_port))
         assert {org: stored.get(org) for org in acknowledged} == {org: 1 for org in acknowledged}
     except BaseException:
@@ -145,5 +193,9 @@ def test_every_child_killed_is_restarted_and_no_acknowledged_write_is_lost() -> 
     output = log_path.read_text(errors="replace")
     assert "kompetanse: stopped." in output, output[-3000:]
     assert server_processes(data_dir) == [], "a server outlived Ctrl-C"
+    # Every API worker ever started is gone too: those of the killed master, the one the
+    # master started in place of the killed worker, and the last ones.
+    assert len(workers_seen) >= 2 * API_WORKERS + 1, workers_seen
+    assert [pid for pid in workers_seen if Path(f"/proc/{pid}").exists()] == []
     print("\n".join(report))
     shutil.rmtree(tmp_path, ignore_errors=True)

@@ -32,11 +32,30 @@ def serve(settings: Settings) -> None:
 
         uvicorn.run(create_app(settings), **options)
         return
+    from uvicorn.supervisors import Multiprocess
+
     _wait_for_port(settings.http_host, settings.http_port)
     # Set before any worker imports prometheus_client: each then writes its metrics there.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(settings))
     # Each worker builds its own app (pools, caches) from the same environment.
-    uvicorn.run("services.api.app:create_worker_app", factory=True, workers=workers, **options)
+    config = uvicorn.Config(
+        "services.api.app:create_worker_app", factory=True, workers=workers, **options
+    )
+    Multiprocess(config, sockets=[_listening_socket(settings.http_host, settings.http_port)]).run()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The workers' shared socket, made with its protocol named: uvicorn's own has protocol
+    0, the connections accepted from it inherit that, and asyncio then leaves Nagle's
+    algorithm on for them (it sets TCP_NODELAY only on sockets it knows to be TCP). A
+    response written as headers then body then waited for the client's delayed ACK: 50 ms
+    a request at one client (measured), against 9 ms with one process."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def _wait_for_port(host: str, port: int, seconds: float = 20.0) -> None:

@@ -21,7 +21,7 @@ GROUPS = ("append", "lag", "write_cost", "data", "rebuild", "http", "progress")
 
 
 async def run_all(opts: Options, out_dir: Path, argv: list[str]) -> int:
-    from bench import data_figures, lag_cost_figures, store_figures
+    from bench import data_figures, lag_cost_figures, store_figures, write_cost_figures
 
     started = time.perf_counter()
     figures: list[Figure] = []
@@ -49,7 +49,7 @@ async def run_all(opts: Options, out_dir: Path, argv: list[str]) -> int:
         if opts.wants("lag"):
             await section("lag", lag_cost_figures.lag(s, opts))
         if opts.wants("write_cost"):
-            await section("write_cost", lag_cost_figures.write_cost(s, opts))
+            await section("write_cost", write_cost_figures.write_cost(s, opts))
         needs_data = any(opts.wants(g) for g in ("data", "rebuild", "http", "progress"))
         if needs_data:
             url, info = await data_figures.load_dataset(s, opts)

@@ -1,18 +1,15 @@
-"""Relay + projection lag from commit to visible read model at a steady load, and the cost
-of one write as a doctor's history grows."""
+"""Relay + projection lag from commit to visible read model at a steady load."""
 
 from __future__ import annotations
 
 import asyncio
 import bisect
 import os
-import random
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -61,17 +58,43 @@ def _start(role: list[str], env: dict[str, str], logfile: Any) -> subprocess.Pop
     )
 
 
-async def checkpoint(poll: asyncpg.Connection) -> tuple[int, int]:
+Cursor = tuple[int, int]
+
+
+async def checkpoint(poll: asyncpg.Connection) -> Cursor:
     """Where the domain_states projection stands in the feed."""
-    row = await poll.fetchrow(
-        "SELECT transaction_id, position FROM projection_checkpoints "
-        "WHERE projection='domain_states'"
+    return (await checkpoints(poll))[1]
+
+
+async def checkpoints(poll: asyncpg.Connection) -> tuple[Cursor, Cursor]:
+    """Where the relay (published and acked) and the domain_states projection stand."""
+    relayed, projected = await poll.fetchrow(
+        "SELECT (SELECT ARRAY[transaction_id, position] FROM relay_checkpoints "
+        "        ORDER BY transaction_id DESC, position DESC LIMIT 1), "
+        "       (SELECT ARRAY[transaction_id, position] FROM projection_checkpoints "
+        "        WHERE projection = 'domain_states')"
     )
-    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+    return _cursor(relayed), _cursor(projected)
 
 
-async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]:
-    """One run: returns the lags (ms) and, last, the achieved rate."""
+def _cursor(pair: list[int] | None) -> Cursor:
+    return (0, 0) if pair is None else (int(pair[0]), int(pair[1]))
+
+
+def _first_seen(observed: list[tuple[float, Cursor]], commits: dict[Cursor, float]) -> list[float]:
+    """Per event, ms from its commit to the first observation at or past its cursor."""
+    cursors = [c for _, c in observed]
+    return [
+        (observed[bisect.bisect_left(cursors, cursor)][0] - committed) * 1000
+        for cursor, committed in commits.items()
+    ]
+
+
+async def _lag_run(
+    servers: Servers, run_no: int, seconds: float
+) -> tuple[list[float], list[float], float]:
+    """One run: the lags (ms) to the read model, the same events' lags to the relay's
+    checkpoint (published and acked by JetStream), and the achieved rate."""
     from services.store import eventstore
     from services.store.database import create_engine
 
@@ -115,13 +138,17 @@ async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]
             if time.monotonic() > deadline:
                 raise RuntimeError("the feed did not catch up with the world's events")
             await asyncio.sleep(0.1)
-        commits: dict[tuple[int, int], float] = {}  # by feed cursor
-        observed: list[tuple[float, tuple[int, int]]] = []
+        commits: dict[Cursor, float] = {}  # by feed cursor
+        relayed: list[tuple[float, Cursor]] = []
+        observed: list[tuple[float, Cursor]] = []
         stop = asyncio.Event()
 
         async def poller() -> None:
             while not stop.is_set():
-                observed.append((time.perf_counter(), await checkpoint(poll)))
+                relay_at, projected_at = await checkpoints(poll)
+                now = time.perf_counter()
+                relayed.append((now, relay_at))
+                observed.append((now, projected_at))
                 await asyncio.sleep(0.002)
 
         workers = 16
@@ -167,17 +194,15 @@ async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]
             await asyncio.sleep(0.01)
         stop.set()
         await poll_task
-        cursors = [c for _, c in observed]
-        lags = []
-        for cursor, committed in commits.items():
-            i = bisect.bisect_left(cursors, cursor)
-            lags.append((observed[i][0] - committed) * 1000)
+        lags = _first_seen(observed, commits)
+        relay_lags = _first_seen(relayed, commits)
         log(
             f"lag run {run_no + 1}: {len(lags)} events at {achieved:.0f}/s: "
             f"p50 {percentile(lags, 50):.1f} ms, p99 {percentile(lags, 99):.1f} ms, "
-            f"max {max(lags):.1f} ms"
+            f"max {max(lags):.1f} ms; to the relay's checkpoint p50 "
+            f"{percentile(relay_lags, 50):.1f} ms, p99 {percentile(relay_lags, 99):.1f} ms"
         )
-        return [*lags, achieved]
+        return lags, relay_lags, achieved
     finally:
         await poll.close()
         await engine.dispose()
@@ -198,13 +223,16 @@ async def _lag_run(servers: Servers, run_no: int, seconds: float) -> list[float]
 async def lag(servers: Servers, opts: Options) -> list[Figure]:
     seconds = 5.0 if opts.quick else max(20.0, opts.duration * 4)
     runs = 1 if opts.quick else opts.runs
-    p50s, p99s, maxes, rates = [], [], [], []
+    p50s, p99s, maxes, rates, relay_p50s, relay_p99s = [], [], [], [], [], []
     for run_no in range(runs):
-        *lags, achieved = await _lag_run(servers, run_no, seconds)
+        lags, relay_lags, achieved = await _lag_run(servers, run_no, seconds)
         p50s.append(percentile(lags, 50))
         p99s.append(percentile(lags, 99))
         maxes.append(max(lags))
         rates.append(achieved)
+        relay_p50s.append(percentile(relay_lags, 50))
+        relay_p99s.append(percentile(relay_lags, 99))
+    relay_note = "commit to the relay's checkpoint (published, acked by JetStream, recorded)"
     note = (
         f"relay and projector as processes (python -m services.cli relay|projector), "
         f"{LAG_RATE} events/s offered by 16 appenders, commit to domain_states checkpoint "
@@ -227,157 +255,13 @@ async def lag(servers: Servers, opts: Options) -> list[Figure]:
         ),
         Figure("projection_lag_max", "ms", maxes, group="lag", higher_is_better=False),
         Figure("projection_lag_load", "events/s", rates, group="lag", note="achieved append rate"),
-    ]
-
-
-# Write cost against history length ---------------------------------------------------------
-async def write_cost(servers: Servers, opts: Options) -> list[Figure]:
-    from domain.doctor import commands as cmd
-    from domain.doctor.decide import decide
-    from domain.doctor.state import DoctorState, fold
-    from services import aggregates
-    from services.aggregates import DOCTOR
-    from services.application.streams import run_command
-    from services.store.database import create_engine
-
-    url = await servers.fresh_database("bench_cost")
-    world = await _write_world(url, 1000)
-    hospital = world.hospitals[0]
-    leader = world.leaders[hospital][0]
-    lengths = (10, 100, 1000)
-    doctors_per_length = 3
-    objectives = generator._objectives(world, 1, "hospital", None)
-    streams: dict[int, list[str]] = {}
-    rng = random.Random(10)
-    for length in lengths:
-        for _ in range(doctors_per_length):
-            doctor_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            b = generator.DoctorBuilder(world, rng, doctor_id)
-            start = date(2020, 3, 2)
-            b.do(cmd.RegisterDoctor(doctor_id=doctor_id, authorised_on=start, registered_on=start))
-            b.do(
-                cmd.RecordServicePeriod(
-                    doctor_id=doctor_id,
-                    period_id="p-1",
-                    org_number=hospital,
-                    part=1,
-                    arena="hospital",
-                    position="LIS1",
-                    fte_percent=100,
-                    start=start,
-                )
-            )
-            # R5: the assessor is the doctor's appointed veileder.
-            b.do(
-                cmd.AssignSupervisor(
-                    doctor_id=doctor_id,
-                    org_number=hospital,
-                    hpr_number="7000001",
-                    role="veileder",
-                    valid_from=start,
-                    part=1,
-                )
-            )
-            k = 0
-            while len(b.events) < length:
-                objective = objectives[k % len(objectives)]
-                on = start + timedelta(days=k % 1500)
-                b.do(
-                    cmd.AssessObjective(
-                        doctor_id=doctor_id,
-                        objective_id=objective,
-                        org_number=hospital,
-                        assessor_hpr="7000001",
-                        assessor_role="veileder",
-                        outcome="achieved",
-                        assessed_on=on,
-                    )
-                )
-                if len(b.events) < length and k < len(objectives):
-                    b.do(
-                        cmd.ApproveObjective(
-                            doctor_id=doctor_id,
-                            objective_id=objective,
-                            org_number=hospital,
-                            approver_hpr=leader,
-                            approved_on=on + timedelta(days=2),
-                        ),
-                        approvals=True,
-                    )
-                k += 1
-            b.events = b.events[:length]
-            streams.setdefault(length, []).append(doctor_id)
-            engine = create_engine(url, pool_size=1)
-            try:
-                state = fold(DoctorState(), b.events)
-                async with engine.begin() as conn:
-                    await generator._write_streams(
-                        conn, [generator.Stream("doctor", doctor_id, b.events, state)]
-                    )
-            finally:
-                await engine.dispose()
-    engine = create_engine(url, pool_size=2)
-    writes = 20 if opts.quick else 150
-    timings: dict[int, list[float]] = {n: [] for n in lengths}
-    metadata = {"actor": {"kind": "organisation", "org_number": hospital}, "request_id": None}
-    try:
-        for i in range(writes):
-            for length in lengths:
-                doctor_id = streams[length][i % doctors_per_length]
-                command = cmd.AssessObjective(
-                    doctor_id=doctor_id,
-                    objective_id=objectives[i % len(objectives)],
-                    org_number=hospital,
-                    assessor_hpr="7000001",
-                    assessor_role="veileder",
-                    outcome="achieved",
-                    assessed_on=date(2024, 1, 1) + timedelta(days=i),
-                )
-
-                def decision(state: DoctorState, _v: int, c: Any = command) -> Any:
-                    return decide(c, state, catalogue=world.catalogue)
-
-                t0 = time.perf_counter()
-                async with engine.begin() as conn:
-                    await run_command(
-                        conn,
-                        DOCTOR,
-                        doctor_id,
-                        expected_version=None,
-                        decide=decision,
-                        metadata=metadata,
-                    )
-                timings[length].append((time.perf_counter() - t0) * 1000)
-    finally:
-        await engine.dispose()
-        await servers.drop_database("bench_cost")
-    # Several "runs": the timings cut into consecutive slices, a median of each.
-    slices = 1 if opts.quick else opts.runs
-
-    def run_medians(values: list[float]) -> list[float]:
-        size = len(values) // slices
-        return [percentile(values[k * size : (k + 1) * size], 50) for k in range(slices)]
-
-    figures = []
-    base = None
-    for length in lengths:
-        medians = run_medians(timings[length])
-        f = Figure(
-            f"write_cost_{length}_events",
+        Figure(
+            "projection_lag_relay_p50",
             "ms",
-            medians,
-            group="write_cost",
+            relay_p50s,
+            group="lag",
             higher_is_better=False,
-            note=f"run_command (snapshot + tail load, decide, append, a snapshot every "
-            f"{aggregates.snapshot_every} events) on a stream of "
-            f"{length} events; p99 {percentile(timings[length], 99):.2f} ms",
-        )
-        if base is None:
-            base = f
-        else:
-            f.against, f.ratio = base.name, f.value / base.value
-        if length == 1000:
-            f.goal = "<= 1.2 x the cost at 10 events"
-            f.met = None if opts.quick else bool(f.ratio is not None and f.ratio <= 1.2)
-        figures.append(f)
-    return figures
+            note=relay_note,
+        ),
+        Figure("projection_lag_relay_p99", "ms", relay_p99s, group="lag", higher_is_better=False),
+    ]

@@ -123,7 +123,7 @@ async def raw_ceiling(url: str, clients: int, seconds: float, batch: int = 1) ->
 # The event store alone ---------------------------------------------------------------------------
 async def store_append(url: str, clients: int, seconds: float, batch: int = 1) -> LoadResult:
     """``services.store.eventstore.append`` in its own transaction (SQLAlchemy engine, the
-    expected-version check and the global append lock included)."""
+    expected-version check and the join of the feed included)."""
     from services.store import eventstore
     from services.store.database import create_engine
     from services.store.eventstore import NewEvent

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain import application, catalogue, organisation
 from domain.doctor import state as doctor
 from events.base import Event, registry
+from services.state_cache import KeptState, StateCache
 from services.store import eventstore
 from services.store.eventstore import RecordedEvent
 
@@ -113,6 +114,9 @@ def decode(event: RecordedEvent) -> Event:
 # (KOMPETANSE_SNAPSHOT_EVERY; services.bootstrap sets it from the settings).
 DEFAULT_SNAPSHOT_EVERY = 32
 snapshot_every = DEFAULT_SNAPSHOT_EVERY
+# States this process loaded, for its next write of the same stream (services.state_cache;
+# services.bootstrap sizes it from KOMPETANSE_STATE_CACHE_SIZE).
+recent_states = StateCache()
 
 
 def snapshot_due(since_snapshot: int, appended: int) -> bool:
@@ -129,7 +133,16 @@ async def load(conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str) -
 async def load_since_snapshot(
     conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str
 ) -> tuple[S, int, int]:
-    """The state, its version, and how many events were folded on top of the snapshot."""
+    """The state, its version, and how many events were folded on top of the snapshot.
+    A state this process loaded before is taken from ``recent_states`` instead of the
+    snapshot when the store still holds the event it was folded to."""
+    key = (_store_of(conn), aggregate.snapshot_schema, stream_id)
+    kept = recent_states.get(key)
+    if kept is not None:
+        loaded = await _load_after_kept(conn, aggregate, stream_id, kept)
+        if loaded is not None:
+            return loaded
+        recent_states.forget(key)
     row = (
         await conn.execute(
             text("SELECT version, state, schema FROM stream_snapshots WHERE stream_id = :s"),
@@ -142,7 +155,37 @@ async def load_since_snapshot(
         version = row.version
     tail = await eventstore.load_stream(conn, stream_id, after_version=version)
     state = aggregate.fold(state, [decode(e) for e in tail])
+    if tail:
+        recent_states.keep(key, KeptState(tail[-1].version, tail[-1].event_id, state))
     return state, version + len(tail), len(tail)
+
+
+async def _load_after_kept(
+    conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str, kept: KeptState
+) -> tuple[S, int, int] | None:
+    """The kept state with the events after it, or None if the store no longer holds the
+    event it was folded to (restored or recreated since)."""
+    events = await eventstore.load_stream(conn, stream_id, after_version=kept.version - 1)
+    if not events or events[0].event_id != kept.event_id:
+        return None
+    tail = events[1:]
+    state: S = aggregate.fold(kept.state, [decode(e) for e in tail])
+    version = kept.version + len(tail)
+    if tail:
+        key = (_store_of(conn), aggregate.snapshot_schema, stream_id)
+        recent_states.keep(key, KeptState(version, tail[-1].event_id, state))
+    snapshot_version = (
+        await conn.execute(
+            text("SELECT version FROM stream_snapshots WHERE stream_id = :s AND schema = :sc"),
+            {"s": stream_id, "sc": aggregate.snapshot_schema},
+        )
+    ).scalar()
+    return state, version, version - (snapshot_version or 0)
+
+
+def _store_of(conn: AsyncConnection) -> str:
+    """Which event store: a (stream, version) names the same events only within one."""
+    return conn.engine.url.render_as_string(hide_password=True)
 
 
 async def save_snapshot(
@@ -164,8 +207,8 @@ async def save_snapshot(
 
 
 # The catalogue is large and changes rarely, so each process keeps the folded state and
-# refreshes it when the catalogue stream's version moves. Keyed by database and stream: a
-# (stream, version) names the same events only within one event store.
+# refreshes it when the catalogue stream's version moves. Keyed by database and stream
+# (see _store_of).
 _catalogue_cache: dict[tuple[str, str], tuple[int, catalogue.Catalogue]] = {}
 
 
@@ -178,7 +221,7 @@ async def current_catalogue_at(conn: AsyncConnection) -> tuple[catalogue.Catalog
     """The current catalogue and the version of its stream it was folded at."""
     stream_id = catalogue_stream()
     version = await eventstore.stream_version(conn, stream_id)
-    key = (conn.engine.url.render_as_string(hide_password=True), stream_id)
+    key = (_store_of(conn), stream_id)
     cached = _catalogue_cache.get(key)
     if cached is not None and cached[0] == version:
         return cached[1], version

@@ -84,6 +84,7 @@ def engine_for(settings: Settings, *, pool_size: int | None = None) -> AsyncEngi
 
 def bootstrap(settings: Settings, *, pool_size: int | None = None) -> Services:
     aggregates.snapshot_every = max(1, settings.snapshot_every)
+    aggregates.recent_states.resize(settings.state_cache_size)
     engine = engine_for(settings, pool_size=pool_size)
     replica = None
     if settings.database_replica_url:

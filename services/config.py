@@ -44,6 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Computed progress answers kept per API process (services.read_models.progress_cache);
     # about 56 KiB each for a doctor on a full path, so ~110 MB at the default.
     progress_cache_size: int = 2_000
+    state_cache_size: int = 256  # streams whose loaded state a process keeps (writes)
     # Liveness: a relay or projector with work pending and nothing moving this long while
     # NATS answers ends itself, for its supervisor to restart (services/watchdog.py).
     stall_seconds: float = 30.0
@@ -114,10 +115,12 @@ _ENV = {
     "db_pool_size": "KOMPETANSE_DB_POOL_SIZE",
     "api_workers": "KOMPETANSE_API_WORKERS",
     "relay_batch_size": "KOMPETANSE_RELAY_BATCH",
+    "relay_idle_poll_seconds": "KOMPETANSE_RELAY_POLL_SECONDS",
     "projector_batch_size": "KOMPETANSE_PROJECTOR_BATCH",
     "readiness_max_lag_events": "KOMPETANSE_READY_MAX_LAG",
     "snapshot_every": "KOMPETANSE_SNAPSHOT_EVERY",
     "progress_cache_size": "KOMPETANSE_PROGRESS_CACHE_SIZE",
+    "state_cache_size": "KOMPETANSE_STATE_CACHE_SIZE",
     "stall_seconds": "KOMPETANSE_STALL_SECONDS",
     "token_issuer": "TOKEN_ISSUER",
     "token_audience": "TOKEN_AUDIENCE",

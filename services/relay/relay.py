@@ -47,6 +47,7 @@ RELAY_LOCK_KEY = 0x72656C61  # "rela"
 ACK_TIMEOUT_SECONDS = 2.0  # a batch not acked by then is published again (same ids)
 LOCK_CHECK_TIMEOUT_SECONDS = 2.0
 RETRY_PAUSE_SECONDS = 0.25
+BUSY_POLL_SECONDS = 0.01  # the wait after a poll that found events (see _relay_until)
 MAX_RETRY_PAUSE_SECONDS = 2.0  # keeps recovery within seconds once the cause is gone
 RECONNECT_AFTER_FAILED_BATCHES = 5  # then drop NATS and the lock and start over
 DEAD_LETTER_CONSUMER = "relay"
@@ -175,8 +176,13 @@ class Relay:
                 await _sleep_or_stop(stop, RETRY_PAUSE_SECONDS)
                 continue
             failures = 0
-            if published < self.batch_size:
+            if published == 0:
                 await _sleep_or_stop(stop, self.idle_poll_seconds)
+            elif published < self.batch_size:
+                # Events are flowing: look again soon, so an event waits a short poll, not
+                # the idle one (projection lag at a steady load); an idle feed still costs
+                # only one read per idle poll.
+                await _sleep_or_stop(stop, min(BUSY_POLL_SECONDS, self.idle_poll_seconds))
 
     async def _load_checkpoint(self) -> Cursor:
         async with self.engine.connect() as conn:

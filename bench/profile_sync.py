@@ -2,7 +2,7 @@
 ``python -m bench.profile_sync [--facts N] [--size quick|small]``.
 
 Writes ``bench/profiles/nightly_sync.txt`` (pyinstrument's call tree of the API process,
-from start to its clean stop). Run as a module by ``api_process`` it is the API itself:
+one worker, from start to its clean stop). Run as a module by ``api_process`` it is the API itself:
 ``python -m bench.profile_sync api`` serves under the profiler.
 """
 
@@ -57,7 +57,9 @@ async def main(facts: int, size: str) -> None:
         doctors = await data_figures.writers(url, 640)
         org = max({w[1] for w in doctors}, key=lambda o: sum(w[1] == o for w in doctors))
         tokens = data_figures.mint_tokens(data_dir, {org})
-        with api_process(url, s.nats_url, data_dir, module="bench.profile_sync") as base:
+        # One worker: pyinstrument sees the process it runs in, and with several workers
+        # that is only uvicorn's supervisor.
+        with api_process(url, s.nats_url, data_dir, module="bench.profile_sync", workers=1) as base:
             figures = await sync_figures.nightly_sync(base, url, org, tokens[org], opts, 1)
         for f in figures:
             log(f"{f.name}: {f.value:.1f} {f.unit} ({f.note})")

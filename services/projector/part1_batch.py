@@ -3,8 +3,9 @@
 
 Per batch: one read of the completions already recorded for the doctors approved in it,
 one read of those doctors' approvals (the cheap "enough distinct approvals?" test), one of
-the catalogue's positions, one of the full streams of the few doctors that pass the cheap
-test (their state at each candidate approval is folded incrementally in memory), and one
+the catalogue's events before the batch's last in the feed, one of the full streams of the
+few doctors that pass the cheap test (their state at each candidate approval is folded
+incrementally in memory), and one
 multi-row insert (plus one into the outbox on the live tables). Everything read is the
 event store's committed history or this projection's own table, so the order of the
 decisions within the batch is the only thing to keep: a doctor recorded by an earlier
@@ -26,7 +27,7 @@ from events.base import Event, registry
 from events.doctor import ObjectiveApproved
 from services.projector.integration import SUBJECT, catalogue_at, database_of, message_for
 from services.read_models.states import DOCTORS, decode_event
-from services.store.eventstore import RecordedEvent
+from services.store.eventstore import Cursor, RecordedEvent
 
 APPROVED = "doctor.objective_approved"
 # (event, its approval, the catalogue before it): an approval that passed the cheap test.
@@ -64,15 +65,21 @@ async def _candidates(conn: AsyncConnection, pending: list[RecordedEvent]) -> li
     if not pending:
         return []
     approved = await _approvals_upto(conn, {e.stream_id: e.version for e in pending})
-    positions = list(
-        await conn.scalars(
+    # The catalogue's events before the batch's last, in feed order: each approval is judged
+    # by the catalogue as published before it in the feed, as the one-by-one path does
+    # (integration.catalogue_before). A stream's versions rise in feed order.
+    last = max(e.cursor for e in pending)
+    published = (
+        await conn.execute(
             text(
-                "SELECT position FROM events WHERE stream_id = 'catalogue-annex2' "
-                "AND position < :p ORDER BY position"
+                "SELECT transaction_id, position, version FROM events "
+                "WHERE stream_id = 'catalogue-annex2' AND (transaction_id, position) < (:t, :p) "
+                "ORDER BY transaction_id, position"
             ),
-            {"p": max(e.position for e in pending)},
+            {"t": last.transaction_id, "p": last.position},
         )
-    )
+    ).all()
+    cursors = [Cursor(row.transaction_id, row.position) for row in published]
     seen: dict[str, tuple[int, set[str]]] = {}  # doctor -> (approvals counted, objectives)
     part1_totals: dict[int, int] = {}  # by id() of a catalogue version, for this batch
     database = database_of(conn)
@@ -80,8 +87,10 @@ async def _candidates(conn: AsyncConnection, pending: list[RecordedEvent]) -> li
     for event in pending:
         approval = decode_event(event)
         assert isinstance(approval, ObjectiveApproved)
-        before = bisect_left(positions, event.position)  # catalogue events before this one
-        catalogue = await catalogue_at(conn, positions[before - 1] if before else 0, database)
+        before = bisect_left(cursors, event.cursor)  # catalogue events before this one
+        catalogue = await catalogue_at(
+            conn, published[before - 1].version if before else 0, database
+        )
         version = catalogue.version_on(approval.approved_on)
         if version is None:
             continue

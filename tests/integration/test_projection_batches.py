@@ -298,3 +298,59 @@ async def test_rebuild_with_writes_and_a_live_projector_loses_nothing(database_u
         assert all(r[2] == r[3] for r in summary), "an event was applied twice"
     finally:
         await engine.dispose()
+
+
+async def test_the_batch_path_judges_an_approval_by_the_catalogue_published_before_it(
+    database_url: str,
+) -> None:
+    """A catalogue version published after the approvals, whose stream version (2) is far
+    below its position, does not decide them: the batch path agrees with one by one. (It
+    once took a position for a catalogue version and folded the later one in.)"""
+    from domain.catalogue import Catalogue
+    from domain.catalogue import decide as catalogue_decide
+    from domain.catalogues import sample_versions
+    from events.catalogue import ObjectiveSpec
+
+    first = catalogue_decide(sample_versions()[0], Catalogue())
+    assert isinstance(first, list) and len(first) == 1
+    published = first[0]
+    # In effect from the next day, with one more part-1 objective nobody has approved.
+    revision = msgspec.structs.replace(
+        published,
+        version=f"{published.version}-rev",
+        effective_from=date.fromordinal(published.effective_from.toordinal() + 1),
+        objectives=(*published.objectives, ObjectiveSpec(id="KLS-999", part=1, title="Ny")),
+    )
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await eventstore.append(
+                conn,
+                stream_type="organisation",
+                stream_id="org-filler",
+                expected_version=0,
+                events=[organisation_registered(next(NUMBERS)) for _ in range(30)],
+            )
+        for stream_id, stream_type, events, version in (
+            ("catalogue-annex2", "catalogue", [published], 0),
+            ("done-1", "doctor", part1_path(), 0),
+            ("catalogue-annex2", "catalogue", [revision], 1),
+        ):
+            async with engine.begin() as conn:
+                await eventstore.append(
+                    conn,
+                    stream_type=stream_type,
+                    stream_id=stream_id,
+                    expected_version=version,
+                    events=generator.new_events(events),
+                )
+        async with engine.begin() as conn:
+            await ensure_tables(conn, Part1Completion())
+            events = await eventstore.read_feed(conn, after=START, limit=100_000)
+        _, one_outbox = await applied(engine, Part1Completion(), events, None)
+        assert [m[0] for m in one_outbox] == ["part1-approved:done-1"]
+        for seed in range(3):
+            _, batch_outbox = await applied(engine, Part1Completion(), events, random.Random(seed))
+            assert batch_outbox == one_outbox
+    finally:
+        await engine.dispose()

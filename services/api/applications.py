@@ -64,7 +64,7 @@ class ApplicationsController(Controller):
         cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> Page:
-        rows = await services.records.queue(status, cursor.decode(cursor_), limit)
+        rows = await services.records.queue(status, cursor.decode_feed(cursor_), limit)
         items = [
             QueueItem(
                 application_id=r.application_id,
@@ -76,10 +76,11 @@ class ApplicationsController(Controller):
             )
             for r in rows[:limit]
         ]
-        more = len(rows) > limit
-        return Page(
-            items=items, next_cursor=cursor.encode(rows[limit - 1].last_position) if more else None
+        last = rows[limit - 1] if len(rows) > limit else None  # a next page exists
+        next_cursor = (
+            cursor.encode_feed(last.last_transaction_id, last.last_position) if last else None
         )
+        return Page(items=items, next_cursor=next_cursor)
 
     @get(
         "/applications/{application_id:str}",

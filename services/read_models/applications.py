@@ -20,7 +20,8 @@ async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> Non
             await conn.execute(
                 text(
                     f"INSERT INTO {TABLE}{suffix} (application_id, doctor_id, specialty, status,"
-                    " submitted_on, last_position) VALUES (:a, :d, :s, 'submitted', :on, :p)"
+                    " submitted_on, last_transaction_id, last_position)"
+                    " VALUES (:a, :d, :s, 'submitted', :on, :t, :p)"
                     " ON CONFLICT (application_id) DO NOTHING"
                 ),
                 {
@@ -28,6 +29,7 @@ async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> Non
                     "d": submitted.doctor_id,
                     "s": submitted.specialty,
                     "on": submitted.submitted_on,
+                    "t": event.transaction_id,
                     "p": event.position,
                 },
             )
@@ -35,12 +37,14 @@ async def apply(conn: AsyncConnection, event: RecordedEvent, suffix: str) -> Non
             await conn.execute(
                 text(
                     f"UPDATE {TABLE}{suffix} SET status = :st, decided_on = :on,"
-                    " last_reason = :r, last_position = :p WHERE application_id = :a"
+                    " last_reason = :r, last_transaction_id = :t, last_position = :p"
+                    " WHERE application_id = :a"
                 ),
                 {
                     "st": decided.outcome,
                     "on": decided.decided_on,
                     "r": decided.reason,
+                    "t": event.transaction_id,
                     "p": event.position,
                     "a": decided.application_id,
                 },

@@ -1,6 +1,6 @@
 """Reads of the record as stored: a doctor's audit trail (the events with who and when), the
 access log, the caseworkers' queue and an application's frozen bundle. Each a single query,
-each paginated by an opaque position the caller passes back."""
+each paginated by an opaque cursor the caller passes back."""
 
 from __future__ import annotations
 
@@ -32,11 +32,14 @@ _ACCESS = text(
     "method, endpoint, status FROM access_log "
     "WHERE doctor_id = :d AND id > :after ORDER BY id LIMIT :n"
 )
+# In feed order of the event that last changed each row (migration 0011): the projector
+# applies events in that order, so a page never misses a row changed after the page before.
 _QUEUE = text(
-    "SELECT application_id, doctor_id, specialty, status, submitted_on, "
-    "decided_on, last_position FROM application_queue "
-    "WHERE (CAST(:s AS text) IS NULL OR status = :s) AND last_position > :a "
-    "ORDER BY last_position LIMIT :n"
+    "SELECT application_id, doctor_id, specialty, status, submitted_on, decided_on, "
+    "last_transaction_id, last_position FROM application_queue "
+    "WHERE (CAST(:s AS text) IS NULL OR status = :s) "
+    "AND (last_transaction_id, last_position) > (:at, :ap) "
+    "ORDER BY last_transaction_id, last_position LIMIT :n"
 )
 # The bundle with the application's current status and version: the latest decision event
 # (a decision shows at once, not after the projector).
@@ -69,8 +72,10 @@ class Records:
     async def access_log(self, doctor_id: str, after: int, limit: int) -> list[Row[Any]]:
         return await self._rows(_ACCESS, {"d": doctor_id, "after": after, "n": limit + 1})
 
-    async def queue(self, status: str | None, after: int, limit: int) -> list[Row[Any]]:
-        return await self._rows(_QUEUE, {"s": status, "a": after, "n": limit + 1})
+    async def queue(self, status: str | None, after: tuple[int, int], limit: int) -> list[Row[Any]]:
+        """Up to ``limit + 1`` rows after ``after``, a (transaction id, position) pair."""
+        params = {"s": status, "at": after[0], "ap": after[1], "n": limit + 1}
+        return await self._rows(_QUEUE, params)
 
     async def application(self, application_id: str) -> ApplicationRecord | None:
         rows = await self._rows(_APPLICATION, {"a": application_id})

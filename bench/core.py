@@ -7,6 +7,7 @@ import contextlib
 import importlib.metadata
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -80,6 +81,25 @@ class Figure:
             "group": self.group,
             "note": self.note,
         }
+
+
+def latency(name: str, results: list[Any], q: int, *, group: str, **rest: Any) -> Figure:
+    """The ``q``th percentile (50 or 99) of each run's latencies, in ms."""
+    values = [getattr(r, f"p{q}") for r in results]
+    return Figure(name, "ms", values, group=group, higher_is_better=False, **rest)
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]], timeout: float = 15.0) -> None:
+    """SIGTERM to each that still runs, then wait for each; kill one not ended by then."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _round(x: float) -> float:

@@ -15,7 +15,7 @@ import asyncpg
 import msgspec
 
 from bench import generator, progress_figures
-from bench.core import ROOT, Figure, Options, Servers, log, percentile
+from bench.core import ROOT, Figure, Options, Servers, latency, log, percentile
 from bench.http_client import Connection
 from bench.load import closed_loop
 from bench.store_figures import raw_ceiling
@@ -350,20 +350,8 @@ async def http_figures(
             note="POST /api/v1/doctors/{id}/assessments (auth, validation, decision, commit)",
         )
         http_f.ratio = http_f.value / raw_f.value if raw_f.value else None
-        p50 = Figure(
-            f"http_append_{clients}c_p50",
-            "ms",
-            [h.p50 for h in http],
-            group="http",
-            higher_is_better=False,
-        )
-        p99 = Figure(
-            f"http_append_{clients}c_p99",
-            "ms",
-            [h.p99 for h in http],
-            group="http",
-            higher_is_better=False,
-        )
+        p50 = latency(f"http_append_{clients}c_p50", http, 50, group="http")
+        p99 = latency(f"http_append_{clients}c_p99", http, 99, group="http")
         if clients == 64:
             http_f.goal = ">= 25 % of the raw asyncpg ceiling"
             http_f.met = None if opts.quick else bool(http_f.ratio and http_f.ratio >= 0.25)
@@ -388,13 +376,7 @@ async def http_figures(
     )
     batch.ratio = batch.value / rawb.value if rawb.value else None
     batch.met = None if opts.quick else bool(batch.ratio and batch.ratio >= 0.6)
-    batch_p99 = Figure(
-        "http_batch100_4c_p99",
-        "ms",
-        [r.p99 for r in results["batch"]],
-        group="http",
-        higher_is_better=False,
-    )
+    batch_p99 = latency("http_batch100_4c_p99", results["batch"], 99, group="http")
     sync[1].against, sync[1].ratio = rawb.name, sync[1].value / rawb.value if rawb.value else None
     return [
         *figures,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from bench import generator
-from bench.core import ROOT, Figure, Options, Servers, log, percentile
+from bench.core import ROOT, Figure, Options, Servers, log, percentile, stop_processes
 
 LAG_RATE = 500  # events/s
 
@@ -206,15 +205,7 @@ async def _lag_run(
     finally:
         await poll.close()
         await engine.dispose()
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(procs)
         logfile.close()
         await servers.drop_database("bench_lag")
         await _delete_stream(servers.nats_url, stream_name)

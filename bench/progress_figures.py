@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from bench import generator
-from bench.core import Figure, Options, log, percentile
+from bench.core import Figure, Options, latency, log, percentile
 from bench.http_client import Connection
 from bench.load import closed_loop
 
@@ -153,19 +153,12 @@ async def runs(
 
 def figures(results: dict[str, list[Any]], info: dict[str, Any], opts: Options) -> list[Figure]:
     sql = results["progress_sql"]
-    s_p50 = Figure(
-        "progress_sql_32r_p50",
-        "ms",
-        [r.p50 for r in sql],
-        group="progress",
-        higher_is_better=False,
-    )
-    s_p99 = Figure(
+    s_p50 = latency("progress_sql_32r_p50", sql, 50, group="progress")
+    s_p99 = latency(
         "progress_sql_32r_p99",
-        "ms",
-        [r.p99 for r in sql],
+        sql,
+        99,
         group="progress",
-        higher_is_better=False,
         note="plain asyncpg SELECT of the same doctor_states row",
     )
     out = []
@@ -174,12 +167,11 @@ def figures(results: dict[str, list[Any]], info: dict[str, Any], opts: Options) 
         rates = results[f"progress_{mix}_hit_rate"]
         name = "progress_query_32r" if mix == "mixed" else f"progress_query_32r_{mix}"
         rate_text = f"cache hit rate {100 * percentile(rates, 50):.0f} %"
-        p99 = Figure(
+        p99 = latency(
             f"{name}_p99",
-            "ms",
-            [r.p99 for r in reads],
+            reads,
+            99,
             group="progress",
-            higher_is_better=False,
             against=s_p99.name,
             note=f"GET /api/v1/doctors/{{id}}/progress, 32 readers, {mix} mix, {rate_text}; "
             f"{info['doctors']} doctors / {info['events']} events loaded",
@@ -189,13 +181,7 @@ def figures(results: dict[str, list[Any]], info: dict[str, Any], opts: Options) 
             p99.goal = "<= 20 ms"
             p99.met = None if opts.quick else p99.value <= 20
         out += [
-            Figure(
-                f"{name}_p50",
-                "ms",
-                [r.p50 for r in reads],
-                group="progress",
-                higher_is_better=False,
-            ),
+            latency(f"{name}_p50", reads, 50, group="progress"),
             p99,
             Figure(
                 f"{name}_throughput",

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.core import Figure, Options, Servers, log
+from bench.core import Figure, Options, Servers, latency, log
 from bench.load import LoadResult, closed_loop, threaded_closed_loop
 
 LEVELS = (1, 16, 64)
@@ -265,13 +265,7 @@ async def run(servers: Servers, opts: Options) -> list[Figure]:
             group="append",
             note=f"ceiling: plain asyncpg INSERT of {batch} event row(s) per transaction",
         )
-        raw_p99 = Figure(
-            f"raw_asyncpg_append_{suffix}_p99",
-            "ms",
-            [r.p99 for r in raw[key]],
-            group="append",
-            higher_is_better=False,
-        )
+        raw_p99 = latency(f"raw_asyncpg_append_{suffix}_p99", raw[key], 99, group="append")
         store_f = Figure(
             f"store_append_{suffix}",
             "events/s",
@@ -279,13 +273,7 @@ async def run(servers: Servers, opts: Options) -> list[Figure]:
             group="append",
             note="services.store.eventstore.append, one transaction per call",
         )
-        store_p99 = Figure(
-            f"store_append_{suffix}_p99",
-            "ms",
-            [r.p99 for r in store[key]],
-            group="append",
-            higher_is_better=False,
-        )
+        store_p99 = latency(f"store_append_{suffix}_p99", store[key], 99, group="append")
         es_f = Figure(
             f"eventsourcing_append_{suffix}",
             "events/s",

@@ -69,7 +69,8 @@ class TrainingRegistrationEndFacts(OrganisationFacts, frozen=True, kw_only=True)
 class OrganisationRegistered(
     OrganisationRegistrationFacts, Event, frozen=True, kw_only=True, tag="organisation.registered"
 ):
-    pass
+    """Helsedirektoratet registers the institution (RULES.md authority); its leaders,
+    delegations and R16 registrations are recorded after this."""
 
 
 class LeaderAppointed(

@@ -20,6 +20,7 @@ from domain.calendar_days import month_bounds, overlap, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
 from domain.doctor import commands, requests, training
+from domain.doctor.checks import no_service_at
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
@@ -187,13 +188,8 @@ def _assess(cmd: commands.AssessObjective, state: DoctorState, ctx: Context) -> 
             field="objective_id",
             rule="R4",
         )
-    if not state.serves_at(cmd.org_number):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    if (unserved := no_service_at(state, cmd.org_number, "R5")) is not None:
+        return unserved
     uncounted = lifecycle.check_assessment(cmd, state, version.objectives[cmd.objective_id])
     if uncounted is not None:
         return uncounted

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from domain.copying import copy_as
 from domain.doctor import commands
+from domain.doctor.checks import NO_SERVICE, no_service_at
 from domain.doctor.state import DoctorState
 from domain.organisation import authority
 from domain.rejection import Rejection, reject
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from domain.doctor.decide import Context, Decision
 
 MAX_MEETING_MINUTES = 24 * 60
+_NO_SERVICE = f"org_number: {NO_SERVICE}"  # each refusal here starts with its field
 
 
 def record_activity(
@@ -42,13 +44,10 @@ def record_activity(
                 field="objective_ids",
                 rule="R4",
             )
-    if cmd.recorded_by != RECORDED_BY_DOCTOR and not state.serves_at(cmd.recorded_by):
-        return reject(
-            "rule_violation",
-            "org_number: the doctor has no service at this institution (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    if cmd.recorded_by != RECORDED_BY_DOCTOR:  # an employer records it: its own service
+        unserved = no_service_at(state, cmd.recorded_by, "R5", _NO_SERVICE)
+        if unserved is not None:
+            return unserved
     return [copy_as(ev.LearningActivityRecorded, cmd)]
 
 
@@ -79,13 +78,8 @@ def sign_off(cmd: commands.SignOffLearningActivity, state: DoctorState, ctx: Con
         return reject(
             "invalid_value", "signed_on: before the activity took place", field="signed_on"
         )
-    if not state.serves_at(cmd.org_number):
-        return reject(
-            "rule_violation",
-            "org_number: the doctor has no service at this institution (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    if (unserved := no_service_at(state, cmd.org_number, "R5", _NO_SERVICE)) is not None:
+        return unserved
     if not _has_role_at(cmd, state, ctx):
         return reject(
             "rule_violation",
@@ -140,13 +134,8 @@ def record_meeting(
                 rule="R13",
             )
         org = sorted(assigned, key=lambda s: s.valid_from)[-1].org_number
-    elif not state.serves_at(org):
-        return reject(
-            "rule_violation",
-            "org_number: the doctor has no service at this institution (R12)",
-            field="org_number",
-            rule="R12",
-        )
+    elif (unserved := no_service_at(state, org, "R12", _NO_SERVICE)) is not None:
+        return unserved
     return [copy_as(ev.SupervisionMeetingHeld, cmd, org_number=org)]
 
 

@@ -5,6 +5,8 @@ applies), and nothing is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from domain.copying import copy_as
@@ -23,6 +25,13 @@ MAX_MEETING_MINUTES = 24 * 60
 _NO_SERVICE = f"org_number: {NO_SERVICE}"  # each refusal here starts with its field
 
 
+def _not_in_catalogue(objective_ids: Iterable[str], on: date, ctx: Context) -> str | None:
+    """R4: the first of ``objective_ids`` not in the catalogue version in force on ``on``."""
+    version = ctx.require_catalogue().version_on(on)
+    known = set(version.objectives) if version is not None else set()
+    return next((o for o in objective_ids if o not in known), None)
+
+
 def record_activity(
     cmd: commands.RecordLearningActivity, state: DoctorState, ctx: Context
 ) -> Decision:
@@ -32,18 +41,14 @@ def record_activity(
         return reject("invalid_value", "objective_ids: empty", field="objective_ids")
     if not cmd.description.strip():
         return reject("invalid_value", "description: empty", field="description")
-    catalogue = ctx.require_catalogue()
-    version = catalogue.version_on(cmd.date)
-    known = set(version.objectives) if version is not None else set()
-    for objective_id in cmd.objective_ids:
-        if objective_id not in known:
-            return reject(
-                "unknown_reference",
-                f"objective_ids: {objective_id} is not in the doctor's catalogue version "
-                f"in force on {cmd.date.isoformat()} (R4)",
-                field="objective_ids",
-                rule="R4",
-            )
+    if (unknown := _not_in_catalogue(cmd.objective_ids, cmd.date, ctx)) is not None:
+        return reject(
+            "unknown_reference",
+            f"objective_ids: {unknown} is not in the doctor's catalogue version "
+            f"in force on {cmd.date.isoformat()} (R4)",
+            field="objective_ids",
+            rule="R4",
+        )
     if cmd.recorded_by != RECORDED_BY_DOCTOR:  # an employer records it: its own service
         unserved = no_service_at(state, cmd.recorded_by, "R5", _NO_SERVICE)
         if unserved is not None:
@@ -163,17 +168,14 @@ def _check_plan_period(
             field=f"{where}.arena",
             rule="R1",
         )
-    version = ctx.require_catalogue().version_on(p.start)
-    known = set(version.objectives) if version is not None else set()
-    for objective_id in p.objective_ids:
-        if objective_id not in known:
-            return reject(
-                "unknown_reference",
-                f"{where}.objective_ids: {objective_id} is not in the catalogue in force on "
-                f"{p.start.isoformat()} (R4)",
-                field=f"{where}.objective_ids",
-                rule="R4",
-            )
+    if (unknown := _not_in_catalogue(p.objective_ids, p.start, ctx)) is not None:
+        return reject(
+            "unknown_reference",
+            f"{where}.objective_ids: {unknown} is not in the catalogue in force on "
+            f"{p.start.isoformat()} (R4)",
+            field=f"{where}.objective_ids",
+            rule="R4",
+        )
     return None
 
 

@@ -111,20 +111,27 @@ def _record_period(
     return _check_period(cmd, state) or [copy_as(ev.ServicePeriodRecorded, cmd)]
 
 
+def _no_such_period(period_id: str | None, state: DoctorState) -> Rejection | None:
+    """A period the command names (None: it names none) is on the record."""
+    if period_id is not None and period_id not in state.periods:
+        return reject("unknown_reference", "no such period", field="period_id")
+    return None
+
+
 def _correct_period(
     cmd: commands.CorrectServicePeriod, state: DoctorState, _ctx: Context
 ) -> Decision:
-    if cmd.period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
-    return _check_period(cmd, state) or [copy_as(ev.ServicePeriodCorrected, cmd)]
+    return (
+        _no_such_period(cmd.period_id, state)
+        or _check_period(cmd, state)
+        or [copy_as(ev.ServicePeriodCorrected, cmd)]
+    )
 
 
 def _retract_period(
     cmd: commands.RetractServicePeriod, state: DoctorState, _ctx: Context
 ) -> Decision:
-    if cmd.period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
-    return [copy_as(ev.ServicePeriodRetracted, cmd)]
+    return _no_such_period(cmd.period_id, state) or [copy_as(ev.ServicePeriodRetracted, cmd)]
 
 
 def _check_absence(cmd: commands.LogAbsence, state: DoctorState) -> Rejection | None:
@@ -292,8 +299,8 @@ def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Cont
 def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Context) -> Decision:
     if cmd.exception_id in state.exceptions:
         return reject("duplicate", "exception_id exists", field="exception_id")
-    if cmd.period_id is not None and cmd.period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
+    if (missing := _no_such_period(cmd.period_id, state)) is not None:
+        return missing
     if cmd.kind == "veileder_dispensation" and cmd.supervisor_hpr is None:
         return reject(
             "invalid_value",

@@ -17,3 +17,10 @@ def no_service_at(
     if state.serves_at(org_number):
         return None
     return reject("rule_violation", f"{detail} ({rule})", field="org_number", rule=rule)
+
+
+def no_such_period(state: DoctorState, period_id: str | None) -> Rejection | None:
+    """A period the command names (None: it names none) is on the record."""
+    if period_id is not None and period_id not in state.periods:
+        return reject("unknown_reference", "no such period", field="period_id")
+    return None

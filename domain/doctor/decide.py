@@ -20,7 +20,7 @@ from domain.calendar_days import month_bounds, overlap, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
 from domain.doctor import commands, requests, training
-from domain.doctor.checks import no_service_at
+from domain.doctor.checks import no_service_at, no_such_period
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
@@ -111,18 +111,11 @@ def _record_period(
     return _check_period(cmd, state) or [copy_as(ev.ServicePeriodRecorded, cmd)]
 
 
-def _no_such_period(period_id: str | None, state: DoctorState) -> Rejection | None:
-    """A period the command names (None: it names none) is on the record."""
-    if period_id is not None and period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
-    return None
-
-
 def _correct_period(
     cmd: commands.CorrectServicePeriod, state: DoctorState, _ctx: Context
 ) -> Decision:
     return (
-        _no_such_period(cmd.period_id, state)
+        no_such_period(state, cmd.period_id)
         or _check_period(cmd, state)
         or [copy_as(ev.ServicePeriodCorrected, cmd)]
     )
@@ -131,7 +124,7 @@ def _correct_period(
 def _retract_period(
     cmd: commands.RetractServicePeriod, state: DoctorState, _ctx: Context
 ) -> Decision:
-    return _no_such_period(cmd.period_id, state) or [copy_as(ev.ServicePeriodRetracted, cmd)]
+    return no_such_period(state, cmd.period_id) or [copy_as(ev.ServicePeriodRetracted, cmd)]
 
 
 def _check_absence(cmd: commands.LogAbsence, state: DoctorState) -> Rejection | None:
@@ -299,7 +292,7 @@ def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Cont
 def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Context) -> Decision:
     if cmd.exception_id in state.exceptions:
         return reject("duplicate", "exception_id exists", field="exception_id")
-    if (missing := _no_such_period(cmd.period_id, state)) is not None:
+    if (missing := no_such_period(state, cmd.period_id)) is not None:
         return missing
     if cmd.kind == "veileder_dispensation" and cmd.supervisor_hpr is None:
         return reject(

@@ -28,6 +28,7 @@ from datetime import date
 import msgspec
 
 from domain.catalogue import PublishCatalogueVersion
+from domain.copying import copy_as
 from events.catalogue import ObjectiveChange, ObjectiveSpec
 
 
@@ -44,20 +45,9 @@ class CatalogueFile(msgspec.Struct, frozen=True, kw_only=True):
     label: str = ""
 
 
-def _command(f: CatalogueFile) -> PublishCatalogueVersion:
-    return PublishCatalogueVersion(
-        catalogue_id=f.catalogue_id,
-        version=f.version,
-        effective_from=f.effective_from,
-        objectives=f.objectives,
-        changes=f.changes,
-        label=f.label,
-    )
-
-
 def parse_json(text: str | bytes) -> PublishCatalogueVersion:
     try:
-        return _command(msgspec.json.decode(text, type=CatalogueFile))
+        return copy_as(PublishCatalogueVersion, msgspec.json.decode(text, type=CatalogueFile))
     except msgspec.ValidationError as exc:
         raise CatalogueFormatError(str(exc)) from exc
     except msgspec.DecodeError as exc:

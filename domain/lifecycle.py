@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.authority import assessment_problem, in_doctors_path
+from domain.doctor.checks import no_service_at
 from domain.doctor.commands import (
     AssessObjective,
     AssignSupervisor,
@@ -162,14 +163,7 @@ def withdraw_exception(cmd: WithdrawException, state: DoctorState) -> Rejection 
 
 
 def record_plan(cmd: RecordEducationPlan, state: DoctorState) -> Rejection | None:
-    if not any(p.org_number == cmd.org_number for p in state.periods.values()):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution (R17)",
-            field="org_number",
-            rule="R17",
-        )
-    return None
+    return no_service_at(state, cmd.org_number, "R17")
 
 
 def record_group_supervision(cmd: RecordGroupSupervision, state: DoctorState) -> Rejection | None:

@@ -11,7 +11,7 @@ request.
 from __future__ import annotations
 
 from datetime import date
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -77,11 +77,15 @@ IN_FORCE: Final = RuleSet(
     effective_from=date(2017, 3, 1),
 )
 
-PROPOSED_2024: Final = msgspec.structs.replace(
-    IN_FORCE,
-    id="proposed-2024",
-    title="Høringsnotat 2024: proposed amendments (what if)",
-    effective_from=None,
+
+def _what_if(id_: str, title: str, **amendments: Any) -> RuleSet:
+    """``IN_FORCE`` with ``amendments``; never selected by date, only on request."""
+    return msgspec.structs.replace(IN_FORCE, id=id_, title=title, effective_from=None, **amendments)
+
+
+PROPOSED_2024: Final = _what_if(
+    "proposed-2024",
+    "Høringsnotat 2024: proposed amendments (what if)",
     gp_min_fte_percent=None,
     supervision_mode="average_over_period",
     asa_experienced_veileder_allowed=True,
@@ -90,11 +94,9 @@ PROPOSED_2024: Final = msgspec.structs.replace(
     self_created_posts_provided=True,
 )
 
-REPORTED_LIS1_2019: Final = msgspec.structs.replace(
-    IN_FORCE,
-    id="reported-lis1-2019",
-    title="Reported LIS1 practice from 2019 (vacation counts as absence; unconfirmed)",
-    effective_from=None,
+REPORTED_LIS1_2019: Final = _what_if(
+    "reported-lis1-2019",
+    "Reported LIS1 practice from 2019 (vacation counts as absence; unconfirmed)",
     vacation_is_absence_in_part1=True,
     absence_limit_extra_days=14,
 )

@@ -10,6 +10,7 @@ from typing import Literal
 
 import msgspec
 
+from domain.copying import copy_as
 from domain.doctor.state import DoctorState
 
 
@@ -43,11 +44,9 @@ def activities_by_objective(
         if a.date > as_of:
             continue
         s = a.sign_off if a.sign_off is not None and a.sign_off.signed_on <= as_of else None
-        view = ObjectiveActivity(
-            activity_id=a.activity_id,
-            kind=a.kind,
-            date=a.date,
-            description=a.description,
+        view = copy_as(
+            ObjectiveActivity,
+            a,
             signed_off=s is not None,
             signed_on=s.signed_on if s else None,
             signed_by_hpr=s.signed_by_hpr if s else None,

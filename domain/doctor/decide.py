@@ -20,6 +20,7 @@ from domain.calendar_days import month_bounds, overlap, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
 from domain.doctor import commands, requests, training
+from domain.doctor.checks import no_service_at, no_such_period
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
@@ -113,17 +114,17 @@ def _record_period(
 def _correct_period(
     cmd: commands.CorrectServicePeriod, state: DoctorState, _ctx: Context
 ) -> Decision:
-    if cmd.period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
-    return _check_period(cmd, state) or [copy_as(ev.ServicePeriodCorrected, cmd)]
+    return (
+        no_such_period(state, cmd.period_id)
+        or _check_period(cmd, state)
+        or [copy_as(ev.ServicePeriodCorrected, cmd)]
+    )
 
 
 def _retract_period(
     cmd: commands.RetractServicePeriod, state: DoctorState, _ctx: Context
 ) -> Decision:
-    if cmd.period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
-    return [copy_as(ev.ServicePeriodRetracted, cmd)]
+    return no_such_period(state, cmd.period_id) or [copy_as(ev.ServicePeriodRetracted, cmd)]
 
 
 def _check_absence(cmd: commands.LogAbsence, state: DoctorState) -> Rejection | None:
@@ -187,13 +188,8 @@ def _assess(cmd: commands.AssessObjective, state: DoctorState, ctx: Context) -> 
             field="objective_id",
             rule="R4",
         )
-    if not state.serves_at(cmd.org_number):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    if (unserved := no_service_at(state, cmd.org_number, "R5")) is not None:
+        return unserved
     uncounted = lifecycle.check_assessment(cmd, state, version.objectives[cmd.objective_id])
     if uncounted is not None:
         return uncounted
@@ -296,8 +292,8 @@ def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Cont
 def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Context) -> Decision:
     if cmd.exception_id in state.exceptions:
         return reject("duplicate", "exception_id exists", field="exception_id")
-    if cmd.period_id is not None and cmd.period_id not in state.periods:
-        return reject("unknown_reference", "no such period", field="period_id")
+    if (missing := no_such_period(state, cmd.period_id)) is not None:
+        return missing
     if cmd.kind == "veileder_dispensation" and cmd.supervisor_hpr is None:
         return reject(
             "invalid_value",

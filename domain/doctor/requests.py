@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from domain.approval import latest_assessment
 from domain.copying import copy_as
+from domain.doctor.checks import no_service_at
 from domain.doctor.commands import (
     RequestApproval,
     ReturnApprovalRequest,
@@ -31,13 +32,9 @@ def request_approval(cmd: RequestApproval, state: DoctorState, ctx: Context) -> 
             field="objective_id",
             rule="R4",
         )
-    if not state.serves_at(cmd.org_number):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at org_number; only its leader could approve (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    only_there = "the doctor has no service at org_number; only its leader could approve"
+    if (unserved := no_service_at(state, cmd.org_number, "R5", only_there)) is not None:
+        return unserved
     assessed = latest_assessment(
         state, catalogue, version.version, cmd.objective_id, cmd.requested_on
     )

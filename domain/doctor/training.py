@@ -5,10 +5,13 @@ applies), and nothing is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from domain.copying import copy_as
 from domain.doctor import commands
+from domain.doctor.checks import NO_SERVICE, no_service_at
 from domain.doctor.state import DoctorState
 from domain.organisation import authority
 from domain.rejection import Rejection, reject
@@ -19,6 +22,14 @@ if TYPE_CHECKING:
     from domain.doctor.decide import Context, Decision
 
 MAX_MEETING_MINUTES = 24 * 60
+_NO_SERVICE = f"org_number: {NO_SERVICE}"  # each refusal here starts with its field
+
+
+def _not_in_catalogue(objective_ids: Iterable[str], on: date, ctx: Context) -> str | None:
+    """R4: the first of ``objective_ids`` not in the catalogue version in force on ``on``."""
+    version = ctx.require_catalogue().version_on(on)
+    known = set(version.objectives) if version is not None else set()
+    return next((o for o in objective_ids if o not in known), None)
 
 
 def record_activity(
@@ -30,25 +41,18 @@ def record_activity(
         return reject("invalid_value", "objective_ids: empty", field="objective_ids")
     if not cmd.description.strip():
         return reject("invalid_value", "description: empty", field="description")
-    catalogue = ctx.require_catalogue()
-    version = catalogue.version_on(cmd.date)
-    known = set(version.objectives) if version is not None else set()
-    for objective_id in cmd.objective_ids:
-        if objective_id not in known:
-            return reject(
-                "unknown_reference",
-                f"objective_ids: {objective_id} is not in the doctor's catalogue version "
-                f"in force on {cmd.date.isoformat()} (R4)",
-                field="objective_ids",
-                rule="R4",
-            )
-    if cmd.recorded_by != RECORDED_BY_DOCTOR and not state.serves_at(cmd.recorded_by):
+    if (unknown := _not_in_catalogue(cmd.objective_ids, cmd.date, ctx)) is not None:
         return reject(
-            "rule_violation",
-            "org_number: the doctor has no service at this institution (R5)",
-            field="org_number",
-            rule="R5",
+            "unknown_reference",
+            f"objective_ids: {unknown} is not in the doctor's catalogue version "
+            f"in force on {cmd.date.isoformat()} (R4)",
+            field="objective_ids",
+            rule="R4",
         )
+    if cmd.recorded_by != RECORDED_BY_DOCTOR:  # an employer records it: its own service
+        unserved = no_service_at(state, cmd.recorded_by, "R5", _NO_SERVICE)
+        if unserved is not None:
+            return unserved
     return [copy_as(ev.LearningActivityRecorded, cmd)]
 
 
@@ -79,13 +83,8 @@ def sign_off(cmd: commands.SignOffLearningActivity, state: DoctorState, ctx: Con
         return reject(
             "invalid_value", "signed_on: before the activity took place", field="signed_on"
         )
-    if not state.serves_at(cmd.org_number):
-        return reject(
-            "rule_violation",
-            "org_number: the doctor has no service at this institution (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    if (unserved := no_service_at(state, cmd.org_number, "R5", _NO_SERVICE)) is not None:
+        return unserved
     if not _has_role_at(cmd, state, ctx):
         return reject(
             "rule_violation",
@@ -140,13 +139,8 @@ def record_meeting(
                 rule="R13",
             )
         org = sorted(assigned, key=lambda s: s.valid_from)[-1].org_number
-    elif not state.serves_at(org):
-        return reject(
-            "rule_violation",
-            "org_number: the doctor has no service at this institution (R12)",
-            field="org_number",
-            rule="R12",
-        )
+    elif (unserved := no_service_at(state, org, "R12", _NO_SERVICE)) is not None:
+        return unserved
     return [copy_as(ev.SupervisionMeetingHeld, cmd, org_number=org)]
 
 
@@ -174,17 +168,14 @@ def _check_plan_period(
             field=f"{where}.arena",
             rule="R1",
         )
-    version = ctx.require_catalogue().version_on(p.start)
-    known = set(version.objectives) if version is not None else set()
-    for objective_id in p.objective_ids:
-        if objective_id not in known:
-            return reject(
-                "unknown_reference",
-                f"{where}.objective_ids: {objective_id} is not in the catalogue in force on "
-                f"{p.start.isoformat()} (R4)",
-                field=f"{where}.objective_ids",
-                rule="R4",
-            )
+    if (unknown := _not_in_catalogue(p.objective_ids, p.start, ctx)) is not None:
+        return reject(
+            "unknown_reference",
+            f"{where}.objective_ids: {unknown} is not in the catalogue in force on "
+            f"{p.start.isoformat()} (R4)",
+            field=f"{where}.objective_ids",
+            rule="R4",
+        )
     return None
 
 

@@ -1,59 +1,41 @@
-"""Commands on a training institution (stream ``org-<org number>``)."""
+"""Commands on a training institution (stream ``org-<org number>``).
+
+A command asks for a fact, so it carries the fields of the event that records it (the
+``...Facts`` of :mod:`events.organisation`), as a doctor's commands do."""
 
 from __future__ import annotations
 
-from datetime import date
-
-import msgspec
-
-from events.vocabulary import OrganisationKind
+from events import organisation as facts
 
 
-class RegisterOrganisation(msgspec.Struct, frozen=True, kw_only=True, tag="register"):
-    org_number: str
-    name: str
-    kind: OrganisationKind
-    registered_on: date
+class RegisterOrganisation(
+    facts.OrganisationRegistrationFacts, frozen=True, kw_only=True, tag="register"
+):
+    pass
 
 
-class AppointLeader(msgspec.Struct, frozen=True, kw_only=True, tag="appoint_leader"):
-    org_number: str
-    hpr_number: str
-    valid_from: date
-    valid_to: date | None = None
+class AppointLeader(facts.LeaderFacts, frozen=True, kw_only=True, tag="appoint_leader"):
+    pass
 
 
-class GrantDelegation(msgspec.Struct, frozen=True, kw_only=True, tag="grant_delegation"):
-    org_number: str
-    delegation_id: str
-    leader_hpr: str
-    delegate_hpr: str
-    valid_from: date
-    valid_to: date | None = None
+class GrantDelegation(facts.DelegationFacts, frozen=True, kw_only=True, tag="grant_delegation"):
+    pass
 
 
-class EndDelegation(msgspec.Struct, frozen=True, kw_only=True, tag="end_delegation"):
-    org_number: str
-    delegation_id: str
-    ended_on: date
+class EndDelegation(facts.DelegationEndFacts, frozen=True, kw_only=True, tag="end_delegation"):
+    pass
 
 
-class RegisterForSpecialty(msgspec.Struct, frozen=True, kw_only=True, tag="register_training"):
+class RegisterForSpecialty(
+    facts.TrainingRegistrationFacts, frozen=True, kw_only=True, tag="register_training"
+):
     """R16: the directorate registers the organisation as utdanningsvirksomhet."""
 
-    org_number: str
-    registration_id: str
-    specialty: str
-    valid_from: date
-    valid_to: date | None = None
 
-
-class EndRegistration(msgspec.Struct, frozen=True, kw_only=True, tag="end_registration"):
+class EndRegistration(
+    facts.TrainingRegistrationEndFacts, frozen=True, kw_only=True, tag="end_registration"
+):
     """R16: a registration is withdrawn by a dated end (valid up to and including it)."""
-
-    org_number: str
-    registration_id: str
-    ended_on: date
 
 
 OrganisationCommand = (

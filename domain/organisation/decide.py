@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 from domain.copying import copy_as
 from domain.organisation.commands import (
@@ -15,7 +15,7 @@ from domain.organisation.commands import (
     RegisterForSpecialty,
     RegisterOrganisation,
 )
-from domain.organisation.state import OrganisationState
+from domain.organisation.state import Delegation, OrganisationState, TrainingRegistration
 from domain.rejection import Rejection, reject
 from events.organisation import (
     DelegationEnded,
@@ -29,6 +29,25 @@ from events.organisation import (
 
 Decision = list[OrganisationEvent] | Rejection
 
+Ending = TypeVar("Ending", Delegation, TrainingRegistration)
+
+
+def _invalid_validity(
+    cmd: AppointLeader | GrantDelegation | RegisterForSpecialty,
+) -> Rejection | None:
+    if cmd.valid_to is not None and cmd.valid_to < cmd.valid_from:
+        return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
+    return None
+
+
+def _to_end(found: Ending | None, what: str) -> Ending | Rejection:
+    """The delegation or registration an end names: it exists and has not ended yet."""
+    if found is None:
+        return reject("unknown_reference", f"no such {what}", field=f"{what}_id")
+    if found.ended_on is not None:
+        return reject("duplicate", f"{what} already ended", field=f"{what}_id")
+    return found
+
 
 def _register(cmd: RegisterOrganisation, state: OrganisationState) -> Decision:
     if state.registered:
@@ -38,17 +57,15 @@ def _register(cmd: RegisterOrganisation, state: OrganisationState) -> Decision:
     return [copy_as(OrganisationRegistered, cmd)]
 
 
-def _appoint(cmd: AppointLeader, _state: OrganisationState) -> Decision:
-    if cmd.valid_to is not None and cmd.valid_to < cmd.valid_from:
-        return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
-    return [copy_as(LeaderAppointed, cmd)]
+def _appoint(cmd: AppointLeader) -> Decision:
+    return _invalid_validity(cmd) or [copy_as(LeaderAppointed, cmd)]
 
 
 def _delegate(cmd: GrantDelegation, state: OrganisationState) -> Decision:
     if cmd.delegation_id in state.delegations:
         return reject("duplicate", "delegation id exists", field="delegation_id")
-    if cmd.valid_to is not None and cmd.valid_to < cmd.valid_from:
-        return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
+    if (invalid := _invalid_validity(cmd)) is not None:
+        return invalid
     if cmd.delegate_hpr == cmd.leader_hpr:
         return reject("invalid_value", "a leader cannot delegate to self", field="delegate_hpr")
     if not state.is_leader(cmd.leader_hpr, cmd.valid_from):
@@ -62,30 +79,26 @@ def _delegate(cmd: GrantDelegation, state: OrganisationState) -> Decision:
 
 
 def _end(cmd: EndDelegation, state: OrganisationState) -> Decision:
-    d = state.delegations.get(cmd.delegation_id)
-    if d is None:
-        return reject("unknown_reference", "no such delegation", field="delegation_id")
-    if d.ended_on is not None:
-        return reject("duplicate", "delegation already ended", field="delegation_id")
+    delegation = _to_end(state.delegations.get(cmd.delegation_id), "delegation")
+    if isinstance(delegation, Rejection):
+        return delegation
     return [copy_as(DelegationEnded, cmd)]
 
 
 def _register_training(cmd: RegisterForSpecialty, state: OrganisationState) -> Decision:
     if cmd.registration_id in state.registrations:
         return reject("duplicate", "registration_id exists", field="registration_id")
-    if cmd.valid_to is not None and cmd.valid_to < cmd.valid_from:
-        return reject("invalid_value", "valid_to is before valid_from", field="valid_to")
+    if (invalid := _invalid_validity(cmd)) is not None:
+        return invalid
     if not cmd.specialty.strip():
         return reject("invalid_value", "specialty is empty", field="specialty", rule="R16")
     return [copy_as(TrainingRegistrationRecorded, cmd)]
 
 
 def _end_registration(cmd: EndRegistration, state: OrganisationState) -> Decision:
-    reg = state.registrations.get(cmd.registration_id)
-    if reg is None:
-        return reject("unknown_reference", "no such registration", field="registration_id")
-    if reg.ended_on is not None:
-        return reject("duplicate", "registration already ended", field="registration_id")
+    reg = _to_end(state.registrations.get(cmd.registration_id), "registration")
+    if isinstance(reg, Rejection):
+        return reg
     if cmd.ended_on < reg.valid_from:
         return reject(
             "invalid_value", "ended_on is before valid_from", field="ended_on", rule="R16"
@@ -138,7 +151,7 @@ def decide(
         case RegisterOrganisation():
             return _register(command, state)
         case AppointLeader():
-            return _appoint(command, state)
+            return _appoint(command)
         case GrantDelegation():
             return _delegate(command, state)
         case EndDelegation():

@@ -10,15 +10,7 @@ from typing import assert_never
 import msgspec
 
 from domain.copying import copy_as
-from events.organisation import (
-    DelegationEnded,
-    DelegationGranted,
-    LeaderAppointed,
-    OrganisationEvent,
-    OrganisationRegistered,
-    TrainingRegistrationEnded,
-    TrainingRegistrationRecorded,
-)
+from events import organisation as ev
 from events.vocabulary import OrganisationKind
 
 
@@ -98,7 +90,7 @@ def authority(org: OrganisationState, hpr: str, on: date) -> Authority | None:
 r = msgspec.structs.replace
 
 
-def _ended(state: OrganisationState, e: DelegationEnded) -> OrganisationState:
+def _ended(state: OrganisationState, e: ev.DelegationEnded) -> OrganisationState:
     old = state.delegations.get(e.delegation_id)
     if old is None:
         return state
@@ -106,7 +98,7 @@ def _ended(state: OrganisationState, e: DelegationEnded) -> OrganisationState:
 
 
 def _registration_ended(
-    state: OrganisationState, e: TrainingRegistrationEnded
+    state: OrganisationState, e: ev.TrainingRegistrationEnded
 ) -> OrganisationState:
     old = state.registrations.get(e.registration_id)
     if old is None:
@@ -136,29 +128,29 @@ def registered_for(org: OrganisationState, specialty: str, start: date, end: dat
     return day > end
 
 
-def evolve(state: OrganisationState, event: OrganisationEvent) -> OrganisationState:
+def evolve(state: OrganisationState, event: ev.OrganisationEvent) -> OrganisationState:
     """One line per event type; ``assert_never`` makes mypy refuse a forgotten one."""
     match event:
-        case OrganisationRegistered():
+        case ev.OrganisationRegistered():
             kind, name = event.kind, event.name
             return r(state, org_number=event.org_number, name=name, kind=kind, registered=True)
-        case LeaderAppointed():
+        case ev.LeaderAppointed():
             return r(state, leaders=(*state.leaders, copy_as(Leadership, event)))
-        case DelegationGranted():
+        case ev.DelegationGranted():
             d = copy_as(Delegation, event)
             return r(state, delegations={**state.delegations, d.delegation_id: d})
-        case DelegationEnded():
+        case ev.DelegationEnded():
             return _ended(state, event)
-        case TrainingRegistrationRecorded():
+        case ev.TrainingRegistrationRecorded():
             reg = copy_as(TrainingRegistration, event)
             return r(state, registrations={**state.registrations, reg.registration_id: reg})
-        case TrainingRegistrationEnded():
+        case ev.TrainingRegistrationEnded():
             return _registration_ended(state, event)
         case _:
             assert_never(event)
 
 
-def fold(state: OrganisationState, events: Iterable[OrganisationEvent]) -> OrganisationState:
+def fold(state: OrganisationState, events: Iterable[ev.OrganisationEvent]) -> OrganisationState:
     for e in events:
         state = evolve(state, e)
     return state

@@ -61,8 +61,8 @@ class ApplicationsController(Controller):
             Literal["submitted", "approved", "rejected", "more_information_needed"] | None,
             QueryParameter(),
         ] = None,
-        cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        cursor_: cursor.Cursor = None,
+        limit: cursor.Limit = 100,
     ) -> Page:
         rows = await services.records.queue(status, cursor.decode_feed(cursor_), limit)
         items = [

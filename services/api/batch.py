@@ -42,7 +42,7 @@ from services.api.access import Access, access, check_access
 from services.api.access_log import log
 from services.api.acting_party import acting_party
 from services.api.authentication import too_many_requests
-from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
+from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep, invalid_if_match
 from services.api.problems import TYPE_BASE, Problem, ProblemError, problem_of
 from services.api.ratelimit import Grant, RateLimiter
 from services.application.access_log import note_for, with_status
@@ -114,13 +114,7 @@ class ItemRequest(msgspec.Struct, frozen=True):
         if self.item.if_match is not None:
             value = self.item.if_match.strip().strip('"')
             if not value.isdigit():
-                raise ProblemError(
-                    400,
-                    "invalid-if-match",
-                    "Invalid If-Match",
-                    'If-Match must be a stream version in quotes, e.g. "3"',
-                    field="If-Match",
-                )
+                raise invalid_if_match()
             version = int(value)
         return Envelope(p, self.request_id, idempotent, version, access=note, group=group)
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
+
+from litestar.params import QueryParameter
 
 from services.api.problems import ProblemError
+
+# The two query parameters of every paged list: ?cursor= (from the last page) and ?limit=.
+Cursor = Annotated[str | None, QueryParameter(name="cursor")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
 def encode(position: int) -> str:

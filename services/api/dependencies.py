@@ -45,14 +45,19 @@ def expected_version(request: AnyRequest) -> int | None:
     if value.startswith('"') and value.endswith('"') and len(value) >= 2:
         value = value[1:-1]
     if not value.isdigit():
-        raise ProblemError(
-            400,
-            "invalid-if-match",
-            "Invalid If-Match",
-            'If-Match must be a stream version in quotes, e.g. "3"',
-            field="If-Match",
-        )
+        raise invalid_if_match()
     return int(value)
+
+
+def invalid_if_match() -> ProblemError:
+    """The problem for an ``If-Match`` that is not a stream version (here and in a batch)."""
+    return ProblemError(
+        400,
+        "invalid-if-match",
+        "Invalid If-Match",
+        'If-Match must be a stream version in quotes, e.g. "3"',
+        field="If-Match",
+    )
 
 
 async def idempotency_of(request: AnyRequest, principal: Principal) -> IdempotentRequest | None:
@@ -70,6 +75,20 @@ async def idempotency_of(request: AnyRequest, principal: Principal) -> Idempoten
     who = acting_party(principal)
     body = await request.body()
     return IdempotentRequest(who, key, request_hash(request.method, request.url.path, body))
+
+
+async def my_doctor_id(services: Services, principal: Principal, request: AnyRequest) -> str:
+    """The doctor a person's token belongs to; also noted for the access log."""
+    doctor_id = await services.queries.doctor_id_of(principal)
+    if doctor_id is None:
+        raise ProblemError(
+            404,
+            "not-found",
+            "Not found",
+            "no doctor is registered with your HPR or identity number",
+        )
+    request.scope["state"]["doctor_id"] = doctor_id
+    return doctor_id
 
 
 ACCESS_NOTE = "access_note"  # where the access-log middleware finds a write's note

@@ -13,8 +13,7 @@ from litestar import Controller, Request, Response, get
 
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import PrincipalDep, ServicesDep
-from services.api.progress import my_doctor_id
+from services.api.dependencies import PrincipalDep, ServicesDep, my_doctor_id
 from services.api.progress_page import STATUS_NB, STYLE
 from services.api.training_page import KIND_NB, MEETING_NB
 from services.bootstrap import Services

@@ -12,9 +12,8 @@ from litestar.params import FromPath, QueryParameter
 
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import PrincipalDep, ServicesDep
+from services.api.dependencies import PrincipalDep, ServicesDep, my_doctor_id
 from services.api.input_limits import check_date
-from services.api.problems import ProblemError
 from services.api.progress_page import render_page
 from services.api.training_page import training_sections, training_year
 from services.clock import today
@@ -37,22 +36,6 @@ async def as_json(services: ServicesDep, view: ProgressView) -> Response[Any]:
     body["applications"] = await services.queries.applications_of(view.progress.doctor_id)
     body["approval_requests"] = view.approval_requests
     return Response(body, headers={"ETag": f'"{view.version}"'})
-
-
-async def my_doctor_id(
-    services: ServicesDep, principal: PrincipalDep, request: Request[Any, Any, Any]
-) -> str:
-    """The doctor a person's token belongs to; also noted for the access log."""
-    doctor_id = await services.queries.doctor_id_of(principal)
-    if doctor_id is None:
-        raise ProblemError(
-            404,
-            "not-found",
-            "Not found",
-            "no doctor is registered with your HPR or identity number",
-        )
-    request.scope["state"]["doctor_id"] = doctor_id
-    return doctor_id
 
 
 class ProgressController(Controller):

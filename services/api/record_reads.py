@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
 from services.api import cursor
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import ServicesDep
 from services.api.schemas import Page
-
-Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
 class AuditEntry(msgspec.Struct, kw_only=True):
@@ -56,8 +54,8 @@ class RecordReadsController(Controller):
         self,
         services: ServicesDep,
         doctor_id: FromPath[str],
-        cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
-        limit: Limit = 100,
+        cursor_: cursor.Cursor = None,
+        limit: cursor.Limit = 100,
     ) -> Page:
         after = cursor.decode(cursor_)
         rows = await services.records.audit_trail(doctor_id, after, limit)
@@ -90,8 +88,8 @@ class RecordReadsController(Controller):
         self,
         services: ServicesDep,
         doctor_id: FromPath[str],
-        cursor_: Annotated[str | None, QueryParameter(name="cursor")] = None,
-        limit: Limit = 100,
+        cursor_: cursor.Cursor = None,
+        limit: cursor.Limit = 100,
     ) -> Page:
         after = cursor.decode(cursor_)
         # Reads are logged in batches (access_log.py): this process's are written first, so

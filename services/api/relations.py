@@ -14,8 +14,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
-from services.api.problems import ProblemError
+from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep, my_doctor_id
 from services.api.schemas import PRINTABLE
 from services.api.writes import json_response
 from services.read_models.relations import ClaimedFacts, Flags, RelationOut
@@ -30,19 +29,6 @@ class DisputeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
-
-
-async def my_doctor(services: ServicesDep, principal: PrincipalDep, request: Req) -> str:
-    doctor_id = await services.queries.doctor_id_of(principal)
-    if doctor_id is None:
-        raise ProblemError(
-            404,
-            "not-found",
-            "Not found",
-            "no doctor is registered with your HPR or identity number",
-        )
-    request.scope["state"]["doctor_id"] = doctor_id  # for the access log
-    return doctor_id
 
 
 class MyOrganisationsController(Controller):
@@ -62,7 +48,7 @@ class MyOrganisationsController(Controller):
     async def list_relations(
         self, services: ServicesDep, principal: PrincipalDep, request: Req
     ) -> list[RelationOut]:
-        doctor_id = await my_doctor(services, principal, request)
+        doctor_id = await my_doctor_id(services, principal, request)
         return await services.relation_queries.relations_of(doctor_id)
 
     @post(
@@ -79,7 +65,7 @@ class MyOrganisationsController(Controller):
         request: Req,
         org_number: FromPath[str],
     ) -> Response[Any]:
-        doctor_id = await my_doctor(services, principal, request)
+        doctor_id = await my_doctor_id(services, principal, request)
         reply = await services.relations.confirm(doctor_id, org_number, "doctor", envelope)
         return json_response(reply)
 
@@ -98,7 +84,7 @@ class MyOrganisationsController(Controller):
         org_number: FromPath[str],
         data: JSONBody[DisputeIn],
     ) -> Response[Any]:
-        doctor_id = await my_doctor(services, principal, request)
+        doctor_id = await my_doctor_id(services, principal, request)
         reply = await services.relations.dispute(doctor_id, org_number, data.reason, envelope)
         return json_response(reply)
 

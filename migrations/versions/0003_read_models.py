@@ -8,8 +8,6 @@ from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 STATE_TABLES = ("doctor_states", "organisation_states", "catalogue_states")
 

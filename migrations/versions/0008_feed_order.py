@@ -18,8 +18,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 _CURRENT_XACT_ID = "(pg_current_xact_id()::text)::bigint"
 

@@ -14,8 +14,6 @@ from alembic import op
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 FEED_LOCK_CLASS = 0x6B66  # services.store.horizon.FEED_LOCK_CLASS
 

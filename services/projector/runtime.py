@@ -73,17 +73,15 @@ async def ensure_tables(conn: AsyncConnection, projection: Projection, suffix: s
     )
 
 
-async def lock_checkpoint(conn: AsyncConnection, name: str) -> Cursor:
-    row = (
-        await conn.execute(
-            text(
-                "SELECT transaction_id, position FROM projection_checkpoints "
-                "WHERE projection = :n FOR UPDATE"
-            ),
-            {"n": name},
-        )
-    ).first()
+async def read_checkpoint(conn: AsyncConnection, name: str, *, lock: bool = False) -> Cursor:
+    """The projection's checkpoint; with ``lock``, held (FOR UPDATE) until the commit."""
+    query = "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = :n"
+    row = (await conn.execute(text(query + " FOR UPDATE" if lock else query), {"n": name})).first()
     return START if row is None else Cursor(row.transaction_id, row.position)
+
+
+async def lock_checkpoint(conn: AsyncConnection, name: str) -> Cursor:
+    return await read_checkpoint(conn, name, lock=True)
 
 
 async def _move_checkpoint(conn: AsyncConnection, name: str, cursor: Cursor) -> None:
@@ -284,16 +282,7 @@ class Projector:
         """Read-only first: locking the checkpoint gives the transaction an id and a commit
         to flush, which an idle projector should not pay several times a second."""
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    text(
-                        "SELECT transaction_id, position FROM projection_checkpoints "
-                        "WHERE projection = :n"
-                    ),
-                    {"n": self.projection.name},
-                )
-            ).first()
-            checkpoint = START if row is None else Cursor(row.transaction_id, row.position)
+            checkpoint = await read_checkpoint(conn, self.projection.name)
             return bool(await eventstore.read_feed(conn, after=checkpoint, limit=1))
 
     async def _catch_up(self) -> None:

@@ -172,8 +172,8 @@ def _figures(
 async def write_cost(
     servers: Servers, opts: Options, profile_to: Path | None = None
 ) -> list[Figure]:
-    """With ``profile_to``, the writes at each history length are profiled apart
-    (pyinstrument), into ``write_cost_<length>.txt`` there (the cache on)."""
+    """With ``profile_to``, the uncached writes at each history length are profiled apart
+    (pyinstrument), into ``write_cost_<length>.txt`` there: what the growth still is."""
     from services import aggregates
     from services.store.database import create_engine
 
@@ -195,9 +195,9 @@ async def write_cost(
     profilers = _profilers() if profile_to else {}
     kept_size = aggregates.recent_states.size
     try:
-        kept = await _timed_writes(url, world, streams, writes, profilers)
+        kept = await _timed_writes(url, world, streams, writes, {})
         aggregates.recent_states.resize(0)
-        uncached = await _timed_writes(url, world, streams, writes, {})
+        uncached = await _timed_writes(url, world, streams, writes, profilers)
     finally:
         aggregates.recent_states.resize(kept_size)
         await servers.drop_database("bench_cost")

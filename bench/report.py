@@ -73,8 +73,8 @@ def write(
         f"- Memory: {m.get('memory_gb')} GB; OS: {m.get('os')}; temp filesystem: "
         f"{m.get('tmp_filesystem')}",
         f"- Load average (1, 5, 15 min) at start {m.get('load_average_at_start')}, at end "
-        f"{m.get('load_average_at_end')}: other work on this shared machine (other engineers' "
-        "test suites) competed for the two cores during the run.",
+        f"{m.get('load_average_at_end')} (the benchmark's own servers, processes and load "
+        "generator included; anything above that was other work on the machine).",
     ]
     v = meta.get("versions", {})
     settings = v.get("postgresql_settings", {})

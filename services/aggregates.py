@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain import application, catalogue, organisation
 from domain.doctor import state as doctor
 from events.base import Event, registry
-from services.state_cache import KeptState, StateCache
+from services.state_cache import KeptState, Key, StateCache
 from services.store import eventstore
 from services.store.eventstore import RecordedEvent
 
@@ -139,7 +139,7 @@ async def load_since_snapshot(
     key = (_store_of(conn), aggregate.snapshot_schema, stream_id)
     kept = recent_states.get(key)
     if kept is not None:
-        loaded = await _load_after_kept(conn, aggregate, stream_id, kept)
+        loaded = await _load_after_kept(conn, aggregate, key, kept)
         if loaded is not None:
             return loaded
         recent_states.forget(key)
@@ -161,10 +161,11 @@ async def load_since_snapshot(
 
 
 async def _load_after_kept(
-    conn: AsyncConnection, aggregate: Aggregate[S], stream_id: str, kept: KeptState
+    conn: AsyncConnection, aggregate: Aggregate[S], key: Key, kept: KeptState
 ) -> tuple[S, int, int] | None:
     """The kept state with the events after it, or None if the store no longer holds the
     event it was folded to (restored or recreated since)."""
+    stream_id = key[2]
     events = await eventstore.load_stream(conn, stream_id, after_version=kept.version - 1)
     if not events or events[0].event_id != kept.event_id:
         return None
@@ -172,7 +173,6 @@ async def _load_after_kept(
     state: S = aggregate.fold(kept.state, [decode(e) for e in tail])
     version = kept.version + len(tail)
     if tail:
-        key = (_store_of(conn), aggregate.snapshot_schema, stream_id)
         recent_states.keep(key, KeptState(version, tail[-1].event_id, state))
     snapshot_version = (
         await conn.execute(

@@ -1,8 +1,4 @@
-"""Event store: append-only events, idempotency keys, relay and projection checkpoints.
-
-Revision ID: 0001
-Revises:
-"""
+"""Event store: append-only events, idempotency keys, relay and projection checkpoints."""
 
 from alembic import op
 

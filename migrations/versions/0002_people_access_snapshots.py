@@ -1,8 +1,4 @@
-"""Personal data kept apart from events, the access log, write-side lookups and snapshots.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""Personal data kept apart from events, the access log, write-side lookups and snapshots."""
 
 from alembic import op
 

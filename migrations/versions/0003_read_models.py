@@ -1,8 +1,4 @@
-"""Read-model tables (the projectors also create them if missing, and rebuild them).
-
-Revision ID: 0003
-Revises: 0002
-"""
+"""Read-model tables (the projectors fill them; a rebuild fills fresh copies made like them)."""
 
 from alembic import op
 

@@ -1,8 +1,5 @@
 """Integration events for downstream registers (HPR): an outbox the projector fills exactly
 once and a publisher drains to JetStream.
-
-Revision ID: 0004
-Revises: 0003
 """
 
 from alembic import op

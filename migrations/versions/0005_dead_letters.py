@@ -1,8 +1,5 @@
 """Dead letters: events the relay could not publish (or a projection could not apply),
 kept until an operator acknowledges them (``kompetanse dead-letters``).
-
-Revision ID: 0005
-Revises: 0004
 """
 
 from alembic import op

@@ -6,9 +6,6 @@ the doctor or the directorate), ``claimed`` (recorded service for a doctor someo
 registered) or ``disputed`` (by the doctor). Rows from before are relations that already
 existed and stay ``confirmed``. The national identity number is no longer unique: a second
 registration with it is kept and flagged in ``identity_conflicts`` for the directorate.
-
-Revision ID: 0006
-Revises: 0005
 """
 
 from alembic import op

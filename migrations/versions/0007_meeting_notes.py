@@ -1,9 +1,6 @@
 """Supervision meeting notes (issue 15): free text about the doctor, so personal data, kept
 out of the events like ``people`` and erased with it. The event
 ``doctor.supervision_meeting_held`` names the meeting by id and says whether notes exist.
-
-Revision ID: 0007
-Revises: 0006
 """
 
 from alembic import op

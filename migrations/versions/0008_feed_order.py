@@ -9,9 +9,6 @@ one. Checkpoints gain the transaction id of the event they stand at (0 for the o
 
 The id is kept as bigint (``xid8`` through text): it is 64-bit and never wraps, and bigint
 columns and parameters need no special codec.
-
-Revision ID: 0008
-Revises: 0007
 """
 
 from alembic import op

@@ -5,9 +5,6 @@ transaction that has written already (a reader could have passed its id before i
 A statement trigger on ``events`` calls it before any row of an INSERT is formed (before the
 column default gives the transaction its id), so every way of appending joins: the store,
 older code, an operator's manual INSERT.
-
-Revision ID: 0009
-Revises: 0008
 """
 
 from alembic import op

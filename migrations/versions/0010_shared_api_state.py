@@ -3,9 +3,6 @@ buckets and the read-your-writes notes of the replica routing. Both are UNLOGGED
 so no fsync per request; a PostgreSQL crash empties them (every bucket full again, and for
 a moment a party's read may go to a replica that has not replayed its last write, within
 the lag bound). Neither is replicated: both are read and written on the primary only.
-
-Revision ID: 0010
-Revises: 0009
 """
 
 from alembic import op

@@ -7,9 +7,6 @@ queue read in pages by ``last_position`` could miss an application that changed 
 was being read. The projector applies events in feed order, so a row changed after a page
 was read always sorts after that page. Rows already there take the transaction id of the
 event they name.
-
-Revision ID: 0011
-Revises: 0010
 """
 
 from alembic import op

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.progress import progress
 from events.doctor import ObjectiveApproved
 from services.natsconn import servers_from_url
+from services.projector.read_models import copies_of
 from services.read_models.states import CATALOGUES, DOCTORS, decode_event
 from services.store import eventstore
 from services.store.eventstore import Cursor, RecordedEvent
@@ -109,10 +110,7 @@ class Part1Completion:
     tables: tuple[str, ...] = ("part1_completions",)
 
     def ddl(self, suffix: str) -> list[str]:
-        return [
-            f"CREATE TABLE IF NOT EXISTS part1_completions{suffix} ("
-            " doctor_id text PRIMARY KEY, approved_on date NOT NULL, position bigint NOT NULL)"
-        ]
+        return copies_of(self.tables, suffix)
 
     async def apply_batch(
         self, conn: AsyncConnection, events: Sequence[RecordedEvent], suffix: str

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.projector.read_models import copies_of
 from services.store.eventstore import RecordedEvent
 
 
@@ -19,18 +20,7 @@ class StreamSummary:
     tables: tuple[str, ...] = ("stream_summaries",)
 
     def ddl(self, suffix: str) -> list[str]:
-        return [
-            f"""
-            CREATE TABLE IF NOT EXISTS stream_summaries{suffix} (
-                stream_id     text PRIMARY KEY,
-                stream_type   text   NOT NULL,
-                version       integer NOT NULL,
-                event_count   integer NOT NULL,
-                last_type     text   NOT NULL,
-                last_position bigint NOT NULL
-            )
-            """
-        ]
+        return copies_of(self.tables, suffix)
 
     async def apply(self, conn: AsyncConnection, event: RecordedEvent, suffix: str) -> None:
         # Deliberately not idempotent on its own (event_count + 1): the runtime's checkpoint

@@ -16,8 +16,7 @@ import msgspec
 
 from bench import generator, progress_figures
 from bench.core import ROOT, Figure, Options, Servers, latency, log, percentile
-from bench.http_client import Connection
-from bench.load import closed_loop
+from bench.http_client import Connection, http_closed_loop
 from bench.store_figures import raw_ceiling
 from bench.sync_figures import nightly_sync
 
@@ -210,13 +209,11 @@ def mint_tokens(data_dir: Path, orgs: set[str]) -> dict[str, str]:
 async def http_append(
     base: str, doctors: list[Writer], tokens: dict[str, str], clients: int, seconds: float
 ) -> Any:
-    host, port = base.removeprefix("http://").split(":")
-    conns = [Connection(host, int(port)) for _ in range(clients)]
     per_client = max(1, len(doctors) // clients)
 
-    async def op(i: int, seq: int) -> int:
+    async def op(conn: Connection, i: int, seq: int) -> int:
         doctor_id, org, hpr, on = doctors[(i * per_client + seq % per_client) % len(doctors)]
-        status, body = await conns[i].request(
+        status, body = await conn.request(
             "POST",
             f"/api/v1/doctors/{doctor_id}/assessments",
             {"Authorization": f"Bearer {tokens[org]}"},
@@ -226,11 +223,7 @@ async def http_append(
             raise RuntimeError(f"{status} {body[:200]!r}")
         return 1
 
-    try:
-        return await closed_loop(clients, seconds, op)
-    finally:
-        for c in conns:
-            await c.close()
+    return await http_closed_loop(base, clients, seconds, op)
 
 
 async def http_batch(
@@ -242,14 +235,12 @@ async def http_batch(
     size: int = 100,
 ) -> Any:
     """``POST /api/v1/batch`` with ``size`` assessments of one hospital's doctors."""
-    host, port = base.removeprefix("http://").split(":")
-    conns = [Connection(host, int(port)) for _ in range(clients)]
     by_org: dict[str, list[Writer]] = {}
     for writer in doctors:
         by_org.setdefault(writer[1], []).append(writer)
     orgs = sorted(by_org, key=lambda o: -len(by_org[o]))
 
-    async def op(i: int, seq: int) -> int:
+    async def op(conn: Connection, i: int, seq: int) -> int:
         org = orgs[(i + seq) % len(orgs)]
         ids = by_org[org]
         items = []
@@ -261,7 +252,7 @@ async def http_batch(
                     "body": assessment_body(seq + k, hpr, on),
                 }
             )
-        status, body = await conns[i].request(
+        status, body = await conn.request(
             "POST", "/api/v1/batch", {"Authorization": f"Bearer {tokens[org]}"}, {"items": items}
         )
         if status != 200:
@@ -269,11 +260,7 @@ async def http_batch(
         result = msgspec.json.decode(body)
         return int(result["succeeded"])
 
-    try:
-        return await closed_loop(clients, seconds, op)
-    finally:
-        for c in conns:
-            await c.close()
+    return await http_closed_loop(base, clients, seconds, op)
 
 
 async def http_figures(

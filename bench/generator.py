@@ -386,42 +386,40 @@ def build_doctor(world: World, seed: int, i: int) -> DoctorRecord:
                 objectives=_objectives(world, 1, "municipal", None),
             )
         if stage in ("part2_3", "complete") and nxt < TODAY:
-            specialty = rng.choice(SPECIALTIES)
-            if specialty == "allmennmedisin":
-                nxt = b.period(
-                    rng.choice(world.municipalities),
-                    2,
-                    None,
-                    nxt,
-                    24,
-                    specialty=specialty,
-                    objectives=_objectives(world, 2, None, specialty),
-                    gp=True,
-                )
-                employer = hospital
-            else:
-                nxt = b.period(
-                    hospital,
-                    2,
-                    None,
-                    nxt,
-                    24,
-                    specialty=specialty,
-                    objectives=_objectives(world, 2, None, specialty),
-                )
-                employer = rng.choice(world.hospitals)
-            if nxt < TODAY:
-                b.period(
-                    employer,
-                    3,
-                    None,
-                    nxt,
-                    30,
-                    specialty=specialty,
-                    objectives=_objectives(world, 3, None, specialty),
-                )
+            _specialist_periods(b, world, rng, hospital, nxt)
     hpr = str(5_000_000 + seed * 100_000 + i) if seed < 40 else str(10_000_000 + i)
     return DoctorRecord(doctor_id, hpr, b.orgs, Stream("doctor", doctor_id, b.events, b.state))
+
+
+def _specialist_periods(
+    b: DoctorBuilder, world: World, rng: random.Random, hospital: str, start: date
+) -> None:
+    """Part 2 (24 months), then part 3 (30) if there is time: a GP trains part 2 in a
+    municipality and part 3 at the LIS1 hospital; anyone else part 2 at the LIS1 hospital and
+    part 3 at another. (The random draws keep their order: the same seed, the same data.)"""
+    specialty = rng.choice(SPECIALTIES)
+    gp = specialty == "allmennmedisin"
+    nxt = b.period(
+        rng.choice(world.municipalities) if gp else hospital,
+        2,
+        None,
+        start,
+        24,
+        specialty=specialty,
+        objectives=_objectives(world, 2, None, specialty),
+        gp=gp,
+    )
+    employer = hospital if gp else rng.choice(world.hospitals)
+    if nxt < TODAY:
+        b.period(
+            employer,
+            3,
+            None,
+            nxt,
+            30,
+            specialty=specialty,
+            objectives=_objectives(world, 3, None, specialty),
+        )
 
 
 def doctors(world: World, n: int, seed: int) -> Iterator[DoctorRecord]:

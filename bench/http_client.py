@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from bench.load import LoadResult, closed_loop
 
 
 class HttpError(Exception):
@@ -66,3 +69,20 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.writer.wait_closed()
         self.reader = self.writer = None
+
+
+async def http_closed_loop(
+    base: str,
+    clients: int,
+    seconds: float,
+    op: Callable[[Connection, int, int], Awaitable[int]],
+) -> LoadResult:
+    """:func:`bench.load.closed_loop` with a keep-alive connection per client to ``base``
+    (``http://host:port``), closed at the end: ``op(connection, client, seq)``."""
+    host, port = base.removeprefix("http://").split(":")
+    conns = [Connection(host, int(port)) for _ in range(clients)]
+    try:
+        return await closed_loop(clients, seconds, lambda i, seq: op(conns[i], i, seq))
+    finally:
+        for c in conns:
+            await c.close()

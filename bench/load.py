@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.core import percentile
 
@@ -36,6 +37,37 @@ class LoadResult:
         return percentile(self.latencies_ms, 99)
 
 
+@dataclass
+class _Tally:
+    """One client's count of what finished inside the measured window."""
+
+    measure_from: float
+    ops: int = 0
+    units: int = 0
+    errors: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def record(self, t0: float, t1: float, units: int | None) -> None:
+        """``units`` None: the operation failed (counted whenever it started)."""
+        if units is None:
+            self.errors += 1
+        elif t0 >= self.measure_from:
+            self.ops += 1
+            self.units += units
+            self.latencies_ms.append((t1 - t0) * 1000)
+
+
+def _result(tallies: list[_Tally], measure_from: float) -> LoadResult:
+    elapsed = time.perf_counter() - measure_from
+    return LoadResult(
+        sum(t.ops for t in tallies),
+        sum(t.units for t in tallies),
+        elapsed,
+        [x for t in tallies for x in t.latencies_ms],
+        sum(t.errors for t in tallies),
+    )
+
+
 async def closed_loop(
     clients: int,
     seconds: float,
@@ -45,33 +77,24 @@ async def closed_loop(
 ) -> LoadResult:
     """``op(client, seq)`` returns how many units (events) it stored. Operations finishing in
     the warm-up are not counted; the clock stops when the last in-flight operation ends."""
-    start = time.perf_counter()
-    measure_from = start + warmup
+    measure_from = time.perf_counter() + warmup
     deadline = measure_from + seconds
-    latencies: list[float] = []
-    counts = [0, 0, 0]  # ops, units, errors
+    tallies = [_Tally(measure_from) for _ in range(clients)]
 
     async def client(i: int) -> None:
-        seq = 0
-        while True:
+        for seq in itertools.count():
             t0 = time.perf_counter()
             if t0 >= deadline:
                 return
+            units: int | None
             try:
                 units = await op(i, seq)
             except Exception:
-                counts[2] += 1
-                units = -1
-            t1 = time.perf_counter()
-            seq += 1
-            if t0 >= measure_from and units >= 0:
-                counts[0] += 1
-                counts[1] += units
-                latencies.append((t1 - t0) * 1000)
+                units = None
+            tallies[i].record(t0, time.perf_counter(), units)
 
     await asyncio.gather(*(client(i) for i in range(clients)))
-    elapsed = time.perf_counter() - measure_from
-    return LoadResult(counts[0], counts[1], elapsed, latencies, counts[2])
+    return _result(tallies, measure_from)
 
 
 def threaded_closed_loop(
@@ -81,41 +104,26 @@ def threaded_closed_loop(
     *,
     warmup: float = 0.5,
 ) -> LoadResult:
-    """The same with threads, for a synchronous library."""
-    start = time.perf_counter()
-    measure_from = start + warmup
+    """The same with threads, for a synchronous library (a tally per thread: nothing shared)."""
+    measure_from = time.perf_counter() + warmup
     deadline = measure_from + seconds
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    counts = [[0, 0, 0] for _ in range(clients)]
+    tallies = [_Tally(measure_from) for _ in range(clients)]
 
     def client(i: int) -> None:
-        seq = 0
-        while True:
+        for seq in itertools.count():
             t0 = time.perf_counter()
             if t0 >= deadline:
                 return
+            units: int | None
             try:
                 units = op(i, seq)
             except Exception:
-                counts[i][2] += 1
-                units = -1
-            t1 = time.perf_counter()
-            seq += 1
-            if t0 >= measure_from and units >= 0:
-                counts[i][0] += 1
-                counts[i][1] += units
-                latencies[i].append((t1 - t0) * 1000)
+                units = None
+            tallies[i].record(t0, time.perf_counter(), units)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - measure_from
-    return LoadResult(
-        sum(c[0] for c in counts),
-        sum(c[1] for c in counts),
-        elapsed,
-        [x for lat in latencies for x in lat],
-        sum(c[2] for c in counts),
-    )
+    return _result(tallies, measure_from)

@@ -13,7 +13,7 @@ import asyncpg
 
 from bench import generator
 from bench.core import Figure, Options, latency, log, percentile
-from bench.http_client import Connection
+from bench.http_client import Connection, http_closed_loop
 from bench.load import closed_loop
 
 MIXES = ("cold", "mixed", "hot")
@@ -79,28 +79,22 @@ async def progress_reads(
 ) -> tuple[Any, Any]:
     """GET progress through the API (the ``mix`` of :func:`progress_order`), then the plain
     SQL read of the same rows."""
-    host, port = base.removeprefix("http://").split(":")
-    conns = [Connection(host, int(port)) for _ in range(readers)]
     order = progress_order(doctor_ids, mix)
     spread = 1 if mix == "cold" else 997  # cold: each reader its own run of new keys
     offset = {"n": 0}
 
-    async def op(i: int, seq: int) -> int:
+    async def op(conn: Connection, i: int, seq: int) -> int:
         if mix == "cold":
             offset["n"] += 1
             path = order[offset["n"] % len(order)]
         else:
             path = order[(i * spread + seq) % len(order)]
-        status, body = await conns[i].request("GET", path, {"Authorization": f"Bearer {token}"})
+        status, body = await conn.request("GET", path, {"Authorization": f"Bearer {token}"})
         if status != 200:
             raise RuntimeError(f"{status} {body[:200]!r}")
         return 1
 
-    try:
-        api = await closed_loop(readers, seconds, op)
-    finally:
-        for c in conns:
-            await c.close()
+    api = await http_closed_loop(base, readers, seconds, op)
     if not sql:
         return api, None
     pool = await asyncpg.create_pool(url, min_size=readers, max_size=readers)

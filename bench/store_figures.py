@@ -217,78 +217,104 @@ def eventsourcing_append(
         datastore.close()
 
 
+Shape = tuple[int, int]  # (clients, events per append)
+Runs = dict[Shape, list[LoadResult]]
+
+
 async def run(servers: Servers, opts: Options) -> list[Figure]:
     """Ceiling, store and rival at each concurrency level, interleaved run by run so a slow
     moment of the machine hits all three alike."""
-    figures: list[Figure] = []
     levels = (1, 16) if opts.quick else LEVELS
-    seconds = opts.duration
-    raw: dict[tuple[int, int], list[LoadResult]] = {}
-    store: dict[tuple[int, int], list[LoadResult]] = {}
-    es: dict[tuple[int, int], list[LoadResult]] = {}
     shapes = [(n, 1) for n in levels]
     if not opts.quick:
         shapes.append((16, BATCH))
     have_rival = importlib.util.find_spec("eventsourcing") is not None
     if not have_rival:
         log("eventsourcing is not installed (pip install 'eventsourcing[postgres]'): no rival")
+    raw: Runs = {shape: [] for shape in shapes}
+    store: Runs = {shape: [] for shape in shapes}
+    es: Runs = {shape: [] for shape in shapes}
     for run_no in range(opts.runs):
-        for clients, batch in shapes:
-            key = (clients, batch)
-            url = await servers.fresh_database("bench_store")
-            raw.setdefault(key, []).append(await raw_ceiling(url, clients, seconds, batch))
-            store.setdefault(key, []).append(await store_append(url, clients, seconds, batch))
-            await servers.drop_database("bench_store")
-            if have_rival:
-                await servers.fresh_database("bench_es", migrate=False)
-                es.setdefault(key, []).append(
-                    await asyncio.to_thread(
-                        eventsourcing_append, servers, "bench_es", clients, seconds, batch
-                    )
-                )
-                await servers.drop_database("bench_es")
-            else:
-                es.setdefault(key, [])
+        for shape in shapes:
+            await _measure_once(servers, shape, opts.duration, have_rival, raw, store, es)
             log(
-                f"append run {run_no + 1} clients={clients} batch={batch}: "
-                f"raw {raw[key][-1].units_per_s:.0f} ev/s, store {store[key][-1].units_per_s:.0f}"
-                f" ev/s, eventsourcing "
-                f"{es[key][-1].units_per_s if es[key] else float('nan'):.0f} ev/s"
+                f"append run {run_no + 1} clients={shape[0]} batch={shape[1]}: "
+                f"raw {raw[shape][-1].units_per_s:.0f} ev/s, "
+                f"store {store[shape][-1].units_per_s:.0f} ev/s, eventsourcing "
+                f"{es[shape][-1].units_per_s if es[shape] else float('nan'):.0f} ev/s"
             )
-    for clients, batch in shapes:
-        key = (clients, batch)
-        suffix = f"{clients}c" + ("" if batch == 1 else f"_batch{batch}")
-        raw_f = Figure(
-            f"raw_asyncpg_append_{suffix}",
-            "events/s",
-            [r.units_per_s for r in raw[key]],
-            group="append",
-            note=f"ceiling: plain asyncpg INSERT of {batch} event row(s) per transaction",
-        )
-        raw_p99 = latency(f"raw_asyncpg_append_{suffix}_p99", raw[key], 99, group="append")
-        store_f = Figure(
-            f"store_append_{suffix}",
-            "events/s",
-            [r.units_per_s for r in store[key]],
-            group="append",
-            note="services.store.eventstore.append, one transaction per call",
-        )
-        store_p99 = latency(f"store_append_{suffix}_p99", store[key], 99, group="append")
-        es_f = Figure(
-            f"eventsourcing_append_{suffix}",
-            "events/s",
-            [r.units_per_s for r in es[key]],
-            group="append",
-            note="eventsourcing PostgresApplicationRecorder.insert_events (threads)",
-        )
-        if not es_f.runs:
-            figures += [raw_f, raw_p99, store_f, store_p99]
-            continue
-        store_f.against = es_f.name
-        store_f.ratio = store_f.value / es_f.value if es_f.value else None
-        if batch == 1:
-            store_f.goal = ">= 1.5 x eventsourcing"
-            store_f.met = None if opts.quick else bool(store_f.ratio and store_f.ratio >= 1.5)
-        raw_f.note += f"; store reaches {store_f.value / raw_f.value:.0%} of it"
-        figures += [raw_f, raw_p99, store_f, store_p99, es_f]
+    figures: list[Figure] = []
+    for shape in shapes:
+        figures += _figures(shape, raw[shape], store[shape], es[shape], opts.quick)
     return figures
+
+
+async def _measure_once(
+    servers: Servers,
+    shape: Shape,
+    seconds: float,
+    have_rival: bool,
+    raw: Runs,
+    store: Runs,
+    es: Runs,
+) -> None:
+    clients, batch = shape
+    url = await servers.fresh_database("bench_store")
+    raw[shape].append(await raw_ceiling(url, clients, seconds, batch))
+    store[shape].append(await store_append(url, clients, seconds, batch))
+    await servers.drop_database("bench_store")
+    if have_rival:
+        await servers.fresh_database("bench_es", migrate=False)
+        es[shape].append(
+            await asyncio.to_thread(
+                eventsourcing_append, servers, "bench_es", clients, seconds, batch
+            )
+        )
+        await servers.drop_database("bench_es")
+
+
+def _figures(
+    shape: Shape,
+    raw: list[LoadResult],
+    store: list[LoadResult],
+    es: list[LoadResult],
+    quick: bool,
+) -> list[Figure]:
+    """One shape's figures: throughput and p99 of ceiling and store, the rival's throughput,
+    and the store's ratio to the rival (the goal, for single-event appends)."""
+    clients, batch = shape
+    suffix = f"{clients}c" + ("" if batch == 1 else f"_batch{batch}")
+
+    def append_figure(name: str, results: list[LoadResult], note: str) -> Figure:
+        return Figure(
+            f"{name}_{suffix}",
+            "events/s",
+            [r.units_per_s for r in results],
+            group="append",
+            note=note,
+        )
+
+    raw_f = append_figure(
+        "raw_asyncpg_append",
+        raw,
+        f"ceiling: plain asyncpg INSERT of {batch} event row(s) per transaction",
+    )
+    raw_p99 = latency(f"raw_asyncpg_append_{suffix}_p99", raw, 99, group="append")
+    store_f = append_figure(
+        "store_append", store, "services.store.eventstore.append, one transaction per call"
+    )
+    store_p99 = latency(f"store_append_{suffix}_p99", store, 99, group="append")
+    es_f = append_figure(
+        "eventsourcing_append",
+        es,
+        "eventsourcing PostgresApplicationRecorder.insert_events (threads)",
+    )
+    if not es_f.runs:
+        return [raw_f, raw_p99, store_f, store_p99]
+    store_f.against = es_f.name
+    store_f.ratio = store_f.value / es_f.value if es_f.value else None
+    if batch == 1:
+        store_f.goal = ">= 1.5 x eventsourcing"
+        store_f.met = None if quick else bool(store_f.ratio and store_f.ratio >= 1.5)
+    raw_f.note += f"; store reaches {store_f.value / raw_f.value:.0%} of it"
+    return [raw_f, raw_p99, store_f, store_p99, es_f]

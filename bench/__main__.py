@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import traceback
@@ -16,16 +17,13 @@ from typing import Any
 
 from bench import report
 from bench.core import Figure, Options, log, machine, servers, versions
+from bench.explanations import EXPLANATIONS
 
 GROUPS = ("append", "lag", "write_cost", "data", "rebuild", "http", "progress")
 
 
 async def run_all(opts: Options, out_dir: Path, argv: list[str]) -> int:
-    from bench import data_figures, lag_cost_figures, store_figures, write_cost_figures
-
     started = time.perf_counter()
-    figures: list[Figure] = []
-    failures: list[str] = []
     meta: dict[str, Any] = {
         "quick": opts.quick,
         "argv": argv,
@@ -33,6 +31,30 @@ async def run_all(opts: Options, out_dir: Path, argv: list[str]) -> int:
         "runs": opts.runs,
         "seconds_per_run": opts.duration,
     }
+    figures, failures = await _measure(opts, meta)
+    meta["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    meta["total_seconds"] = time.perf_counter() - started
+    meta["finished_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    meta["failed_sections"] = failures
+    md, js = report.write(
+        figures, meta=meta, out_dir=out_dir, explanations=None if opts.quick else EXPLANATIONS
+    )
+    log(f"wrote {md} and {js}")
+    for f in figures:
+        print(_summary_line(f))
+    if failures:
+        log(f"sections that failed: {', '.join(failures)}")
+        return 1
+    return 0
+
+
+async def _measure(opts: Options, meta: dict[str, Any]) -> tuple[list[Figure], list[str]]:
+    """Every group asked for, each a section of its own: one that fails is named in
+    ``failures`` and the others still run."""
+    from bench import data_figures, lag_cost_figures, store_figures, write_cost_figures
+
+    figures: list[Figure] = []
+    failures: list[str] = []
 
     async def section(name: str, coro: Any) -> None:
         log(f"== {name}")
@@ -50,53 +72,39 @@ async def run_all(opts: Options, out_dir: Path, argv: list[str]) -> int:
             await section("lag", lag_cost_figures.lag(s, opts))
         if opts.wants("write_cost"):
             await section("write_cost", write_cost_figures.write_cost(s, opts))
-        needs_data = any(opts.wants(g) for g in ("data", "rebuild", "http", "progress"))
-        if needs_data:
-            url, info = await data_figures.load_dataset(s, opts)
-            meta["dataset"] = info
-            figures.append(
-                Figure(
-                    "dataset_events",
-                    "events",
-                    [info["events"]],
-                    group="data",
-                    note=f"{info['doctors']} doctors generated through the domain's commands",
-                )
+        if not any(opts.wants(g) for g in ("data", "rebuild", "http", "progress")):
+            return figures, failures
+        url, info = await data_figures.load_dataset(s, opts)
+        meta["dataset"] = info
+        figures.append(
+            Figure(
+                "dataset_events",
+                "events",
+                [info["events"]],
+                group="data",
+                note=f"{info['doctors']} doctors generated through the domain's commands",
             )
-            fill = await data_figures.fill_read_models(url, opts.size)
-            log(f"read models filled in {fill:.0f} s")
-            await section("data", data_figures.bytes_per_event(url, opts))
-            if opts.wants("http") or opts.wants("progress"):
-                await section("http", data_figures.http_figures(s, url, opts, info))
-            if opts.wants("rebuild"):
-                await section(
-                    "rebuild",
-                    asyncio.to_thread(data_figures.rebuild, url, opts, info["events"]),
-                )
-    import os
-
-    meta["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    meta["total_seconds"] = time.perf_counter() - started
-    meta["finished_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    meta["failed_sections"] = failures
-    from bench.explanations import EXPLANATIONS
-
-    md, js = report.write(
-        figures, meta=meta, out_dir=out_dir, explanations=None if opts.quick else EXPLANATIONS
-    )
-    log(f"wrote {md} and {js}")
-    for f in figures:
-        goal = (
-            f"  goal {f.goal}: {'met' if f.met else 'MISSED' if f.met is False else '-'}"
-            if f.goal
-            else ""
         )
-        ratio = f"  ({f.ratio:.2f} x {f.against})" if f.ratio is not None else ""
-        print(f"  {f.name:<40} {f.value:>12.2f} {f.unit:<10} ±{f.spread:.2f}{ratio}{goal}")
-    if failures:
-        log(f"sections that failed: {', '.join(failures)}")
-        return 1
-    return 0
+        fill = await data_figures.fill_read_models(url, opts.size)
+        log(f"read models filled in {fill:.0f} s")
+        await section("data", data_figures.bytes_per_event(url, opts))
+        if opts.wants("http") or opts.wants("progress"):
+            await section("http", data_figures.http_figures(s, url, opts, info))
+        if opts.wants("rebuild"):
+            await section(
+                "rebuild", asyncio.to_thread(data_figures.rebuild, url, opts, info["events"])
+            )
+    return figures, failures
+
+
+def _summary_line(f: Figure) -> str:
+    goal = (
+        f"  goal {f.goal}: {'met' if f.met else 'MISSED' if f.met is False else '-'}"
+        if f.goal
+        else ""
+    )
+    ratio = f"  ({f.ratio:.2f} x {f.against})" if f.ratio is not None else ""
+    return f"  {f.name:<40} {f.value:>12.2f} {f.unit:<10} ±{f.spread:.2f}{ratio}{goal}"
 
 
 def main(argv: list[str] | None = None) -> int:

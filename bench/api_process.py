@@ -65,23 +65,27 @@ def api_process(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"API exited with {proc.returncode}; see {data_dir}/api.log")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("API did not answer /healthz within 60 s")
-            time.sleep(0.2)
+        _wait_until_healthy(proc, base, data_dir)
         yield base
     finally:
         stop_processes([proc])
         log.close()
+
+
+def _wait_until_healthy(proc: subprocess.Popen[bytes], base: str, data_dir: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"API exited with {proc.returncode}; see {data_dir}/api.log")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("API did not answer /healthz within 60 s")
+        time.sleep(0.2)
 
 
 def granian_options(workers: int, port: int) -> list[str]:

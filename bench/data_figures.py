@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from bench import generator, progress_figures
+from bench import dataset_writer, generator, progress_figures
 from bench.core import ROOT, Figure, Options, Servers, latency, log, percentile
 from bench.http_client import Connection, http_closed_loop
 from bench.store_figures import raw_ceiling
@@ -27,7 +27,7 @@ async def load_dataset(servers: Servers, opts: Options) -> tuple[str, dict[str, 
     url = await servers.fresh_database(DATASET_DB)
     size = "quick" if opts.quick else opts.size
     log(f"generating the {size} data set ({generator.SIZES[size]} doctors) through the domain")
-    info = await generator.load(url, size)
+    info = await dataset_writer.load(url, size)
     log(f"data set: {info['events']} events in {info['seconds']:.0f} s")
     return url, info
 
@@ -266,17 +266,41 @@ async def http_batch(
 async def http_figures(
     servers: Servers, url: str, opts: Options, info: dict[str, Any]
 ) -> list[Figure]:
-    from bench.api_process import api_process
-
     data_dir = servers.workdir / "api-var"
     data_dir.mkdir(exist_ok=True)
     doctors = await writers(url, 640 if not opts.quick else 40)
-    tokens = mint_tokens(data_dir, {w[1] for w in doctors})
     levels = (1, 16) if opts.quick else (1, 16, 64)
-    seconds = opts.duration
-    runs = opts.runs
-    figures: list[Figure] = []
     results: dict[str, list[Any]] = {}
+    sync = await _measure_http(servers, url, opts, data_dir, doctors, levels, results)
+    figures: list[Figure] = []
+    for clients in levels:
+        figures += _append_figures(clients, results, opts.quick)
+    rawb, batch, batch_p99 = _batch_figures(results, opts.quick)
+    sync[1].against, sync[1].ratio = rawb.name, sync[1].value / rawb.value if rawb.value else None
+    return [
+        *figures,
+        rawb,
+        batch,
+        batch_p99,
+        *sync,
+        *progress_figures.figures(results, info, opts),
+    ]
+
+
+async def _measure_http(
+    servers: Servers,
+    url: str,
+    opts: Options,
+    data_dir: Path,
+    doctors: list[Writer],
+    levels: tuple[int, ...],
+    results: dict[str, list[Any]],
+) -> list[Figure]:
+    """Every run of the HTTP figures against one API process, into ``results``; returns the
+    nightly sync's figures (measured in the first run)."""
+    from bench.api_process import api_process
+
+    tokens = mint_tokens(data_dir, {w[1] for w in doctors})
     conn = await asyncpg.connect(url)
     all_doctors = [
         r["stream_id"]
@@ -284,67 +308,68 @@ async def http_figures(
     ]
     await conn.close()
     sync_org = max({w[1] for w in doctors}, key=lambda o: sum(w[1] == o for w in doctors))
+    seconds = opts.duration
     with api_process(url, servers.nats_url, data_dir) as base:
         await http_append(base, doctors, tokens, levels[-1], 2.0)  # warm the pool up
-        for run_no in range(runs):
+        for run_no in range(opts.runs):
             for clients in levels:
-                results.setdefault(f"raw{clients}", []).append(
-                    await raw_ceiling(url, clients, seconds)
-                )
-                results.setdefault(f"http{clients}", []).append(
-                    await http_append(base, doctors, tokens, clients, seconds)
-                )
-                r, h = results[f"raw{clients}"][-1], results[f"http{clients}"][-1]
+                raw = await raw_ceiling(url, clients, seconds)
+                http = await http_append(base, doctors, tokens, clients, seconds)
+                results.setdefault(f"raw{clients}", []).append(raw)
+                results.setdefault(f"http{clients}", []).append(http)
                 log(
-                    f"http run {run_no + 1} clients={clients}: raw {r.units_per_s:.0f} ev/s, "
-                    f"HTTP {h.units_per_s:.0f} ev/s p50 {h.p50:.1f} ms p99 {h.p99:.1f} ms "
-                    f"errors {h.errors}"
+                    f"http run {run_no + 1} clients={clients}: raw {raw.units_per_s:.0f} ev/s, "
+                    f"HTTP {http.units_per_s:.0f} ev/s p50 {http.p50:.1f} ms "
+                    f"p99 {http.p99:.1f} ms errors {http.errors}"
                 )
             batch_clients = 4 if not opts.quick else 2
             size = 100 if not opts.quick else 20
-            results.setdefault("rawbatch", []).append(
-                await raw_ceiling(url, batch_clients, seconds, batch=size)
-            )
-            results.setdefault("batch", []).append(
-                await http_batch(base, doctors, tokens, batch_clients, seconds, size)
-            )
+            raw_batch = await raw_ceiling(url, batch_clients, seconds, batch=size)
+            batch = await http_batch(base, doctors, tokens, batch_clients, seconds, size)
+            results.setdefault("rawbatch", []).append(raw_batch)
+            results.setdefault("batch", []).append(batch)
             log(
-                f"batch run {run_no + 1}: raw {results['rawbatch'][-1].units_per_s:.0f} ev/s, "
-                f"HTTP batch {results['batch'][-1].units_per_s:.0f} ev/s "
-                f"errors {results['batch'][-1].errors}"
+                f"batch run {run_no + 1}: raw {raw_batch.units_per_s:.0f} ev/s, "
+                f"HTTP batch {batch.units_per_s:.0f} ev/s errors {batch.errors}"
             )
             if run_no == 0:  # each sync run is a night of its own (fresh facts)
-                sync = await nightly_sync(base, url, sync_org, tokens[sync_org], opts, runs)
+                sync = await nightly_sync(base, url, sync_org, tokens[sync_org], opts, opts.runs)
             await progress_figures.runs(
                 base, url, all_doctors, tokens["caseworker"], seconds, data_dir, results
             )
-    for clients in levels:
-        raw = results[f"raw{clients}"]
-        http = results[f"http{clients}"]
-        raw_f = Figure(
-            f"raw_asyncpg_append_{clients}c_loaded",
-            "events/s",
-            [r.units_per_s for r in raw],
-            group="http",
-            note="ceiling, same server and database as the HTTP figures",
-        )
-        http_f = Figure(
-            f"http_append_{clients}c",
-            "events/s",
-            [h.units_per_s for h in http],
-            group="http",
-            against=raw_f.name,
-            note="POST /api/v1/doctors/{id}/assessments (auth, validation, decision, commit)",
-        )
-        http_f.ratio = http_f.value / raw_f.value if raw_f.value else None
-        p50 = latency(f"http_append_{clients}c_p50", http, 50, group="http")
-        p99 = latency(f"http_append_{clients}c_p99", http, 99, group="http")
-        if clients == 64:
-            http_f.goal = ">= 25 % of the raw asyncpg ceiling"
-            http_f.met = None if opts.quick else bool(http_f.ratio and http_f.ratio >= 0.25)
-            p99.goal = "<= 50 ms"
-            p99.met = None if opts.quick else p99.value <= 50
-        figures += [raw_f, http_f, p50, p99]
+    return sync
+
+
+def _append_figures(clients: int, results: dict[str, list[Any]], quick: bool) -> list[Figure]:
+    raw = results[f"raw{clients}"]
+    http = results[f"http{clients}"]
+    raw_f = Figure(
+        f"raw_asyncpg_append_{clients}c_loaded",
+        "events/s",
+        [r.units_per_s for r in raw],
+        group="http",
+        note="ceiling, same server and database as the HTTP figures",
+    )
+    http_f = Figure(
+        f"http_append_{clients}c",
+        "events/s",
+        [h.units_per_s for h in http],
+        group="http",
+        against=raw_f.name,
+        note="POST /api/v1/doctors/{id}/assessments (auth, validation, decision, commit)",
+    )
+    http_f.ratio = http_f.value / raw_f.value if raw_f.value else None
+    p50 = latency(f"http_append_{clients}c_p50", http, 50, group="http")
+    p99 = latency(f"http_append_{clients}c_p99", http, 99, group="http")
+    if clients == 64:
+        http_f.goal = ">= 25 % of the raw asyncpg ceiling"
+        http_f.met = None if quick else bool(http_f.ratio and http_f.ratio >= 0.25)
+        p99.goal = "<= 50 ms"
+        p99.met = None if quick else p99.value <= 50
+    return [raw_f, http_f, p50, p99]
+
+
+def _batch_figures(results: dict[str, list[Any]], quick: bool) -> tuple[Figure, Figure, Figure]:
     rawb = Figure(
         "raw_asyncpg_append_batch100_4c",
         "events/s",
@@ -362,17 +387,9 @@ async def http_figures(
         note="POST /api/v1/batch, 100 assessments a request, 4 clients",
     )
     batch.ratio = batch.value / rawb.value if rawb.value else None
-    batch.met = None if opts.quick else bool(batch.ratio and batch.ratio >= 0.6)
+    batch.met = None if quick else bool(batch.ratio and batch.ratio >= 0.6)
     batch_p99 = latency("http_batch100_4c_p99", results["batch"], 99, group="http")
-    sync[1].against, sync[1].ratio = rawb.name, sync[1].value / rawb.value if rawb.value else None
-    return [
-        *figures,
-        rawb,
-        batch,
-        batch_p99,
-        *sync,
-        *progress_figures.figures(results, info, opts),
-    ]
+    return rawb, batch, batch_p99
 
 
 def statistics_median(values: list[float]) -> float:

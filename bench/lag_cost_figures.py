@@ -12,21 +12,23 @@ import uuid
 from typing import Any
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import generator
+from bench import dataset_writer, generator
 from bench.core import ROOT, Figure, Options, Servers, log, percentile, stop_processes
+from bench.world import Stream, World, build_world
 
 LAG_RATE = 500  # events/s
 
 
-async def _write_world(url: str, n_doctors: int) -> generator.World:
+async def _write_world(url: str, n_doctors: int) -> World:
     from services.store.database import create_engine
 
-    world = generator.build_world(n_doctors)
+    world = build_world(n_doctors)
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.begin() as conn:
-            await generator._write_streams(conn, [world.catalogue_stream, *world.org_streams])
+            await dataset_writer.write_streams(conn, [world.catalogue_stream, *world.org_streams])
     finally:
         await engine.dispose()
     return world
@@ -89,12 +91,16 @@ def _first_seen(observed: list[tuple[float, Cursor]], commits: dict[Cursor, floa
     ]
 
 
+APPENDERS = 16
+Commits = dict[Cursor, float]  # feed cursor -> when its transaction committed
+Observations = list[tuple[float, Cursor]]  # (when, where a checkpoint stood)
+
+
 async def _lag_run(
     servers: Servers, run_no: int, seconds: float
 ) -> tuple[list[float], list[float], float]:
     """One run: the lags (ms) to the read model, the same events' lags to the relay's
     checkpoint (published and acked by JetStream), and the achieved rate."""
-    from services.store import eventstore
     from services.store.database import create_engine
 
     url = await servers.fresh_database("bench_lag")
@@ -115,82 +121,21 @@ async def _lag_run(
     engine = create_engine(url, pool_size=8)
     poll = await asyncpg.connect(url)
     try:
-        # Ready when the projector has created its checkpoint rows and the relay holds
-        # its lock (a first event goes all the way through).
-        deadline = time.monotonic() + 60
-        while True:
-            n = await poll.fetchval(
-                "SELECT count(*) FROM projection_checkpoints WHERE projection='domain_states'"
-            )
-            if n:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("projector did not start")
-            await asyncio.sleep(0.1)
-        head = tuple(
-            await poll.fetchrow(
-                "SELECT transaction_id, position FROM events "
-                "ORDER BY transaction_id DESC, position DESC LIMIT 1"
+        await _wait_until_flowing(poll)
+        commits: Commits = {}
+        relayed: Observations = []
+        observed: Observations = []
+        stop = asyncio.Event()
+        poll_task = asyncio.create_task(_poll(poll, relayed, observed, stop))
+        t_start = time.perf_counter() + 0.2
+        await asyncio.gather(
+            *(
+                _append_paced(engine, streams[w::APPENDERS], t_start, seconds, commits)
+                for w in range(APPENDERS)
             )
         )
-        while await checkpoint(poll) < head:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the feed did not catch up with the world's events")
-            await asyncio.sleep(0.1)
-        commits: dict[Cursor, float] = {}  # by feed cursor
-        relayed: list[tuple[float, Cursor]] = []
-        observed: list[tuple[float, Cursor]] = []
-        stop = asyncio.Event()
-
-        async def poller() -> None:
-            while not stop.is_set():
-                relay_at, projected_at = await checkpoints(poll)
-                now = time.perf_counter()
-                relayed.append((now, relay_at))
-                observed.append((now, projected_at))
-                await asyncio.sleep(0.002)
-
-        workers = 16
-        per_worker_rate = LAG_RATE / workers
-        t_start = time.perf_counter() + 0.2
-
-        async def appender(w: int) -> None:
-            mine = [s for k, s in enumerate(streams) if k % workers == w]
-            order = []
-            longest = max(len(s.events) for s in mine)
-            for idx in range(longest):
-                for s in mine:
-                    if idx < len(s.events):
-                        order.append((s, idx))
-            k = 0
-            while True:
-                due = t_start + k / per_worker_rate
-                if due - t_start >= seconds or k >= len(order):
-                    return
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                s, idx = order[k]
-                async with engine.begin() as conn:
-                    recorded = await eventstore.append(
-                        conn,
-                        stream_type="doctor",
-                        stream_id=s.stream_id,
-                        expected_version=idx,
-                        events=generator.new_events([s.events[idx]]),
-                    )
-                commits[(recorded[0].transaction_id, recorded[0].position)] = time.perf_counter()
-                k += 1
-
-        poll_task = asyncio.create_task(poller())
-        await asyncio.gather(*(appender(w) for w in range(workers)))
         achieved = len(commits) / (time.perf_counter() - t_start)
-        last = max(commits)
-        deadline = time.monotonic() + 60
-        while not observed or observed[-1][1] < last:
-            if time.monotonic() > deadline:
-                raise RuntimeError("projection did not catch up within 60 s")
-            await asyncio.sleep(0.01)
+        await _wait_until_observed(observed, max(commits))
         stop.set()
         await poll_task
         lags = _first_seen(observed, commits)
@@ -209,6 +154,76 @@ async def _lag_run(
         logfile.close()
         await servers.drop_database("bench_lag")
         await _delete_stream(servers.nats_url, stream_name)
+
+
+async def _wait_until_flowing(poll: asyncpg.Connection) -> None:
+    """Ready when the projector has created its checkpoint rows and the relay holds its
+    lock: the world's events have gone all the way through."""
+    deadline = time.monotonic() + 60
+    while not await poll.fetchval(
+        "SELECT count(*) FROM projection_checkpoints WHERE projection='domain_states'"
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError("projector did not start")
+        await asyncio.sleep(0.1)
+    head = tuple(
+        await poll.fetchrow(
+            "SELECT transaction_id, position FROM events "
+            "ORDER BY transaction_id DESC, position DESC LIMIT 1"
+        )
+    )
+    while await checkpoint(poll) < head:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the feed did not catch up with the world's events")
+        await asyncio.sleep(0.1)
+
+
+async def _poll(
+    poll: asyncpg.Connection, relayed: Observations, observed: Observations, stop: asyncio.Event
+) -> None:
+    """Where the relay and the projection stand, every 2 ms until told to stop."""
+    while not stop.is_set():
+        relay_at, projected_at = await checkpoints(poll)
+        now = time.perf_counter()
+        relayed.append((now, relay_at))
+        observed.append((now, projected_at))
+        await asyncio.sleep(0.002)
+
+
+async def _append_paced(
+    engine: AsyncEngine, mine: list[Stream], t_start: float, seconds: float, commits: Commits
+) -> None:
+    """One appender: its streams' events round-robin (each stream in order), at
+    ``LAG_RATE / APPENDERS`` a second from ``t_start`` for ``seconds``."""
+    from services.store import eventstore
+
+    rate = LAG_RATE / APPENDERS
+    longest = max(len(s.events) for s in mine)
+    order = [(s, idx) for idx in range(longest) for s in mine if idx < len(s.events)]
+    for k, (s, idx) in enumerate(order):
+        due = t_start + k / rate
+        if due - t_start >= seconds:
+            return
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        async with engine.begin() as conn:
+            recorded = await eventstore.append(
+                conn,
+                stream_type="doctor",
+                stream_id=s.stream_id,
+                expected_version=idx,
+                events=dataset_writer.new_events([s.events[idx]]),
+            )
+        commits[(recorded[0].transaction_id, recorded[0].position)] = time.perf_counter()
+
+
+async def _wait_until_observed(observed: Observations, last: Cursor) -> None:
+    deadline = time.monotonic() + 60
+    while not observed or observed[-1][1] < last:
+        if time.monotonic() > deadline:
+            raise RuntimeError("projection did not catch up within 60 s")
+        await asyncio.sleep(0.01)
 
 
 async def lag(servers: Servers, opts: Options) -> list[Figure]:

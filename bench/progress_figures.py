@@ -11,10 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from bench import generator
 from bench.core import Figure, Options, latency, log, percentile
 from bench.http_client import Connection, http_closed_loop
 from bench.load import closed_loop
+from bench.world import TODAY
 
 MIXES = ("cold", "mixed", "hot")
 
@@ -35,7 +35,7 @@ def progress_order(doctor_ids: list[str], mix: str, n: int = 100_000) -> list[st
         rng.shuffle(ids)
         return [
             f"/api/v1/doctors/{ids[i % len(ids)]}/progress?as_of="
-            f"{(generator.TODAY - timedelta(days=i // len(ids))).isoformat()}"
+            f"{(TODAY - timedelta(days=i // len(ids))).isoformat()}"
             for i in range(n)
         ]
     if mix == "hot":

@@ -20,6 +20,7 @@ import msgspec
 
 from bench import data_figures, generator
 from bench.core import Options, log, percentile, servers
+from bench.world import TODAY
 
 OUT = Path(__file__).resolve().parent / "profiles"
 
@@ -55,7 +56,7 @@ async def main(size: str, profile: bool) -> None:
 
             async with services.engine.connect() as conn:
                 ids = list((await conn.scalars(text("SELECT stream_id FROM doctor_states"))).all())
-            on = generator.TODAY
+            on = TODAY
             log(summary("cold", await read_all(services, ids, on)))
             log(summary("warm", await read_all(services, ids, on)))
             if profile:

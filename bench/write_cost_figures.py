@@ -17,7 +17,9 @@ from typing import Any
 
 from bench import generator
 from bench.core import Figure, Options, Servers, percentile
+from bench.dataset_writer import write_streams
 from bench.lag_cost_figures import _write_world
+from bench.world import Stream, World, objectives_of
 
 LENGTHS = (10, 100, 1000)
 DOCTORS_PER_LENGTH = 3
@@ -25,7 +27,7 @@ VEILEDER = "7000001"
 START = date(2020, 3, 2)
 
 
-def _history(world: generator.World, rng: random.Random, length: int) -> generator.Stream:
+def _history(world: World, rng: random.Random, length: int) -> Stream:
     """A doctor in a hospital post with a veileder (R5) and ``length`` events, mostly
     assessments and approvals."""
     from domain.doctor import commands as cmd
@@ -33,7 +35,7 @@ def _history(world: generator.World, rng: random.Random, length: int) -> generat
 
     hospital = world.hospitals[0]
     leader = world.leaders[hospital][0]
-    objectives = generator._objectives(world, 1, "hospital", None)
+    objectives = objectives_of(world, 1, "hospital", None)
     doctor_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     b = generator.DoctorBuilder(world, rng, doctor_id)
     b.do(cmd.RegisterDoctor(doctor_id=doctor_id, authorised_on=START, registered_on=START))
@@ -74,7 +76,7 @@ def _history(world: generator.World, rng: random.Random, length: int) -> generat
             b.do(approval, approvals=True)
         k += 1
     events = b.events[:length]
-    return generator.Stream("doctor", doctor_id, events, fold(DoctorState(), events))
+    return Stream("doctor", doctor_id, events, fold(DoctorState(), events))
 
 
 def _assessment(doctor_id: str, objective: str, org_number: str, on: date) -> Any:
@@ -93,7 +95,7 @@ def _assessment(doctor_id: str, objective: str, org_number: str, on: date) -> An
 
 async def _timed_writes(
     url: str,
-    world: generator.World,
+    world: World,
     streams: dict[int, list[str]],
     writes: int,
     profilers: dict[int, Any],
@@ -107,7 +109,7 @@ async def _timed_writes(
     from services.store.database import create_engine
 
     hospital = world.hospitals[0]
-    objectives = generator._objectives(world, 1, "hospital", None)
+    objectives = objectives_of(world, 1, "hospital", None)
     metadata = {"actor": {"kind": "organisation", "org_number": hospital}, "request_id": None}
     timings: dict[int, list[float]] = {n: [] for n in LENGTHS}
     engine = create_engine(url, pool_size=2)
@@ -187,7 +189,7 @@ async def write_cost(
             for _ in range(DOCTORS_PER_LENGTH):
                 stream = _history(world, rng, length)
                 async with engine.begin() as conn:
-                    await generator._write_streams(conn, [stream])
+                    await write_streams(conn, [stream])
                 streams.setdefault(length, []).append(stream.stream_id)
     finally:
         await engine.dispose()

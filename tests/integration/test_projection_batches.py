@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bench import generator
+from bench import dataset_writer, generator
 from services.processes import all_projections
 from services.projector.integration import Part1Completion
 from services.projector.projection import Projection
@@ -91,8 +91,8 @@ def part1_path() -> list[Any]:
 async def generate(url: str, seed: int) -> None:
     """The generator's doctors, then three who complete part 1, their events interleaved so
     that batches cut across them."""
-    await generator.load(url, "test", seed=seed)
-    events = generator.new_events(part1_path())
+    await dataset_writer.load(url, "test", seed=seed)
+    events = dataset_writer.new_events(part1_path())
     engine = create_engine(url)
     try:
         for start in range(0, len(events), 25):
@@ -342,7 +342,7 @@ async def test_the_batch_path_judges_an_approval_by_the_catalogue_published_befo
                     stream_type=stream_type,
                     stream_id=stream_id,
                     expected_version=version,
-                    events=generator.new_events(events),
+                    events=dataset_writer.new_events(events),
                 )
         async with engine.begin() as conn:
             await ensure_tables(conn, Part1Completion())

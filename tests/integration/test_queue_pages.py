@@ -14,7 +14,7 @@ import msgspec
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import generator
+from bench import dataset_writer
 from events.application import ApplicationDecided, ApplicationSubmitted
 from events.base import Event
 from services.api import cursor
@@ -33,7 +33,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def recorded(event: Event, stream_id: str, version: int, tx: int, position: int) -> RecordedEvent:
-    (new,) = generator.new_events([event])
+    (new,) = dataset_writer.new_events([event])
     return RecordedEvent(
         position=position,
         transaction_id=tx,

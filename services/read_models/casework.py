@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.aggregates import organisation_stream
 from services.read_models import states
+from services.store import relations as relation_table
 from services.store import sql
 
 _QUEUE = text(
@@ -81,12 +82,7 @@ class CaseworkReads:
         """The organisations with access to the doctor's record (``doctor_organisations``),
         with the day since when."""
         async with self._engine.connect() as conn:
-            rows = await sql.rows(
-                conn,
-                "SELECT org_number, since FROM doctor_organisations "
-                "WHERE doctor_id = :d ORDER BY since, org_number",
-                {"d": doctor_id},
-            )
+            rows = await relation_table.relations_of(conn, doctor_id)
         return [(r.org_number, r.since.date()) for r in rows]
 
     async def institutions(self, specialty: str | None, on: datetime.date) -> list[dict[str, Any]]:

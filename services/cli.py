@@ -13,11 +13,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from services.config import Settings, load_settings, to_environ, with_servers
 from services.logging import configure_logging, get_logger
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
 log = get_logger("cli")
+T = TypeVar("T")
 
 EMBEDDED_PG_PORT = 54329
 EMBEDDED_NATS_PORT = 42229
@@ -137,21 +143,30 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    from services.bootstrap import engine_for
     from services.store import restore
 
-    async def go() -> None:
+    async def step(engine: AsyncEngine) -> None:
+        if args.step == "prepare":
+            await restore.prepare(engine)
+        else:
+            print(f"feed rebased: {await restore.finish(engine)} restored events")
+
+    _with_engine(settings, step)
+    return 0
+
+
+def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` with an engine on the settings' database, disposed of however it ends."""
+    from services.bootstrap import engine_for
+
+    async def go() -> T:
         engine = engine_for(settings)
         try:
-            if args.step == "prepare":
-                await restore.prepare(engine)
-            else:
-                print(f"feed rebased: {await restore.finish(engine)} restored events")
+            return await work(engine)
         finally:
             await engine.dispose()
 
-    asyncio.run(go())
-    return 0
+    return asyncio.run(go())
 
 
 def _servers_for_tool(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -165,7 +180,6 @@ def _servers_for_tool(settings: Settings, args: argparse.Namespace):  # type: ig
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from services.bootstrap import engine_for
     from services.processes import all_projections
     from services.projector.rebuild import rebuild
 
@@ -178,69 +192,55 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(f"\r  [{'#' * done}{'.' * (width - done)}] {replayed}/{total}")
         sys.stdout.flush()
 
-    async def go() -> None:
-        engine = engine_for(settings)
-        try:
-            wanted = set(args.projection)
-            chosen = [p for p in all_projections() if not wanted or p.name in wanted]
-            unknown = wanted - {p.name for p in chosen}
-            if unknown:
-                raise SystemExit(f"unknown projection: {', '.join(sorted(unknown))}")
-            # One pass over the store for all of them, swapped in together.
-            print(f"rebuilding {', '.join(p.name for p in chosen)}")
-            cursor = await rebuild(engine, *chosen, progress=bar)
-            print(f"\n  swapped in at {cursor} (transaction:position)")
-        finally:
-            await engine.dispose()
+    async def rebuild_chosen(engine: AsyncEngine) -> None:
+        wanted = set(args.projection)
+        chosen = [p for p in all_projections() if not wanted or p.name in wanted]
+        unknown = wanted - {p.name for p in chosen}
+        if unknown:
+            raise SystemExit(f"unknown projection: {', '.join(sorted(unknown))}")
+        # One pass over the store for all of them, swapped in together.
+        print(f"rebuilding {', '.join(p.name for p in chosen)}")
+        cursor = await rebuild(engine, *chosen, progress=bar)
+        print(f"\n  swapped in at {cursor} (transaction:position)")
 
-    asyncio.run(go())
+    _with_engine(settings, rebuild_chosen)
     return 0
 
 
 def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
     from services import feed_status
-    from services.bootstrap import engine_for
     from services.store import eventstore
 
     settings, _, _ = _servers_for_tool(settings, args)
 
-    async def go() -> None:
-        engine = engine_for(settings)
-        try:
-            async with engine.connect() as conn:
-                found = await feed_status.checkpoints(conn)
-                head = await eventstore.head(conn)
-            print(f"{'consumer':<32} {'at (transaction:position)':>28} {'lag':>8}  updated")
-            print(f"{'event store head':<32} {head!s:>28}")
-            for c in found:
-                print(f"{c.name:<32} {c.cursor!s:>28} {c.lag:>8}  {c.updated_at:%H:%M:%S}")
-        finally:
-            await engine.dispose()
+    async def show(engine: AsyncEngine) -> None:
+        async with engine.connect() as conn:
+            found = await feed_status.checkpoints(conn)
+            head = await eventstore.head(conn)
+        print(f"{'consumer':<32} {'at (transaction:position)':>28} {'lag':>8}  updated")
+        print(f"{'event store head':<32} {head!s:>28}")
+        for c in found:
+            print(f"{c.name:<32} {c.cursor!s:>28} {c.lag:>8}  {c.updated_at:%H:%M:%S}")
 
-    asyncio.run(go())
+    _with_engine(settings, show)
     return 0
 
 
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     """List the open dead letters; ``--ack ID ...`` or ``--ack-all`` acknowledges them (then
     ``/readyz`` stops reporting them)."""
-    from services.bootstrap import engine_for
     from services.store import dead_letters
 
     settings, _, _ = _servers_for_tool(settings, args)
 
-    async def go() -> int:
-        engine = engine_for(settings)
-        try:
-            async with engine.begin() as conn:
-                if args.ack or args.ack_all:
-                    ids = None if args.ack_all else [int(i) for i in args.ack]
-                    done = await dead_letters.acknowledge(conn, ids, by=args.by)
-                    print(f"acknowledged {done} dead letter(s)")
-                    return 0
-                letters = await dead_letters.listed(conn, include_acknowledged=args.all)
-        finally:
-            await engine.dispose()
+    async def acknowledge_or_list(engine: AsyncEngine) -> None:
+        async with engine.begin() as conn:
+            if args.ack or args.ack_all:
+                ids = None if args.ack_all else [int(i) for i in args.ack]
+                done = await dead_letters.acknowledge(conn, ids, by=args.by)
+                print(f"acknowledged {done} dead letter(s)")
+                return
+            letters = await dead_letters.listed(conn, include_acknowledged=args.all)
         for d in letters:
             state = f"acknowledged by {d.acknowledged_by}" if d.acknowledged_at else "open"
             print(
@@ -249,9 +249,9 @@ def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
                 f"       {d.reason}"
             )
         print(f"{len(letters)} dead letter(s)")
-        return 0
 
-    return asyncio.run(go())
+    _with_engine(settings, acknowledge_or_list)
+    return 0
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -272,7 +272,6 @@ def cmd_import_catalogue(settings: Settings, args: argparse.Namespace) -> int:
     from domain.catalogue_import import CatalogueFormatError, parse_csv, parse_json
     from services.aggregates import CATALOGUE, catalogue_stream
     from services.application.streams import run_command
-    from services.bootstrap import engine_for
     from services.errors import CommandRejected
 
     settings, _, _ = _servers_for_tool(settings, args)
@@ -295,30 +294,28 @@ def cmd_import_catalogue(settings: Settings, args: argparse.Namespace) -> int:
         print(f"cannot read {path}: {err}", file=sys.stderr)
         return 2
 
-    async def go() -> int:
-        engine = engine_for(settings)
-        try:
-            async with engine.begin() as conn:
-                outcome = await run_command(
-                    conn,
-                    CATALOGUE,
-                    catalogue_stream(command.catalogue_id),
-                    expected_version=None,
-                    decide=lambda s, _v: catalogue_domain.decide(command, s),
-                    metadata={"actor": {"kind": "operator"}, "source": path.name},
-                )
-        except CommandRejected as rejected:
-            print(f"refused: {rejected}", file=sys.stderr)
-            return 1
-        finally:
-            await engine.dispose()
-        print(
-            f"published {command.version}: {len(command.objectives)} objectives "
-            f"(catalogue stream version {outcome.version})"
-        )
-        return 0
+    async def publish(engine: AsyncEngine) -> int:
+        async with engine.begin() as conn:
+            outcome = await run_command(
+                conn,
+                CATALOGUE,
+                catalogue_stream(command.catalogue_id),
+                expected_version=None,
+                decide=lambda s, _v: catalogue_domain.decide(command, s),
+                metadata={"actor": {"kind": "operator"}, "source": path.name},
+            )
+        return outcome.version
 
-    return asyncio.run(go())
+    try:
+        version = _with_engine(settings, publish)
+    except CommandRejected as rejected:
+        print(f"refused: {rejected}", file=sys.stderr)
+        return 1
+    print(
+        f"published {command.version}: {len(command.objectives)} objectives "
+        f"(catalogue stream version {version})"
+    )
+    return 0
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ answers. One reading for ``/readyz``, ``kompetanse lag`` and ``kompetanse dead-l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime
 
 import msgspec
@@ -13,7 +12,7 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.natsconn import servers_from_url
+from services.natsconn import close_quietly, servers_from_url
 from services.store import dead_letters, eventstore
 from services.store.eventstore import START, Cursor
 
@@ -109,6 +108,4 @@ class JetStreamProbe:
 
     async def close(self) -> None:
         nc, self._nc = self._nc, None
-        if nc is not None and not nc.is_closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(nc.close(), 2.0)
+        await close_quietly(nc)

@@ -21,6 +21,7 @@ from domain.calendar_days import add_months
 from domain.catalogues import sample_versions
 from domain.doctor import commands as cmd
 from domain.doctor.decide import decide as decide_doctor
+from events.vocabulary import AbsenceKind, Arena
 from services import aggregates as context_loaders
 from services.aggregates import (
     CATALOGUE,
@@ -68,11 +69,11 @@ async def seed_catalogue(conn: AsyncConnection) -> None:
         state = outcome.state
 
 
-async def org(conn: AsyncConnection, org_number: str, command: Any) -> None:
+async def org(conn: AsyncConnection, command: org_domain.OrganisationCommand) -> None:
     await run_command(
         conn,
         ORGANISATION,
-        organisation_stream(org_number),
+        organisation_stream(command.org_number),
         expected_version=None,
         decide=lambda s, _v: org_domain.decide(command, s),
         metadata=METADATA,
@@ -84,21 +85,11 @@ async def seed_organisations(conn: AsyncConnection) -> None:
     if state.registered:
         return
     on = date(2020, 1, 1)
-    await org(
-        conn,
-        HOSPITAL,
+    commands: list[org_domain.OrganisationCommand] = [
         org_domain.RegisterOrganisation(
             org_number=HOSPITAL, name="Demo sykehus HF", kind="hospital_trust", registered_on=on
         ),
-    )
-    await org(
-        conn,
-        HOSPITAL,
         org_domain.AppointLeader(org_number=HOSPITAL, hpr_number=HOSPITAL_LEADER, valid_from=on),
-    )
-    await org(
-        conn,
-        HOSPITAL,
         org_domain.GrantDelegation(
             org_number=HOSPITAL,
             delegation_id="demo-delegation",
@@ -106,21 +97,15 @@ async def seed_organisations(conn: AsyncConnection) -> None:
             delegate_hpr=HOSPITAL_DELEGATE,
             valid_from=on,
         ),
-    )
-    await org(
-        conn,
-        MUNICIPALITY,
         org_domain.RegisterOrganisation(
             org_number=MUNICIPALITY, name="Demo kommune", kind="municipality", registered_on=on
         ),
-    )
-    await org(
-        conn,
-        MUNICIPALITY,
         org_domain.AppointLeader(
             org_number=MUNICIPALITY, hpr_number=MUNICIPAL_LEADER, valid_from=on
         ),
-    )
+    ]
+    for command in commands:
+        await org(conn, command)
 
 
 async def doctor(conn: AsyncConnection, command: Any, *, approvals: bool = False) -> None:
@@ -143,33 +128,9 @@ def _hospital_year(start: date, end: date) -> list[cmd.DoctorCommand]:
     d = DEMO_DOCTOR_ID
     return [
         cmd.RegisterDoctor(doctor_id=d, authorised_on=start, registered_on=start),
-        cmd.RecordServicePeriod(
-            doctor_id=d,
-            period_id="demo-hospital",
-            org_number=HOSPITAL,
-            part=1,
-            arena="hospital",
-            position="LIS1",
-            fte_percent=100,
-            start=start,
-            end=end,
-        ),
-        cmd.LogAbsence(
-            doctor_id=d,
-            period_id="demo-hospital",
-            absence_id="demo-sick",
-            kind="sick_leave",
-            start=start + timedelta(days=60),
-            end=start + timedelta(days=79),
-        ),
-        cmd.LogAbsence(
-            doctor_id=d,
-            period_id="demo-hospital",
-            absence_id="demo-vacation",
-            kind="vacation",
-            start=start + timedelta(days=200),
-            end=start + timedelta(days=224),
-        ),
+        _lis1_period("demo-hospital", HOSPITAL, "hospital", start, end),
+        _absence("demo-sick", "sick_leave", start + timedelta(days=60), days=20),
+        _absence("demo-vacation", "vacation", start + timedelta(days=200), days=25),
         cmd.IssueServiceConfirmation(
             doctor_id=d,
             period_id="demo-hospital",
@@ -186,6 +147,35 @@ def _hospital_year(start: date, end: date) -> list[cmd.DoctorCommand]:
             part=1,
         ),
     ]
+
+
+def _lis1_period(
+    period_id: str, org_number: str, arena: Arena, start: date, end: date
+) -> cmd.RecordServicePeriod:
+    """The demo doctor's full-time LIS1 service (part 1) at one employer."""
+    return cmd.RecordServicePeriod(
+        doctor_id=DEMO_DOCTOR_ID,
+        period_id=period_id,
+        org_number=org_number,
+        part=1,
+        arena=arena,
+        position="LIS1",
+        fte_percent=100,
+        start=start,
+        end=end,
+    )
+
+
+def _absence(absence_id: str, kind: AbsenceKind, start: date, *, days: int) -> cmd.LogAbsence:
+    """``days`` days of absence from the hospital year."""
+    return cmd.LogAbsence(
+        doctor_id=DEMO_DOCTOR_ID,
+        period_id="demo-hospital",
+        absence_id=absence_id,
+        kind=kind,
+        start=start,
+        end=start + timedelta(days=days - 1),
+    )
 
 
 def _objectives(hospital_start: date) -> list[cmd.DoctorCommand]:
@@ -233,16 +223,9 @@ async def seed_demo_doctor(conn: AsyncConnection, today: date) -> None:
     hospital_start = add_months(date(today.year, today.month, 1), -16)
     hospital_end = add_months(hospital_start, 12) - timedelta(days=1)
     municipal_start = hospital_end + timedelta(days=1)
-    municipal = cmd.RecordServicePeriod(
-        doctor_id=DEMO_DOCTOR_ID,
-        period_id="demo-municipal",
-        org_number=MUNICIPALITY,
-        part=1,
-        arena="municipal",
-        position="LIS1",
-        fte_percent=100,
-        start=municipal_start,
-        end=add_months(municipal_start, 6) - timedelta(days=1),
+    municipal_end = add_months(municipal_start, 6) - timedelta(days=1)
+    municipal = _lis1_period(
+        "demo-municipal", MUNICIPALITY, "municipal", municipal_start, municipal_end
     )
     commands = [
         *_hospital_year(hospital_start, hospital_end),

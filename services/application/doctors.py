@@ -40,7 +40,7 @@ from services.aggregates import DOCTOR
 from services.application import relations
 from services.application.authority import issuer_of, organisations_for, own_org_numbers
 from services.application.messages import Envelope, Group, Reply, created
-from services.application.streams import run_command, transaction
+from services.application.streams import Outcome, run_command, transaction
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.store import meeting_notes, people
 from services.store import relations as relation_table
@@ -170,7 +170,7 @@ class DoctorHandlers:
                 if isinstance(command, RecordServicePeriod)
                 else []
             )
-            version = await self._run(conn, command, envelope, claimed)
+            version = (await self._run(conn, command, envelope, claimed)).version
             body = {**echo, "doctor_id": command.doctor_id, "version": version}
             return created(body, version=version, status=status)
 
@@ -182,7 +182,9 @@ class DoctorHandlers:
         command: DoctorCommand,
         envelope: Envelope,
         extra: Sequence[Event] = (),
-    ) -> int:
+    ) -> Outcome[DoctorState]:
+        """Decide ``command`` (with ``extra`` events after its own) on the doctor's state,
+        with the context it needs, and append."""
         group = envelope.group
         catalogue = (
             await _once_per_group(
@@ -213,7 +215,7 @@ class DoctorHandlers:
             )
             return [*decided, *extra] if isinstance(decided, list | tuple) else decided
 
-        outcome = await run_command(
+        return await run_command(
             conn,
             DOCTOR,
             command.doctor_id,
@@ -222,7 +224,6 @@ class DoctorHandlers:
             metadata=envelope.metadata(),
             group=group,
         )
-        return outcome.version
 
     async def register(self, command: RegisterDoctor, person: Person, envelope: Envelope) -> Reply:
         """The person, the registering organisation's relation and the first event, in one

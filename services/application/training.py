@@ -10,14 +10,9 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.doctor.commands import RecordEducationPlan, RecordSupervisionMeeting
-from domain.doctor.decide import Decision, decide
-from domain.doctor.state import DoctorState
-from services import aggregates as context_loaders
-from services.aggregates import DOCTOR
-from services.application.authority import issuer_of, organisations_for
 from services.application.doctors import DoctorHandlers
 from services.application.messages import Envelope, Reply, created
-from services.application.streams import run_command, transaction
+from services.application.streams import transaction
 from services.store import meeting_notes
 
 
@@ -30,7 +25,7 @@ class TrainingHandlers(DoctorHandlers):
         echo: Mapping[str, object],
     ) -> Reply:
         async def work(conn: AsyncConnection) -> Reply:
-            version = await self._run(conn, command, envelope)
+            version = (await self._run(conn, command, envelope)).version
             if notes:
                 await meeting_notes.add_notes(conn, command.doctor_id, command.meeting_id, notes)
             body = {**echo, "doctor_id": command.doctor_id, "version": version}
@@ -43,23 +38,7 @@ class TrainingHandlers(DoctorHandlers):
         decision gave it."""
 
         async def work(conn: AsyncConnection) -> Reply:
-            catalogue = await context_loaders.current_catalogue(conn)
-            issuer = issuer_of(envelope.principal, command.doctor_id)
-            organisations = await organisations_for(conn, issuer, {command.org_number})
-
-            def decision(state: DoctorState, _version: int) -> Decision:
-                return decide(
-                    command, state, catalogue=catalogue, organisations=organisations, issuer=issuer
-                )
-
-            outcome = await run_command(
-                conn,
-                DOCTOR,
-                command.doctor_id,
-                expected_version=envelope.expected_version,
-                decide=decision,
-                metadata=envelope.metadata(),
-            )
+            outcome = await self._run(conn, command, envelope)
             body = {
                 "doctor_id": command.doctor_id,
                 "org_number": command.org_number,

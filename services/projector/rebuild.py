@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services import feed
 from services.projector.projection import Projection
 from services.projector.runtime import REBUILD, apply_publishable, lock_checkpoint
-from services.store import eventstore
+from services.store import eventstore, sql
 from services.store.eventstore import START, Cursor, RecordedEvent
 
 Progress = Callable[[int, int], None]
@@ -168,10 +168,10 @@ async def _rename_over(conn: AsyncConnection, table: str) -> None:
     await conn.execute(text(f"ALTER TABLE {table}{REBUILD} RENAME TO {table}"))
     # Index names are schema-wide: give the new table's indexes the live names so the next
     # rebuild can create its own again.
-    indexes = await conn.scalars(
-        text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": table}
+    indexes = await sql.column(
+        conn, "SELECT indexname FROM pg_indexes WHERE tablename = :t", {"t": table}
     )
-    for index in list(indexes):
+    for index in indexes:
         if REBUILD in index:
             live_name = index.replace(REBUILD, "")
             await conn.execute(text(f"ALTER INDEX {index} RENAME TO {live_name}"))

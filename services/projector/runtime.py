@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import nats
@@ -32,7 +33,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import feed, metrics
-from services.natsconn import servers_from_url
+from services.natsconn import close_quietly, connect_feed_client
 from services.projector.projection import Projection
 from services.retry import Backoff
 from services.store import dead_letters, eventstore
@@ -166,29 +167,20 @@ async def apply_publishable(
         await projection.apply(conn, event, suffix)
 
 
+@dataclass(eq=False, repr=False)
 class Projector:
     """One durable consumer feeding one projection."""
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        nats_url: str,
-        projection: Projection,
-        *,
-        stream_name: str,
-        batch_size: int = 256,
-        replicas: int = 1,
-        liveness: Track | None = None,
-    ) -> None:
-        self.engine = engine
-        self.nats_url = nats_url
-        self.projection = projection
-        self.stream_name = stream_name
-        self.batch_size = batch_size
-        self.replicas = replicas
-        self.liveness = liveness
-        self._lag_checked_at = 0.0
-        self._fed_at = 0.0  # when the feed last delivered (monotonic)
+    engine: AsyncEngine
+    nats_url: str
+    projection: Projection
+    _: KW_ONLY
+    stream_name: str
+    batch_size: int = 256
+    replicas: int = 1
+    liveness: Track | None = None
+    _lag_checked_at: float = field(default=0.0, init=False)
+    _fed_at: float = field(default=0.0, init=False)  # when the feed last delivered (monotonic)
 
     @property
     def durable(self) -> str:
@@ -214,15 +206,7 @@ class Projector:
             try:
                 async with self.engine.begin() as conn:
                     await ensure_tables(conn, self.projection)
-                nc = await nats.connect(
-                    servers_from_url(self.nats_url),
-                    name=f"kompetanse-{self.durable}",
-                    connect_timeout=2,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.25,
-                    ping_interval=5,
-                    max_outstanding_pings=2,
-                )
+                nc = await connect_feed_client(self.nats_url, f"kompetanse-{self.durable}")
                 sub = await self._subscribe(nc.jetstream(timeout=2))
                 log.info("projector.started", projection=self.projection.name)
                 backoff.reset()
@@ -242,9 +226,7 @@ class Projector:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff.next())
             finally:
-                if nc is not None and not nc.is_closed:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(nc.close(), 2.0)
+                await close_quietly(nc)
 
     async def _subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         await feed.ensure_stream(js, self.stream_name, self.replicas)

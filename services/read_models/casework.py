@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.aggregates import organisation_stream
 from services.read_models import states
+from services.store import relations as relation_table
+from services.store import sql
 
 _QUEUE = text(
     """
@@ -33,7 +35,7 @@ _QUEUE = text(
     LIMIT 500
     """
 )
-_DECISIONS = text(
+_DECISIONS = (
     "SELECT data ->> 'outcome' AS outcome, data ->> 'reason' AS reason, "
     "data ->> 'decided_on' AS decided_on FROM events "
     "WHERE stream_id = :a AND type = 'application.decided' ORDER BY version"
@@ -60,21 +62,11 @@ class CaseworkReads:
         query = text(_QUEUE.text.format(direction="DESC" if newest_first else "ASC"))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query, {"status": status, "specialty": specialty})).all()
-        return [
-            QueueRow(
-                application_id=r.application_id,
-                doctor_id=r.doctor_id,
-                name=r.name,
-                specialty=r.specialty,
-                submitted_on=r.submitted_on,
-                status=r.status,
-            )
-            for r in rows
-        ]
+        return [QueueRow(**r._mapping) for r in rows]  # the query's columns are its fields
 
     async def decisions(self, application_id: str) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(_DECISIONS, {"a": application_id})).all()
+            rows = await sql.rows(conn, _DECISIONS, {"a": application_id})
         return [
             {"outcome": r.outcome, "reason": r.reason, "decided_on": r.decided_on} for r in rows
         ]
@@ -90,30 +82,19 @@ class CaseworkReads:
         """The organisations with access to the doctor's record (``doctor_organisations``),
         with the day since when."""
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text(
-                        "SELECT org_number, since FROM doctor_organisations "
-                        "WHERE doctor_id = :d ORDER BY since, org_number"
-                    ),
-                    {"d": doctor_id},
-                )
-            ).all()
+            rows = await relation_table.relations_of(conn, doctor_id)
         return [(r.org_number, r.since.date()) for r in rows]
 
     async def institutions(self, specialty: str | None, on: datetime.date) -> list[dict[str, Any]]:
         """R16: every registered organisation with its registrations as utdanningsvirksomhet
         (those for ``specialty`` only, and only organisations with one, when it is given)."""
         async with self._engine.connect() as conn:
-            streams = (
-                await conn.scalars(
-                    text(
-                        "SELECT DISTINCT stream_id FROM events "
-                        "WHERE type = 'organisation.registered' ORDER BY stream_id"
-                    )
-                )
-            ).all()
-            found = await states.read_many(conn, states.ORGANISATIONS, list(streams))
+            streams = await sql.column(
+                conn,
+                "SELECT DISTINCT stream_id FROM events "
+                "WHERE type = 'organisation.registered' ORDER BY stream_id",
+            )
+            found = await states.read_many(conn, states.ORGANISATIONS, streams)
         out = []
         for org, _ in sorted(found, key=lambda f: f[0].org_number):
             registrations = [

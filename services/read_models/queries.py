@@ -32,6 +32,7 @@ from services.read_models import worklist as worklist_model
 from services.read_models.decisions import decisions_of
 from services.read_models.progress_cache import Key, ProgressCache, stream_versions
 from services.read_models.routing import ReadRouter
+from services.store import sql
 
 
 @dataclass(frozen=True)
@@ -139,26 +140,23 @@ class Queries:
         if principal.kind != "person" or not (principal.hpr_number or principal.pid):
             return None
         async with self._engine.connect() as conn:
-            found = await conn.scalar(
-                text(
-                    "SELECT doctor_id FROM people WHERE erased_at IS NULL AND "
-                    "((CAST(:h AS text) IS NOT NULL AND hpr_number = :h) OR "
-                    " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) "
-                    # A national identity number may be on several records (a conflict the
-                    # directorate resolves): the HPR number decides, then the oldest record.
-                    "ORDER BY (hpr_number IS NOT DISTINCT FROM :h) DESC, created_at, doctor_id "
-                    "LIMIT 1"
-                ),
+            return await sql.value(
+                conn,
+                "SELECT doctor_id FROM people WHERE erased_at IS NULL AND "
+                "((CAST(:h AS text) IS NOT NULL AND hpr_number = :h) OR "
+                " (CAST(:p AS text) IS NOT NULL AND national_id = :p)) "
+                # A national identity number may be on several records (a conflict the
+                # directorate resolves): the HPR number decides, then the oldest record.
+                "ORDER BY (hpr_number IS NOT DISTINCT FROM :h) DESC, created_at, doctor_id "
+                "LIMIT 1",
                 {"h": principal.hpr_number, "p": principal.pid},
             )
-        return str(found) if found else None
 
     async def name_of(self, doctor_id: str) -> str | None:
         async with self._engine.connect() as conn:
-            name = await conn.scalar(
-                text("SELECT name FROM people WHERE doctor_id = :d"), {"d": doctor_id}
+            return await sql.value(
+                conn, "SELECT name FROM people WHERE doctor_id = :d", {"d": doctor_id}
             )
-        return None if name is None else str(name)
 
     async def catalogue(self) -> Catalogue:
         """The folded catalogue, kept per process and refreshed when its stream moves."""
@@ -219,14 +217,11 @@ class Queries:
     async def worklist(self, org_number: str, today: date) -> worklist_model.Worklist:
         """Two round trips however many doctors: their rows, then every missing tail."""
         async with self._engine.connect() as conn:
-            doctor_ids = (
-                await conn.scalars(
-                    text(
-                        "SELECT doctor_id FROM doctor_organisations WHERE org_number = :o "
-                        "AND status = 'confirmed' ORDER BY doctor_id"
-                    ),
-                    {"o": org_number},
-                )
-            ).all()
-            found = await states.read_many(conn, states.DOCTORS, list(doctor_ids))
+            doctor_ids = await sql.column(
+                conn,
+                "SELECT doctor_id FROM doctor_organisations WHERE org_number = :o "
+                "AND status = 'confirmed' ORDER BY doctor_id",
+                {"o": org_number},
+            )
+            found = await states.read_many(conn, states.DOCTORS, doctor_ids)
         return worklist_model.build(org_number, [state for state, _ in found], today)

@@ -8,11 +8,11 @@ import datetime
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.training import PlanPeriod
 from services.read_models import states
+from services.store import sql
 
 
 @dataclass(frozen=True)
@@ -103,15 +103,12 @@ class TrainingReads:
             readable = [
                 m.meeting_id for m in state.meetings.values() if reader.may_read(m.org_number)
             ]
-            rows = (
-                await conn.execute(
-                    text(
-                        "SELECT meeting_id, notes FROM meeting_notes "
-                        "WHERE doctor_id = :d AND meeting_id = ANY(:m) AND notes IS NOT NULL"
-                    ),
-                    {"d": doctor_id, "m": readable},
-                )
-            ).all()
+            rows = await sql.rows(
+                conn,
+                "SELECT meeting_id, notes FROM meeting_notes "
+                "WHERE doctor_id = :d AND meeting_id = ANY(:m) AND notes IS NOT NULL",
+                {"d": doctor_id, "m": readable},
+            )
         notes = {r.meeting_id: str(r.notes) for r in rows}
         return [
             MeetingView(

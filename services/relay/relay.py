@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from dataclasses import KW_ONLY, dataclass, field
 
 import nats
 import structlog
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from services import feed, metrics
-from services.natsconn import servers_from_url
+from services.natsconn import close_quietly, connect_feed_client
 from services.retry import Backoff
 from services.store import dead_letters, eventstore
 from services.store.eventstore import START, Cursor, RecordedEvent, UnpublishableEvent
@@ -57,42 +58,34 @@ class LostRelayLock(Exception):
     pass
 
 
+@dataclass(eq=False, repr=False)
 class Relay:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        nats_url: str,
-        *,
-        stream_name: str,
-        replicas: int = 1,
-        name: str = "main",
-        batch_size: int = 500,
-        idle_poll_seconds: float = 0.05,
-        ack_timeout_seconds: float = ACK_TIMEOUT_SECONDS,
-        liveness: Track | None = None,
-    ) -> None:
-        self.engine = engine
-        self.nats_url = nats_url
-        self.stream_name = stream_name
-        self.replicas = replicas
-        self.name = name
-        self.batch_size = batch_size
-        self.idle_poll_seconds = idle_poll_seconds
-        self.ack_timeout_seconds = ack_timeout_seconds
-        self.liveness = liveness
-        self.cursor = START
-        self._nc: NatsClient | None = None
-        self._js: JetStreamContext | None = None
+    engine: AsyncEngine
+    nats_url: str
+    _: KW_ONLY
+    stream_name: str
+    replicas: int = 1
+    name: str = "main"
+    batch_size: int = 500
+    idle_poll_seconds: float = 0.05
+    ack_timeout_seconds: float = ACK_TIMEOUT_SECONDS
+    liveness: Track | None = None
+    cursor: Cursor = field(default=START, init=False)
+    _nc: NatsClient | None = field(default=None, init=False)
+    _js: JetStreamContext | None = field(default=None, init=False)
+    _lock_engine: AsyncEngine = field(init=False)
+
+    def __post_init__(self) -> None:
         # The lock's own engine: no pool, so leaving its ``connect()`` block closes the
         # connection, and with it the session lock, on every path out.
         self._lock_engine = create_async_engine(
-            engine.url,
+            self.engine.url,
             poolclass=NullPool,
             connect_args={
                 "timeout": 5,
                 "command_timeout": 10,
                 "server_settings": {
-                    "application_name": f"kompetanse-relay-{name}@{socket.gethostname()}"
+                    "application_name": f"kompetanse-relay-{self.name}@{socket.gethostname()}"
                     f":{os.getpid()}",
                     # A holder whose host vanishes is noticed in seconds, not hours.
                     "tcp_keepalives_idle": "5",
@@ -139,25 +132,14 @@ class Relay:
             await _sleep_or_stop(stop, 0.5)
 
     async def _connect_nats(self) -> None:
-        self._nc = await nats.connect(
-            servers_from_url(self.nats_url),
-            name=f"kompetanse-relay-{self.name}",
-            connect_timeout=2,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.25,
-            ping_interval=5,
-            max_outstanding_pings=2,
-        )
+        self._nc = await connect_feed_client(self.nats_url, f"kompetanse-relay-{self.name}")
         self._js = self._nc.jetstream(timeout=2, publish_async_max_pending=self.batch_size * 2)
         await feed.ensure_stream(self._js, self.stream_name, self.replicas)
         await feed.ensure_dead_letter_stream(self._js, self.stream_name, self.replicas)
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
-        if nc is not None and not nc.is_closed:
-            # A frozen server must not hold the relay up on its way out.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(nc.close(), 2.0)
+        await close_quietly(nc)
 
     async def _relay_until(self, stop: asyncio.Event, lock_conn: AsyncConnection) -> None:
         self.cursor = await self._load_checkpoint()

@@ -7,6 +7,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.store import sql
+
 
 async def remember_employer(conn: AsyncConnection, doctor_id: str, org_number: str) -> None:
     await conn.execute(
@@ -22,14 +24,12 @@ async def registered_as(
     conn: AsyncConnection, hpr_number: str, national_id: str | None
 ) -> str | None:
     """The doctor id a person (by HPR or national identity number) is registered as."""
-    found = await conn.scalar(
-        text(
-            "SELECT doctor_id FROM people WHERE hpr_number = :h OR "
-            "(CAST(:p AS text) IS NOT NULL AND national_id = :p)"
-        ),
+    return await sql.value(
+        conn,
+        "SELECT doctor_id FROM people WHERE hpr_number = :h OR "
+        "(CAST(:p AS text) IS NOT NULL AND national_id = :p)",
         {"h": hpr_number, "p": national_id},
     )
-    return None if found is None else str(found)
 
 
 async def add_person(

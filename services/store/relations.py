@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.store import sql
+
 
 async def status_of(conn: AsyncConnection, doctor_id: str, org_number: str) -> str | None:
-    found = await conn.scalar(
-        text("SELECT status FROM doctor_organisations WHERE doctor_id = :d AND org_number = :o"),
+    return await sql.value(
+        conn,
+        "SELECT status FROM doctor_organisations WHERE doctor_id = :d AND org_number = :o",
         {"d": doctor_id, "o": org_number},
     )
-    return str(found) if found is not None else None
 
 
 async def add_relation(
@@ -45,10 +47,9 @@ async def set_status(
 
 
 async def doctor_by_hpr(conn: AsyncConnection, hpr_number: str) -> str | None:
-    found = await conn.scalar(
-        text("SELECT doctor_id FROM people WHERE hpr_number = :h"), {"h": hpr_number}
+    return await sql.value(
+        conn, "SELECT doctor_id FROM people WHERE hpr_number = :h", {"h": hpr_number}
     )
-    return None if found is None else str(found)
 
 
 async def national_id_conflicts(
@@ -56,15 +57,13 @@ async def national_id_conflicts(
 ) -> list[str]:
     """Other records holding this national identity number, and this record if it holds a
     different one."""
-    rows = await conn.scalars(
-        text(
-            "SELECT doctor_id FROM people WHERE national_id = :p AND doctor_id <> :d "
-            "UNION SELECT doctor_id FROM people WHERE doctor_id = :d "
-            "AND national_id IS NOT NULL AND national_id <> :p ORDER BY 1"
-        ),
+    return await sql.column(
+        conn,
+        "SELECT doctor_id FROM people WHERE national_id = :p AND doctor_id <> :d "
+        "UNION SELECT doctor_id FROM people WHERE doctor_id = :d "
+        "AND national_id IS NOT NULL AND national_id <> :p ORDER BY 1",
         {"p": national_id, "d": doctor_id},
     )
-    return [str(r) for r in rows]
 
 
 async def add_conflict(
@@ -80,53 +79,34 @@ async def add_conflict(
 
 
 async def resolve_conflict(conn: AsyncConnection, conflict_id: str, reason: str) -> str | None:
-    found = await conn.scalar(
-        text(
-            "UPDATE identity_conflicts SET resolved_at = now(), resolution = :r "
-            "WHERE conflict_id = :c AND resolved_at IS NULL RETURNING doctor_id"
-        ),
+    return await sql.value(
+        conn,
+        "UPDATE identity_conflicts SET resolved_at = now(), resolution = :r "
+        "WHERE conflict_id = :c AND resolved_at IS NULL RETURNING doctor_id",
         {"r": reason, "c": conflict_id},
     )
-    return None if found is None else str(found)
 
 
 async def relations_of(conn: AsyncConnection, doctor_id: str) -> list[Any]:
-    return list(
-        (
-            await conn.execute(
-                text(
-                    "SELECT org_number, basis, status, since, status_since, dispute_reason "
-                    "FROM doctor_organisations WHERE doctor_id = :d ORDER BY since, org_number"
-                ),
-                {"d": doctor_id},
-            )
-        ).all()
+    return await sql.rows(
+        conn,
+        "SELECT org_number, basis, status, since, status_since, dispute_reason "
+        "FROM doctor_organisations WHERE doctor_id = :d ORDER BY since, org_number",
+        {"d": doctor_id},
     )
 
 
 async def disputed(conn: AsyncConnection) -> list[Any]:
-    return list(
-        (
-            await conn.execute(
-                text(
-                    "SELECT doctor_id, org_number, basis, since, status_since, dispute_reason "
-                    "FROM doctor_organisations WHERE status = 'disputed' "
-                    "ORDER BY status_since LIMIT 1000"
-                )
-            )
-        ).all()
+    return await sql.rows(
+        conn,
+        "SELECT doctor_id, org_number, basis, since, status_since, dispute_reason "
+        "FROM doctor_organisations WHERE status = 'disputed' ORDER BY status_since LIMIT 1000",
     )
 
 
 async def open_conflicts(conn: AsyncConnection) -> list[Any]:
-    return list(
-        (
-            await conn.execute(
-                text(
-                    "SELECT conflict_id, doctor_id, other_doctor_id, field, flagged_at "
-                    "FROM identity_conflicts WHERE resolved_at IS NULL "
-                    "ORDER BY flagged_at LIMIT 1000"
-                )
-            )
-        ).all()
+    return await sql.rows(
+        conn,
+        "SELECT conflict_id, doctor_id, other_doctor_id, field, flagged_at "
+        "FROM identity_conflicts WHERE resolved_at IS NULL ORDER BY flagged_at LIMIT 1000",
     )

@@ -125,9 +125,11 @@ DEPENDENCIES = {
     "services": Provide(services_of, sync_to_thread=False),
     "principal": Provide(principal_of_request, sync_to_thread=False),
     "envelope": Provide(envelope_of),
+    "my_doctor_id": Provide(my_doctor_id),
 }
 
 # What a route handler declares to receive them (Litestar's explicit named dependencies).
 ServicesDep = NamedDependency[Services]
 PrincipalDep = NamedDependency[Principal]
 EnvelopeDep = NamedDependency[Envelope]
+MyDoctorIdDep = NamedDependency[str]  # the caller's own doctor id (a route under /me)

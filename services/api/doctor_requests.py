@@ -11,7 +11,7 @@ from services.api.schemas import (
     RetractionIn,
     ReturnIn,
 )
-from services.api.write_routes import DOCTOR, Sent, WriteRoutes
+from services.api.write_routes import Sent, WriteRoutes, to_doctor
 from services.api.writes import acting_org
 from services.application import commands as cmd
 from services.clock import today
@@ -20,7 +20,7 @@ from services.identity.principal import Principal
 # The doctor asks a leader to approve; withdraws; the leader returns it with a comment.
 APPROVAL_REQUESTS = WriteRoutes(
     "/api/v1/doctors/{doctor_id:str}/approval-requests",
-    DOCTOR,
+    to_doctor,
     tags=["a doctor's record"],
     logged=True,
 )
@@ -29,7 +29,7 @@ APPROVAL_REQUESTS = WriteRoutes(
 # retracts one of its absences. The handler checks the period is the caller's.
 CORRECTIONS = WriteRoutes(
     "/api/v1/doctors/{doctor_id:str}/service-periods/{period_id:str}",
-    DOCTOR,
+    to_doctor,
     tags=["a doctor's record"],
     logged=True,
 )
@@ -55,12 +55,13 @@ def withdraw(doctor_id: str, objective_id: str) -> Sent:
 @APPROVAL_REQUESTS.post("/{objective_id:str}/returns", Access.EMPLOYER_OF_DOCTOR)
 def return_request(doctor_id: str, objective_id: str, data: ReturnIn, who: Principal) -> Sent:
     """The leader sends the request back with what is missing"""
-    command = cmd.ReturnApprovalRequest(
+    command = cmd.from_body(
+        cmd.ReturnApprovalRequest,
+        data,
         doctor_id=doctor_id,
         objective_id=objective_id,
         org_number=acting_org(who),
         returned_on=today(),
-        comment=data.comment,
         returned_by_hpr=who.hpr_number,
     )
     return Sent(command, {"objective_id": objective_id, "status": "returned"})
@@ -78,14 +79,16 @@ def correct(doctor_id: str, period_id: str, data: CorrectionIn) -> Sent:
 @CORRECTIONS.post("/retractions", Access.EMPLOYER_OF_DOCTOR)
 def retract(doctor_id: str, period_id: str, data: RetractionIn) -> Sent:
     """Retract a service period recorded in error (the employer that recorded it)"""
-    command = cmd.RetractServicePeriod(doctor_id=doctor_id, period_id=period_id, reason=data.reason)
+    command = cmd.from_body(
+        cmd.RetractServicePeriod, data, doctor_id=doctor_id, period_id=period_id
+    )
     return Sent(command, {"period_id": period_id})
 
 
 @CORRECTIONS.post("/absences/{absence_id:str}/retractions", Access.EMPLOYER_OF_DOCTOR)
 def retract_absence(doctor_id: str, period_id: str, absence_id: str, data: RetractionIn) -> Sent:
     """Retract an absence recorded in error (the employer that recorded it)"""
-    command = cmd.RetractAbsence(
-        doctor_id=doctor_id, period_id=period_id, absence_id=absence_id, reason=data.reason
+    command = cmd.from_body(
+        cmd.RetractAbsence, data, doctor_id=doctor_id, period_id=period_id, absence_id=absence_id
     )
     return Sent(command, {"absence_id": absence_id})

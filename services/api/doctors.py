@@ -27,7 +27,7 @@ from services.api.schemas import (
     WithdrawalIn,
     WriteResult,
 )
-from services.api.write_routes import DOCTOR, Sent, WriteRoutes, new_id
+from services.api.write_routes import Sent, WriteRoutes, new_id, to_doctor
 from services.api.writes import acting_org, json_response
 from services.application import commands as cmd
 from services.clock import today
@@ -58,7 +58,7 @@ class DoctorRegistrationController(Controller):
 
 
 DOCTOR_WRITES = WriteRoutes(
-    "/api/v1/doctors/{doctor_id:str}", DOCTOR, tags=["a doctor's record"], logged=True
+    "/api/v1/doctors/{doctor_id:str}", to_doctor, tags=["a doctor's record"], logged=True
 )
 
 
@@ -79,14 +79,8 @@ def service_period(doctor_id: str, data: ServicePeriodIn) -> Sent:
 def absence(doctor_id: str, period_id: str, data: AbsenceIn) -> Sent:
     """Log an absence in a service period (R8)"""
     absence_id = new_id()
-    command = cmd.LogAbsence(
-        doctor_id=doctor_id,
-        period_id=period_id,
-        absence_id=absence_id,
-        kind=data.kind,
-        start=data.start,
-        end=data.end,
-        percent=data.percent,
+    command = cmd.from_body(
+        cmd.LogAbsence, data, doctor_id=doctor_id, period_id=period_id, absence_id=absence_id
     )
     return Sent(command, {"absence_id": absence_id})
 
@@ -95,12 +89,9 @@ def absence(doctor_id: str, period_id: str, data: AbsenceIn) -> Sent:
 def confirmation(doctor_id: str, period_id: str, data: ConfirmationIn, who: Principal) -> Sent:
     """Issue the service confirmation (R7)"""
     # Issued in the name of the period's employer (the handler checks it is the caller).
-    command = cmd.IssueServiceConfirmation(
-        doctor_id=doctor_id,
-        period_id=period_id,
-        org_number=acting_org(who),
-        issued_on=data.issued_on,
-        signed_by_hpr=data.signed_by_hpr,
+    org = acting_org(who)
+    command = cmd.from_body(
+        cmd.IssueServiceConfirmation, data, doctor_id=doctor_id, period_id=period_id, org_number=org
     )
     return Sent(command, {"period_id": period_id})
 
@@ -125,11 +116,12 @@ def end_supervisor(
     doctor_id: str, assignment_id: str, data: SupervisorEndIn, who: Principal
 ) -> Sent:
     """End a supervisor assignment (the assigning institution; R13, R14)"""
-    command = cmd.EndSupervisorAssignment(
+    command = cmd.from_body(
+        cmd.EndSupervisorAssignment,
+        data,
         doctor_id=doctor_id,
         assignment_id=assignment_id,
         org_number=acting_org(who),
-        valid_to=data.valid_to,
     )
     return Sent(command, {"assignment_id": assignment_id, "ended": True})
 
@@ -152,12 +144,13 @@ def approval(doctor_id: str, data: ApprovalIn) -> Sent:
 @DOCTOR_WRITES.post("/approvals/{objective_id:str}/revocations", Access.EMPLOYER_OF_DOCTOR)
 def revocation(doctor_id: str, objective_id: str, data: RevocationIn, who: Principal) -> Sent:
     """Revoke an approval (the employer that approved)"""
-    command = cmd.RevokeApproval(
+    command = cmd.from_body(
+        cmd.RevokeApproval,
+        data,
         doctor_id=doctor_id,
         objective_id=objective_id,
         org_number=acting_org(who),
         revoked_on=today(),
-        reason=data.reason,
         revoked_by_hpr=who.hpr_number,
     )
     return Sent(command, {"objective_id": objective_id, "revoked": True})
@@ -166,9 +159,8 @@ def revocation(doctor_id: str, objective_id: str, data: RevocationIn, who: Princ
 @DOCTOR_WRITES.post("/supervision-hours", Access.EMPLOYER_OF_DOCTOR)
 def supervision_hours(doctor_id: str, data: SupervisionHoursIn, who: Principal) -> Sent:
     """Log a month's supervision hours (R12)"""
-    command = cmd.LogSupervisionHours(
-        doctor_id=doctor_id, org_number=acting_org(who), month=data.month, hours=data.hours
-    )
+    org = acting_org(who)
+    command = cmd.from_body(cmd.LogSupervisionHours, data, doctor_id=doctor_id, org_number=org)
     return Sent(command, {"month": data.month})
 
 
@@ -192,12 +184,13 @@ def withdraw_exception(
     doctor_id: str, exception_id: str, data: WithdrawalIn, who: Principal
 ) -> Sent:
     """Withdraw an exception or status (its grantor), with a reason"""
-    command = cmd.WithdrawException(
+    command = cmd.from_body(
+        cmd.WithdrawException,
+        data,
         doctor_id=doctor_id,
         exception_id=exception_id,
         withdrawn_by=granted_by(who),
         withdrawn_on=data.withdrawn_on or today(),
-        reason=data.reason,
         withdrawn_by_hpr=who.hpr_number,
     )
     return Sent(command, {"exception_id": exception_id, "withdrawn": True})

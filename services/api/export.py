@@ -9,11 +9,11 @@ from html import escape
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import PrincipalDep, ServicesDep, my_doctor_id
+from services.api.dependencies import MyDoctorIdDep, ServicesDep
 from services.api.progress_page import STATUS_NB, STYLE
 from services.api.training_page import KIND_NB, MEETING_NB
 from services.bootstrap import Services
@@ -204,11 +204,8 @@ class ExportController(Controller):
         summary='"Last ned min utdanning": the whole record as JSON (events, progress, '
         "activities, meetings with notes, access log)",
     )
-    async def export(
-        self, services: ServicesDep, principal: PrincipalDep, request: Request[Any, Any, Any]
-    ) -> dict[str, Any]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        return await whole_record(services, doctor_id)
+    async def export(self, services: ServicesDep, my_doctor_id: MyDoctorIdDep) -> dict[str, Any]:
+        return await whole_record(services, my_doctor_id)
 
     @get(
         "/page",
@@ -217,9 +214,8 @@ class ExportController(Controller):
         summary='"Last ned min utdanning" as a printable page (HTML, Norwegian bokmål)',
     )
     async def export_page(
-        self, services: ServicesDep, principal: PrincipalDep, request: Request[Any, Any, Any]
+        self, services: ServicesDep, my_doctor_id: MyDoctorIdDep
     ) -> Response[str]:
-        doctor_id = await my_doctor_id(services, principal, request)
         return Response(
-            render_export(await whole_record(services, doctor_id)), media_type="text/html"
+            render_export(await whole_record(services, my_doctor_id)), media_type="text/html"
         )

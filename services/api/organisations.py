@@ -16,11 +16,11 @@ from services.api.schemas import (
     RegistrationEndIn,
     RegistrationIn,
 )
-from services.api.write_routes import ORGANISATION, Sent, WriteRoutes, new_id
+from services.api.write_routes import Sent, WriteRoutes, new_id, to_organisation
 from services.application import commands as cmd
 from services.clock import today
 
-ORGANISATION_WRITES = WriteRoutes("/api/v1/organisations", ORGANISATION, tags=["organisations"])
+ORGANISATION_WRITES = WriteRoutes("/api/v1/organisations", to_organisation, tags=["organisations"])
 
 
 @ORGANISATION_WRITES.post("/", Access.ADMIN)
@@ -71,8 +71,8 @@ def register_training(org_number: str, data: RegistrationIn) -> Sent:
 @ORGANISATION_WRITES.post("/{org_number:str}/registrations/{registration_id:str}/end", Access.ADMIN)
 def end_training(org_number: str, registration_id: str, data: RegistrationEndIn) -> Sent:
     """Withdraw an R16 registration by a dated end (the directorate)"""
-    command = cmd.EndRegistration(
-        org_number=org_number, registration_id=registration_id, ended_on=data.ended_on
+    command = cmd.from_body(
+        cmd.EndRegistration, data, org_number=org_number, registration_id=registration_id
     )
     return Sent(command, {"registration_id": registration_id, "ended": True})
 

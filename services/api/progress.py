@@ -7,12 +7,12 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import FromPath, QueryParameter
 
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import PrincipalDep, ServicesDep, my_doctor_id
+from services.api.dependencies import MyDoctorIdDep, ServicesDep
 from services.api.input_limits import check_date
 from services.api.progress_page import render_page
 from services.api.training_page import training_sections, training_year
@@ -66,14 +66,12 @@ class ProgressController(Controller):
     async def my_progress(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
-        request: Request[Any, Any, Any],
+        my_doctor_id: MyDoctorIdDep,
         as_of: AsOf = None,
         rule_set_id: RuleSetId = None,
     ) -> Response[Any]:
         check_date("as_of", as_of)
-        doctor_id = await my_doctor_id(services, principal, request)
-        view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, None)
+        view = await services.queries.progress(my_doctor_id, as_of or today(), rule_set_id, None)
         return await as_json(services, view)
 
     @get(
@@ -85,17 +83,15 @@ class ProgressController(Controller):
     async def my_page(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
-        request: Request[Any, Any, Any],
+        my_doctor_id: MyDoctorIdDep,
         as_of: AsOf = None,
     ) -> Response[str]:
         check_date("as_of", as_of)
-        doctor_id = await my_doctor_id(services, principal, request)
-        view = await services.queries.progress(doctor_id, as_of or today(), None, None)
-        name = await services.queries.name_of(doctor_id)
-        applications = await services.queries.applications_of(doctor_id)
-        year = await training_year(services, doctor_id, applications)
-        related = await services.relation_queries.relations_of(doctor_id)
+        view = await services.queries.progress(my_doctor_id, as_of or today(), None, None)
+        name = await services.queries.name_of(my_doctor_id)
+        applications = await services.queries.applications_of(my_doctor_id)
+        year = await training_year(services, my_doctor_id, applications)
+        related = await services.relation_queries.relations_of(my_doctor_id)
         return Response(
             render_page(
                 view.progress,

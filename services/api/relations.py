@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep, my_doctor_id
+from services.api.dependencies import EnvelopeDep, MyDoctorIdDep, PrincipalDep, ServicesDep
 from services.api.schemas import PRINTABLE
 from services.api.writes import json_response
 from services.read_models.relations import ClaimedFacts, Flags, RelationOut
@@ -46,10 +46,9 @@ class MyOrganisationsController(Controller):
         "basis, status (confirmed, claimed, disputed)",
     )
     async def list_relations(
-        self, services: ServicesDep, principal: PrincipalDep, request: Req
+        self, services: ServicesDep, my_doctor_id: MyDoctorIdDep
     ) -> list[RelationOut]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        return await services.relation_queries.relations_of(doctor_id)
+        return await services.relation_queries.relations_of(my_doctor_id)
 
     @post(
         "/{org_number:str}/confirmation",
@@ -60,13 +59,11 @@ class MyOrganisationsController(Controller):
     async def confirm(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
+        my_doctor_id: MyDoctorIdDep,
         envelope: EnvelopeDep,
-        request: Req,
         org_number: FromPath[str],
     ) -> Response[Any]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        reply = await services.relations.confirm(doctor_id, org_number, "doctor", envelope)
+        reply = await services.relations.confirm(my_doctor_id, org_number, "doctor", envelope)
         return json_response(reply)
 
     @post(
@@ -78,14 +75,12 @@ class MyOrganisationsController(Controller):
     async def dispute(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
+        my_doctor_id: MyDoctorIdDep,
         envelope: EnvelopeDep,
-        request: Req,
         org_number: FromPath[str],
         data: JSONBody[DisputeIn],
     ) -> Response[Any]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        reply = await services.relations.dispute(doctor_id, org_number, data.reason, envelope)
+        reply = await services.relations.dispute(my_doctor_id, org_number, data.reason, envelope)
         return json_response(reply)
 
 

@@ -20,7 +20,13 @@ from services.api.relations import (
     DoctorRelationsController,
     MyOrganisationsController,
 )
-from services.api.training import EducationPlanController, TrainingRecordController
+from services.api.training import (
+    TRAINING_RECORD,
+    EducationPlanController,
+    learning_activities,
+    supervision_meeting,
+    supervision_meetings,
+)
 
 ROUTE_HANDLERS: list[Any] = [
     ORGANISATION_WRITES.router(institutions),
@@ -30,7 +36,7 @@ ROUTE_HANDLERS: list[Any] = [
     CORRECTIONS.router(),
     ErasureController,
     RecordReadsController,
-    TrainingRecordController,
+    TRAINING_RECORD.router(supervision_meeting, learning_activities, supervision_meetings),
     EducationPlanController,
     ExportController,
     CatalogueController,

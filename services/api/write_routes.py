@@ -4,7 +4,7 @@ organisation are nothing more; :class:`WriteRoutes` makes their Litestar route h
 (the same as hand-written ones: name, summary, parameters, body type, status) so that each
 module only says, per URL, who may send what::
 
-    DOCTOR_WRITES = WriteRoutes("/api/v1/doctors/{doctor_id:str}", DOCTOR, logged=True)
+    DOCTOR_WRITES = WriteRoutes("/api/v1/doctors/{doctor_id:str}", to_doctor, logged=True)
 
     @DOCTOR_WRITES.post("/approvals", Access.CONFIRMED_EMPLOYER)
     def approval(doctor_id: str, data: ApprovalIn) -> Sent:
@@ -71,10 +71,6 @@ async def to_organisation(
     services: Services, command: Any, envelope: Envelope, echo: Mapping[str, object], status: int
 ) -> Reply:
     return await services.institutions.organisation(command, envelope, echo, status=status)
-
-
-DOCTOR: Send = to_doctor
-ORGANISATION: Send = to_organisation
 
 
 def summary_of(builder: Callable[..., Sent]) -> str:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, Response, post
+from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody
 
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, ServicesDep
+from services.api.route import post
 from services.api.schemas import (
     AbsenceIn,
     ApprovalIn,
@@ -38,15 +39,11 @@ class DoctorRegistrationController(Controller):
     path = "/api/v1/doctors"
     tags = ["a doctor's record"]  # noqa: RUF012
 
-    @post(
-        "/",
-        opt=access(Access.REGISTER_DOCTOR),
-        status_code=201,
-        summary="Register a doctor; personal data is kept apart from the events",
-    )
+    @post("/", Access.REGISTER_DOCTOR, status_code=201)
     async def register(
         self, services: ServicesDep, envelope: EnvelopeDep, data: JSONBody[DoctorIn]
     ) -> Response[WriteResult]:
+        """Register a doctor; personal data is kept apart from the events"""
         doctor_id = str(uuid.uuid4())
         command = cmd.from_body(
             cmd.RegisterDoctor, data, doctor_id=doctor_id, registered_on=today()
@@ -205,12 +202,8 @@ class ErasureController(Controller):
     tags = ["a doctor's record"]  # noqa: RUF012
     middleware = [access_log_middleware]  # noqa: RUF012
 
-    @post(
-        "/",
-        opt=access(Access.ADMIN),
-        status_code=200,
-        summary="Erase the personal data kept apart from the events (directorate admin)",
-    )
+    @post("/", Access.ADMIN, status_code=200)
     async def erase(self, services: ServicesDep, doctor_id: FromPath[str]) -> WriteResult:
+        """Erase the personal data kept apart from the events (directorate admin)"""
         await services.doctors.erase(doctor_id)
         return WriteResult(doctor_id=doctor_id, status="erased")

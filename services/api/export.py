@@ -9,12 +9,13 @@ from html import escape
 from typing import Any
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import MyDoctorIdDep, ServicesDep
 from services.api.progress_page import STATUS_NB, STYLE
+from services.api.route import get
 from services.api.training_page import KIND_NB, MEETING_NB
 from services.bootstrap import Services
 from services.clock import today
@@ -198,24 +199,17 @@ class ExportController(Controller):
     tags = ["progress"]  # noqa: RUF012
     middleware = [access_log_middleware]  # noqa: RUF012
 
-    @get(
-        "/",
-        opt=access(Access.DOCTOR_ME),
-        summary='"Last ned min utdanning": the whole record as JSON (events, progress, '
-        "activities, meetings with notes, access log)",
-    )
+    @get("/", Access.DOCTOR_ME)
     async def export(self, services: ServicesDep, my_doctor_id: MyDoctorIdDep) -> dict[str, Any]:
+        """ "Last ned min utdanning": the whole record as JSON (events, progress, activities,
+        meetings with notes, access log)"""
         return await whole_record(services, my_doctor_id)
 
-    @get(
-        "/page",
-        opt=access(Access.DOCTOR_ME),
-        media_type="text/html",
-        summary='"Last ned min utdanning" as a printable page (HTML, Norwegian bokmål)',
-    )
+    @get("/page", Access.DOCTOR_ME, media_type="text/html")
     async def export_page(
         self, services: ServicesDep, my_doctor_id: MyDoctorIdDep
     ) -> Response[str]:
+        """ "Last ned min utdanning" as a printable page (HTML, Norwegian bokmål)"""
         return Response(
             render_export(await whole_record(services, my_doctor_id)), media_type="text/html"
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get
 from litestar.params import QueryParameter
 
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.dependencies import ServicesDep
+from services.api.route import get
 from services.api.schemas import (
     DelegationIn,
     LeaderIn,
@@ -77,17 +77,14 @@ def end_training(org_number: str, registration_id: str, data: RegistrationEndIn)
     return Sent(command, {"registration_id": registration_id, "ended": True})
 
 
-@get(
-    "/",
-    opt=access(Access.AUTHENTICATED),
-    summary="Organisations with their registrations as utdanningsvirksomhet (R16), "
-    "filtered by ?specialty=",
-)
+@get("/", Access.AUTHENTICATED)
 async def institutions(
     services: ServicesDep,
     specialty: Annotated[
         str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
     ] = None,
 ) -> list[dict[str, Any]]:
-    """The catalogue of institutions (issue 15), read from the organisations' states."""
+    """Organisations with their registrations as utdanningsvirksomhet (R16), filtered by
+    ?specialty="""
+    # The catalogue of institutions (issue 15), read from the organisations' states.
     return await services.casework.institutions(specialty, today())

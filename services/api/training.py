@@ -9,15 +9,16 @@ import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.training import ActivityKind, MeetingKind
 from events.vocabulary import Arena, Part
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import ProblemError
+from services.api.route import get, post, put
 from services.api.schemas import (
     Body,
     Comment,
@@ -130,19 +131,15 @@ def sign_off(doctor_id: str, activity_id: str, data: SignOffIn, who: Principal) 
     return Sent(command, {"activity_id": activity_id})
 
 
-@post(
-    "/supervision-meetings",
-    opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
-    status_code=201,
-    summary="Record a supervision meeting (R12, R18); its notes are kept apart from the "
-    "events and read only by the doctor and the veileder's organisation",
-)
+@post("/supervision-meetings", Access.DOCTOR_SELF_OR_EMPLOYER, status_code=201)
 async def supervision_meeting(
     services: ServicesDep,
     envelope: EnvelopeDep,
     doctor_id: FromPath[str],
     data: JSONBody[SupervisionMeetingIn],
 ) -> Response[WriteResult]:
+    """Record a supervision meeting (R12, R18); its notes are kept apart from the events and read
+    only by the doctor and the veileder's organisation"""
     meeting_id = new_id()
     by = recorded_by(envelope.principal)
     command = cmd.from_body(
@@ -160,26 +157,19 @@ async def supervision_meeting(
     return json_response(reply)
 
 
-@get(
-    "/learning-activities",
-    opt=access(Access.DOCTOR_RECORD),
-    summary="The doctor's learning activities with their sign-off",
-)
+@get("/learning-activities", Access.DOCTOR_RECORD)
 async def learning_activities(
     services: ServicesDep, doctor_id: FromPath[str]
 ) -> list[ActivityView]:
+    """The doctor's learning activities with their sign-off"""
     return await services.training_reads.activities(doctor_id)
 
 
-@get(
-    "/supervision-meetings",
-    opt=access(Access.DOCTOR_RECORD),
-    summary="The supervision meetings held; notes only for the doctor and the veileder's "
-    "organisation",
-)
+@get("/supervision-meetings", Access.DOCTOR_RECORD)
 async def supervision_meetings(
     services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
 ) -> list[MeetingView]:
+    """The supervision meetings held; notes only for the doctor and the veileder's organisation"""
     return await services.training_reads.meetings(doctor_id, notes_reader(principal))
 
 
@@ -191,12 +181,7 @@ class EducationPlanController(Controller):
     tags = ["the training year"]  # noqa: RUF012
     middleware = [access_log_middleware]  # noqa: RUF012
 
-    @put(
-        "/",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=200,
-        summary="Write the individual education plan for the employer's own service (R17)",
-    )
+    @put("/", Access.EMPLOYER_OF_DOCTOR, status_code=200)
     async def write_plan(
         self,
         services: ServicesDep,
@@ -204,6 +189,7 @@ class EducationPlanController(Controller):
         doctor_id: FromPath[str],
         data: JSONBody[EducationPlanIn],
     ) -> Response[PlanWritten]:
+        """Write the individual education plan for the employer's own service (R17)"""
         command = cmd.RecordEducationPlan(
             doctor_id=doctor_id,
             org_number=acting_org(envelope.principal),
@@ -217,17 +203,14 @@ class EducationPlanController(Controller):
         response.status_code = 200
         return response
 
-    @get(
-        "/",
-        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
-        summary="The individual education plan (R17), the latest or ?version=N",
-    )
+    @get("/", Access.DOCTOR_SELF_OR_EMPLOYER)
     async def read_plan(
         self,
         services: ServicesDep,
         doctor_id: FromPath[str],
         version: Annotated[int | None, QueryParameter(ge=1, le=1_000_000)] = None,
     ) -> PlanView:
+        """The individual education plan (R17), the latest or ?version=N"""
         plan = await services.training_reads.plan(doctor_id, version)
         if plan is None:
             raise ProblemError(

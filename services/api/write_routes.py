@@ -35,6 +35,7 @@ from litestar.types import Middleware
 from services.api.access import Access, access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, ServicesDep
+from services.api.route import summary_of
 from services.api.schemas import WriteResult
 from services.api.writes import json_response
 from services.application.messages import Envelope, Reply
@@ -71,13 +72,6 @@ async def to_organisation(
     services: Services, command: Any, envelope: Envelope, echo: Mapping[str, object], status: int
 ) -> Reply:
     return await services.institutions.organisation(command, envelope, echo, status=status)
-
-
-def summary_of(builder: Callable[..., Sent]) -> str:
-    """The builder's docstring, on one line: the route's OpenAPI summary."""
-    if not builder.__doc__:
-        raise TypeError(f"write route {builder.__name__} needs a docstring: its summary")
-    return " ".join(builder.__doc__.split())
 
 
 def handler_signature(builder: Callable[..., Sent], path: str) -> inspect.Signature:

@@ -10,9 +10,8 @@ from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody
 
 from services.api.access import Access
-from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, ServicesDep
-from services.api.route import post
+from services.api.route import RecordController, post
 from services.api.schemas import (
     AbsenceIn,
     ApprovalIn,
@@ -193,14 +192,12 @@ def withdraw_exception(
     return Sent(command, {"exception_id": exception_id, "withdrawn": True})
 
 
-class ErasureController(Controller):
+class ErasureController(RecordController):
     """Erase a doctor's personal data (name, national identity number, HPR number). Events
     never held it, so the record, its audit trail and the access log stay intact and keep
     referring to the internal id."""
 
     path = "/api/v1/doctors/{doctor_id:str}/erasure"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
     @post("/", Access.ADMIN, status_code=200)
     async def erase(self, services: ServicesDep, doctor_id: FromPath[str]) -> WriteResult:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller
 from litestar.params import FromPath
 
 from services.api import cursor
 from services.api.access import Access
-from services.api.access_log import access_log_middleware
 from services.api.dependencies import ServicesDep
-from services.api.route import get
+from services.api.route import RecordController, get
 from services.api.schemas import Page
 
 
@@ -41,10 +39,8 @@ class AccessEntry(msgspec.Struct, kw_only=True):
     status: int
 
 
-class RecordReadsController(Controller):
+class RecordReadsController(RecordController):
     path = "/api/v1/doctors/{doctor_id:str}"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
     @get("/events", Access.DOCTOR_SELF_OR_DIRECTORATE)
     async def events(

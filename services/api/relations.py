@@ -13,9 +13,8 @@ from litestar import Controller, Request, Response
 from litestar.params import FromPath, JSONBody
 
 from services.api.access import Access
-from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, MyDoctorIdDep, PrincipalDep, ServicesDep
-from services.api.route import get, post
+from services.api.route import RecordController, get, post
 from services.api.schemas import PRINTABLE
 from services.api.writes import json_response
 from services.read_models.relations import ClaimedFacts, Flags, RelationOut
@@ -32,13 +31,11 @@ class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
 
 
-class MyOrganisationsController(Controller):
+class MyOrganisationsController(RecordController):
     """The doctor sees every organisation with a relation to them, or claiming one, and
     confirms or disputes it."""
 
     path = "/api/v1/me/organisations"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
     @get("/", Access.DOCTOR_ME)
     async def list_relations(
@@ -74,10 +71,8 @@ class MyOrganisationsController(Controller):
         return json_response(reply)
 
 
-class DoctorRelationsController(Controller):
+class DoctorRelationsController(RecordController):
     path = "/api/v1/doctors/{doctor_id:str}"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
     @get("/claims", Access.ORGANISATION_RELATED)
     async def claims(

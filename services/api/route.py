@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import litestar
+from litestar import Controller
 from litestar.handlers import HTTPRouteHandler
 
 from services.api.access import Access, access
+from services.api.access_log import access_log_middleware
 
 Declare = Callable[[Callable[..., Any]], HTTPRouteHandler]
 
@@ -49,3 +51,11 @@ def put(path: str, rule: Access, **options: Any) -> Declare:
 
 def delete(path: str, rule: Access, **options: Any) -> Declare:
     return _declare(litestar.delete, path, rule, options)
+
+
+class RecordController(Controller):
+    """Routes of a doctor's record: tagged so in the OpenAPI document, and each request to
+    one is a row of the record's access log (services/api/access_log.py)."""
+
+    tags = ["a doctor's record"]  # noqa: RUF012
+    middleware = [access_log_middleware]  # noqa: RUF012

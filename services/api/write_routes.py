@@ -100,8 +100,8 @@ def handler_signature(builder: Callable[..., Sent], path: str) -> inspect.Signat
 
 @dataclass
 class WriteRoutes:
-    """The write routes under one path, in the order declared, each sending its command to
-    ``send``; ``logged``: each is a write to a doctor's record, in the access log."""
+    """The write routes under one path, each sending its command to ``send``; ``logged``:
+    each is a write to a doctor's record, in the record's access log."""
 
     path: str
     send: Send
@@ -109,10 +109,8 @@ class WriteRoutes:
     logged: bool = False
     handlers: list[HTTPRouteHandler] = field(default_factory=list)
 
-    def post(
-        self, path: str, rule: Access, *, status: int = 201
-    ) -> Callable[[Callable[..., Sent]], Callable[..., Sent]]:
-        return self._route(HttpMethod.POST, path, rule, status, status)
+    def post(self, path: str, rule: Access) -> Callable[[Callable[..., Sent]], Callable[..., Sent]]:
+        return self._route(HttpMethod.POST, path, rule, 201, 201)
 
     def delete(
         self, path: str, rule: Access, *, answers: int = 200

@@ -49,7 +49,7 @@ class Access(enum.Enum):
 
 
 def access(rule: Access) -> dict[str, Any]:
-    """Route option declaring the access rule: ``@post(..., opt=access(Access.X))``."""
+    """Route option declaring the access rule (services/api/route.py: ``@post(path, Access.X)``)."""
     return {"access": rule}
 
 

@@ -7,14 +7,15 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api import cursor
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import ProblemError
+from services.api.route import get, post
 from services.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, Page, WriteResult
 from services.api.writes import json_response
 from services.application import commands as cmd
@@ -36,10 +37,9 @@ class ApplicationsController(Controller):
 
     @post(
         "/doctors/{doctor_id:str}/applications",
-        opt=access(Access.DOCTOR_SELF),
+        Access.DOCTOR_SELF,
         status_code=201,
         middleware=[access_log_middleware],
-        summary="Apply for specialist approval; refused with the blockers while not ready",
     )
     async def apply(
         self,
@@ -48,12 +48,13 @@ class ApplicationsController(Controller):
         doctor_id: FromPath[str],
         data: JSONBody[ApplicationIn],
     ) -> Response[WriteResult]:
+        """Apply for specialist approval; refused with the blockers while not ready"""
         reply = await services.applications.submit(
             str(uuid.uuid4()), doctor_id, data.specialty, today(), envelope
         )
         return json_response(reply)
 
-    @get("/applications", opt=access(Access.CASEWORKER), summary="The caseworkers' queue")
+    @get("/applications", Access.CASEWORKER)
     async def queue(
         self,
         services: ServicesDep,
@@ -64,6 +65,7 @@ class ApplicationsController(Controller):
         cursor_: cursor.Cursor = None,
         limit: cursor.Limit = 100,
     ) -> Page:
+        """The caseworkers' queue"""
         rows = await services.records.queue(status, cursor.decode_feed(cursor_), limit)
         items = [
             QueueItem(
@@ -84,10 +86,8 @@ class ApplicationsController(Controller):
 
     @get(
         "/applications/{application_id:str}",
-        opt=access(Access.APPLICATION_READ),
+        Access.APPLICATION_READ,
         middleware=[access_log_middleware],
-        summary="The evidence bundle as it stood when submitted, with its content hash, and "
-        "every decision with its reason",
     )
     async def read(
         self,
@@ -96,6 +96,8 @@ class ApplicationsController(Controller):
         request: Request[Any, Any, Any],
         application_id: FromPath[str],
     ) -> Response[ApplicationOut]:
+        """The evidence bundle as it stood when submitted, with its content hash, and every
+        decision with its reason"""
         found = await services.records.application(application_id)
         if found is None:
             raise ProblemError(404, "not-found", "Not found", f"no application {application_id}")
@@ -122,10 +124,9 @@ class ApplicationsController(Controller):
 
     @post(
         "/applications/{application_id:str}/decision",
-        opt=access(Access.CASEWORKER),
+        Access.CASEWORKER,
         status_code=201,
         middleware=[access_log_middleware],
-        summary="Approve, reject or ask for more information",
     )
     async def decide(
         self,
@@ -135,6 +136,7 @@ class ApplicationsController(Controller):
         application_id: FromPath[str],
         data: JSONBody[DecisionIn],
     ) -> Response[WriteResult]:
+        """Approve, reject or ask for more information"""
         command = cmd.from_body(
             cmd.DecideApplication,
             data,

@@ -34,17 +34,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Litestar, Request, Response, post
+from litestar import Controller, Litestar, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 
-from services.api.access import Access, access, check_access
+from services.api.access import Access, check_access
 from services.api.access_log import log
 from services.api.acting_party import acting_party
 from services.api.authentication import too_many_requests
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep, invalid_if_match
 from services.api.problems import TYPE_BASE, Problem, ProblemError, problem_of
 from services.api.ratelimit import Grant, RateLimiter
+from services.api.route import post
 from services.application.access_log import note_for, with_status
 from services.application.messages import (
     AccessNote,
@@ -322,12 +323,7 @@ class BatchController(Controller):
     path = "/api/v1/batch"
     tags = ["batch"]  # noqa: RUF012
 
-    @post(
-        "/",
-        opt=access(Access.ORGANISATION),
-        status_code=200,
-        summary="Many writes, each with its own result (independent items)",
-    )
+    @post("/", Access.ORGANISATION, status_code=200)
     async def batch(
         self,
         request: Request[Any, Any, Any],
@@ -336,6 +332,7 @@ class BatchController(Controller):
         envelope: EnvelopeDep,
         data: JSONBody[BatchIn],
     ) -> Response[BatchOut]:
+        """Many writes, each with its own result (independent items)"""
         if envelope.idempotency is not None:
             raise ProblemError(
                 400,

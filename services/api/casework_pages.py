@@ -11,17 +11,18 @@ from html import escape
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body as BodyParam
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from events.vocabulary import ApplicationOutcome
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.dependencies import EnvelopeDep, ServicesDep
 from services.api.problems import ProblemError
 from services.api.progress_page import APPLICATION_NB, BLOCK_NB, STYLE, months
+from services.api.route import get, post
 from services.api.schemas import Text
 from services.application import commands as cmd
 from services.clock import today
@@ -153,12 +154,7 @@ class CaseworkPagesController(Controller):
     path = "/saksbehandling"
     tags = ["the caseworker's pages"]  # noqa: RUF012
 
-    @get(
-        "/",
-        opt=access(Access.CASEWORKER),
-        media_type="text/html",
-        summary="The caseworker's queue (HTML, Norwegian bokmål): filters, sorting and age",
-    )
+    @get("/", Access.CASEWORKER, media_type="text/html")
     async def queue(
         self,
         services: ServicesDep,
@@ -168,6 +164,7 @@ class CaseworkPagesController(Controller):
         ] = None,
         sort: Annotated[Literal["eldste", "nyeste"], QueryParameter()] = "eldste",
     ) -> Response[str]:
+        """The caseworker's queue (HTML, Norwegian bokmål): filters, sorting and age"""
         rows = await services.casework.queue(status, specialty, sort == "nyeste")
         now = today()
         options = "".join(
@@ -205,16 +202,12 @@ class CaseworkPagesController(Controller):
         ]
         return Response(page("Søknadskø", *body), media_type="text/html")
 
-    @get(
-        "/soknader/{application_id:str}",
-        opt=access(Access.CASEWORKER),
-        media_type="text/html",
-        summary="One application's frozen evidence bundle laid out for review, with the "
-        "decision form (HTML, Norwegian bokmål)",
-    )
+    @get("/soknader/{application_id:str}", Access.CASEWORKER, media_type="text/html")
     async def application(
         self, services: ServicesDep, application_id: FromPath[str]
     ) -> Response[str]:
+        """One application's frozen evidence bundle laid out for review, with the decision form
+        (HTML, Norwegian bokmål)"""
         found = await services.records.application(application_id)
         if found is None:
             raise ProblemError(404, "not-found", "Not found", f"no application {application_id}")
@@ -266,13 +259,7 @@ class CaseworkPagesController(Controller):
         ]
         return Response(page("Søknad", *body), media_type="text/html")
 
-    @post(
-        "/soknader/{application_id:str}/vedtak",
-        opt=access(Access.CASEWORKER),
-        status_code=303,
-        summary="The decision form: approve, reject or ask for more information, with the "
-        "reason the doctor reads; back to the application",
-    )
+    @post("/soknader/{application_id:str}/vedtak", Access.CASEWORKER, status_code=303)
     async def decide(
         self,
         services: ServicesDep,
@@ -280,6 +267,8 @@ class CaseworkPagesController(Controller):
         application_id: FromPath[str],
         data: Annotated[DecisionForm, BodyParam(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
+        """The decision form: approve, reject or ask for more information, with the reason the
+        doctor reads; back to the application"""
         command = cmd.DecideApplication(
             application_id=application_id,
             outcome=data.outcome,

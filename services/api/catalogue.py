@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.params import JSONBody, QueryParameter
 
 from services.aggregates import CATALOGUE_ID
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.dependencies import EnvelopeDep, ServicesDep
 from services.api.problems import ProblemError
+from services.api.route import get, post
 from services.api.schemas import CatalogueVersionIn, WriteResult
 from services.api.writes import json_response
 from services.application import commands as cmd
@@ -52,11 +53,7 @@ class CatalogueController(Controller):
     path = "/api/v1/catalogue"
     tags = ["catalogue"]  # noqa: RUF012
 
-    @get(
-        "/objectives",
-        opt=access(Access.AUTHENTICATED),
-        summary="Objectives with id, part, specialty or common, arena and title",
-    )
+    @get("/objectives", Access.AUTHENTICATED)
     async def objectives(
         self,
         services: ServicesDep,
@@ -66,6 +63,7 @@ class CatalogueController(Controller):
         ] = None,
         version: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9._-]{1,40}$")] = None,
     ) -> ObjectivesOut:
+        """Objectives with id, part, specialty or common, arena and title"""
         catalogue = await services.queries.catalogue()
         chosen = catalogue.get(version) if version else catalogue.version_on(today())
         if chosen is None:
@@ -100,14 +98,10 @@ class CatalogueController(Controller):
             items=sorted(items, key=lambda o: o.id),
         )
 
-    @post(
-        "/versions",
-        opt=access(Access.ADMIN),
-        status_code=201,
-        summary="Publish a catalogue version with its effective date and carry-over",
-    )
+    @post("/versions", Access.ADMIN, status_code=201)
     async def publish(
         self, services: ServicesDep, envelope: EnvelopeDep, data: JSONBody[CatalogueVersionIn]
     ) -> Response[WriteResult]:
+        """Publish a catalogue version with its effective date and carry-over"""
         reply = await services.institutions.publish_catalogue(publish_command(data), envelope)
         return json_response(reply)

@@ -77,8 +77,11 @@ async def idempotency_of(request: AnyRequest, principal: Principal) -> Idempoten
     return IdempotentRequest(who, key, request_hash(request.method, request.url.path, body))
 
 
-async def my_doctor_id(services: Services, principal: Principal, request: AnyRequest) -> str:
-    """The doctor a person's token belongs to; also noted for the access log."""
+async def my_doctor_id(
+    services: NamedDependency[Services], principal: NamedDependency[Principal], request: AnyRequest
+) -> str:
+    """The doctor a person's token belongs to (the dependency ``my_doctor_id`` of a route
+    under /me); also noted for the access log."""
     doctor_id = await services.queries.doctor_id_of(principal)
     if doctor_id is None:
         raise ProblemError(
@@ -125,9 +128,11 @@ DEPENDENCIES = {
     "services": Provide(services_of, sync_to_thread=False),
     "principal": Provide(principal_of_request, sync_to_thread=False),
     "envelope": Provide(envelope_of),
+    "my_doctor_id": Provide(my_doctor_id),
 }
 
 # What a route handler declares to receive them (Litestar's explicit named dependencies).
 ServicesDep = NamedDependency[Services]
 PrincipalDep = NamedDependency[Principal]
 EnvelopeDep = NamedDependency[Envelope]
+MyDoctorIdDep = NamedDependency[str]  # the caller's own doctor id (a route under /me)

@@ -5,14 +5,13 @@ application layer does the rest (context, relations, idempotency, one transactio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 
-from litestar import Controller, Response, delete, post
+from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody
 
-from services.api.access import Access, access
-from services.api.access_log import access_log_middleware
+from services.api.access import Access
 from services.api.dependencies import EnvelopeDep, ServicesDep
+from services.api.route import RecordController, post
 from services.api.schemas import (
     AbsenceIn,
     ApprovalIn,
@@ -28,37 +27,22 @@ from services.api.schemas import (
     WithdrawalIn,
     WriteResult,
 )
+from services.api.write_routes import Sent, WriteRoutes, new_id, to_doctor
 from services.api.writes import acting_org, json_response
 from services.application import commands as cmd
 from services.clock import today
-
-
-async def write(
-    services: ServicesDep,
-    envelope: EnvelopeDep,
-    command: cmd.DoctorCommand,
-    echo: Mapping[str, object],
-    *,
-    status: int = 201,
-) -> Response[WriteResult]:
-    """201 (or ``status``) with the echo, the doctor id and the new version (also as
-    ETag)."""
-    return json_response(await services.doctors.handle(command, envelope, echo, status=status))
+from services.identity.principal import Principal
 
 
 class DoctorRegistrationController(Controller):
     path = "/api/v1/doctors"
     tags = ["a doctor's record"]  # noqa: RUF012
 
-    @post(
-        "/",
-        opt=access(Access.REGISTER_DOCTOR),
-        status_code=201,
-        summary="Register a doctor; personal data is kept apart from the events",
-    )
+    @post("/", Access.REGISTER_DOCTOR, status_code=201)
     async def register(
         self, services: ServicesDep, envelope: EnvelopeDep, data: JSONBody[DoctorIn]
     ) -> Response[WriteResult]:
+        """Register a doctor; personal data is kept apart from the events"""
         doctor_id = str(uuid.uuid4())
         command = cmd.from_body(
             cmd.RegisterDoctor, data, doctor_id=doctor_id, registered_on=today()
@@ -69,276 +53,154 @@ class DoctorRegistrationController(Controller):
         return json_response(await services.doctors.register(command, person, envelope))
 
 
-class DoctorWritesController(Controller):
-    path = "/api/v1/doctors/{doctor_id:str}"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
+DOCTOR_WRITES = WriteRoutes(
+    "/api/v1/doctors/{doctor_id:str}", to_doctor, tags=["a doctor's record"], logged=True
+)
 
-    @post(
-        "/service-periods",
-        opt=access(Access.NEW_OR_CURRENT_EMPLOYER),
-        status_code=201,
-        summary="Record a service period (the employer)",
+
+def granted_by(who: Principal) -> str:
+    """The directorate (its admins and caseworkers) or the employer's organisation."""
+    return cmd.DIRECTORATE if who.kind in ("admin", "caseworker") else acting_org(who)
+
+
+@DOCTOR_WRITES.post("/service-periods", Access.NEW_OR_CURRENT_EMPLOYER)
+def service_period(doctor_id: str, data: ServicePeriodIn) -> Sent:
+    """Record a service period (the employer)"""
+    period_id = new_id()
+    command = cmd.from_body(cmd.RecordServicePeriod, data, doctor_id=doctor_id, period_id=period_id)
+    return Sent(command, {"period_id": period_id})
+
+
+@DOCTOR_WRITES.post("/service-periods/{period_id:str}/absences", Access.EMPLOYER_OF_DOCTOR)
+def absence(doctor_id: str, period_id: str, data: AbsenceIn) -> Sent:
+    """Log an absence in a service period (R8)"""
+    absence_id = new_id()
+    command = cmd.from_body(
+        cmd.LogAbsence, data, doctor_id=doctor_id, period_id=period_id, absence_id=absence_id
     )
-    async def service_period(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[ServicePeriodIn],
-    ) -> Response[WriteResult]:
-        period_id = str(uuid.uuid4())
-        command = cmd.from_body(
-            cmd.RecordServicePeriod, data, doctor_id=doctor_id, period_id=period_id
-        )
-        return await write(services, envelope, command, {"period_id": period_id})
+    return Sent(command, {"absence_id": absence_id})
 
-    @post(
-        "/service-periods/{period_id:str}/absences",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Log an absence in a service period (R8)",
+
+@DOCTOR_WRITES.post("/service-periods/{period_id:str}/confirmation", Access.EMPLOYER_OF_DOCTOR)
+def confirmation(doctor_id: str, period_id: str, data: ConfirmationIn, who: Principal) -> Sent:
+    """Issue the service confirmation (R7)"""
+    # Issued in the name of the period's employer (the handler checks it is the caller).
+    org = acting_org(who)
+    command = cmd.from_body(
+        cmd.IssueServiceConfirmation, data, doctor_id=doctor_id, period_id=period_id, org_number=org
     )
-    async def absence(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        period_id: FromPath[str],
-        data: JSONBody[AbsenceIn],
-    ) -> Response[WriteResult]:
-        absence_id = str(uuid.uuid4())
-        command = cmd.LogAbsence(
-            doctor_id=doctor_id,
-            period_id=period_id,
-            absence_id=absence_id,
-            kind=data.kind,
-            start=data.start,
-            end=data.end,
-            percent=data.percent,
-        )
-        return await write(services, envelope, command, {"absence_id": absence_id})
+    return Sent(command, {"period_id": period_id})
 
-    @post(
-        "/service-periods/{period_id:str}/confirmation",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Issue the service confirmation (R7)",
+
+@DOCTOR_WRITES.post("/supervisors", Access.EMPLOYER_OF_DOCTOR)
+def supervisor(doctor_id: str, data: SupervisorIn, who: Principal) -> Sent:
+    """Assign a veileder or clinical supervisor (R13, R14)"""
+    assignment_id = new_id()
+    command = cmd.from_body(
+        cmd.AssignSupervisor,
+        data,
+        doctor_id=doctor_id,
+        org_number=acting_org(who),
+        assignment_id=assignment_id,
     )
-    async def confirmation(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        period_id: FromPath[str],
-        data: JSONBody[ConfirmationIn],
-    ) -> Response[WriteResult]:
-        # Issued in the name of the period's employer (the handler checks it is the caller).
-        command = cmd.IssueServiceConfirmation(
-            doctor_id=doctor_id,
-            period_id=period_id,
-            org_number=acting_org(envelope.principal),
-            issued_on=data.issued_on,
-            signed_by_hpr=data.signed_by_hpr,
-        )
-        return await write(services, envelope, command, {"period_id": period_id})
+    echo = {"hpr_number": data.hpr_number, "role": data.role, "assignment_id": assignment_id}
+    return Sent(command, echo)
 
-    @post(
-        "/supervisors",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Assign a veileder or clinical supervisor (R13, R14)",
+
+@DOCTOR_WRITES.post("/supervisors/{assignment_id:str}/end", Access.EMPLOYER_OF_DOCTOR)
+def end_supervisor(
+    doctor_id: str, assignment_id: str, data: SupervisorEndIn, who: Principal
+) -> Sent:
+    """End a supervisor assignment (the assigning institution; R13, R14)"""
+    command = cmd.from_body(
+        cmd.EndSupervisorAssignment,
+        data,
+        doctor_id=doctor_id,
+        assignment_id=assignment_id,
+        org_number=acting_org(who),
     )
-    async def supervisor(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[SupervisorIn],
-    ) -> Response[WriteResult]:
-        org = acting_org(envelope.principal)
-        assignment_id = str(uuid.uuid4())
-        command = cmd.from_body(
-            cmd.AssignSupervisor,
-            data,
-            doctor_id=doctor_id,
-            org_number=org,
-            assignment_id=assignment_id,
-        )
-        echo = {"hpr_number": data.hpr_number, "role": data.role, "assignment_id": assignment_id}
-        return await write(services, envelope, command, echo)
+    return Sent(command, {"assignment_id": assignment_id, "ended": True})
 
-    @post(
-        "/supervisors/{assignment_id:str}/end",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="End a supervisor assignment (the assigning institution; R13, R14)",
+
+@DOCTOR_WRITES.post("/assessments", Access.EMPLOYER_OF_DOCTOR)
+def assessment(doctor_id: str, data: AssessmentIn, who: Principal) -> Sent:
+    """Record an assessment of a learning objective (R5)"""
+    org = acting_org(who)
+    command = cmd.from_body(cmd.AssessObjective, data, doctor_id=doctor_id, org_number=org)
+    return Sent(command, {"objective_id": data.objective_id})
+
+
+@DOCTOR_WRITES.post("/approvals", Access.CONFIRMED_EMPLOYER)
+def approval(doctor_id: str, data: ApprovalIn) -> Sent:
+    """Approve a learning objective on the institution's behalf (R5)"""
+    command = cmd.from_body(cmd.ApproveObjective, data, doctor_id=doctor_id)
+    return Sent(command, {"objective_id": data.objective_id})
+
+
+@DOCTOR_WRITES.post("/approvals/{objective_id:str}/revocations", Access.EMPLOYER_OF_DOCTOR)
+def revocation(doctor_id: str, objective_id: str, data: RevocationIn, who: Principal) -> Sent:
+    """Revoke an approval (the employer that approved)"""
+    command = cmd.from_body(
+        cmd.RevokeApproval,
+        data,
+        doctor_id=doctor_id,
+        objective_id=objective_id,
+        org_number=acting_org(who),
+        revoked_on=today(),
+        revoked_by_hpr=who.hpr_number,
     )
-    async def end_supervisor(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        assignment_id: FromPath[str],
-        data: JSONBody[SupervisorEndIn],
-    ) -> Response[WriteResult]:
-        command = cmd.EndSupervisorAssignment(
-            doctor_id=doctor_id,
-            assignment_id=assignment_id,
-            org_number=acting_org(envelope.principal),
-            valid_to=data.valid_to,
-        )
-        echo = {"assignment_id": assignment_id, "ended": True}
-        return await write(services, envelope, command, echo)
+    return Sent(command, {"objective_id": objective_id, "revoked": True})
 
-    @post(
-        "/assessments",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Record an assessment of a learning objective (R5)",
+
+@DOCTOR_WRITES.post("/supervision-hours", Access.EMPLOYER_OF_DOCTOR)
+def supervision_hours(doctor_id: str, data: SupervisionHoursIn, who: Principal) -> Sent:
+    """Log a month's supervision hours (R12)"""
+    org = acting_org(who)
+    command = cmd.from_body(cmd.LogSupervisionHours, data, doctor_id=doctor_id, org_number=org)
+    return Sent(command, {"month": data.month})
+
+
+@DOCTOR_WRITES.post("/exceptions", Access.EMPLOYER_OR_DIRECTORATE)
+def exception(doctor_id: str, data: ExceptionIn, who: Principal) -> Sent:
+    """Record an exception (R2 sequence, R3 part 1 first, R11, R13, R4 local FKM)"""
+    exception_id = new_id()
+    command = cmd.from_body(
+        cmd.GrantException,
+        data,
+        doctor_id=doctor_id,
+        exception_id=exception_id,
+        granted_by=granted_by(who),
+        granted_by_hpr=data.granted_by_hpr or who.hpr_number,
     )
-    async def assessment(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[AssessmentIn],
-    ) -> Response[WriteResult]:
-        org = acting_org(envelope.principal)
-        command = cmd.from_body(cmd.AssessObjective, data, doctor_id=doctor_id, org_number=org)
-        return await write(services, envelope, command, {"objective_id": data.objective_id})
+    return Sent(command, {"exception_id": exception_id})
 
-    @post(
-        "/approvals",
-        opt=access(Access.CONFIRMED_EMPLOYER),
-        status_code=201,
-        summary="Approve a learning objective on the institution's behalf (R5)",
+
+@DOCTOR_WRITES.delete("/exceptions/{exception_id:str}", Access.EMPLOYER_OR_DIRECTORATE)
+def withdraw_exception(
+    doctor_id: str, exception_id: str, data: WithdrawalIn, who: Principal
+) -> Sent:
+    """Withdraw an exception or status (its grantor), with a reason"""
+    command = cmd.from_body(
+        cmd.WithdrawException,
+        data,
+        doctor_id=doctor_id,
+        exception_id=exception_id,
+        withdrawn_by=granted_by(who),
+        withdrawn_on=data.withdrawn_on or today(),
+        withdrawn_by_hpr=who.hpr_number,
     )
-    async def approval(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[ApprovalIn],
-    ) -> Response[WriteResult]:
-        command = cmd.from_body(cmd.ApproveObjective, data, doctor_id=doctor_id)
-        return await write(services, envelope, command, {"objective_id": data.objective_id})
-
-    @post(
-        "/approvals/{objective_id:str}/revocations",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Revoke an approval (the employer that approved)",
-    )
-    async def revocation(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        objective_id: FromPath[str],
-        data: JSONBody[RevocationIn],
-    ) -> Response[WriteResult]:
-        command = cmd.RevokeApproval(
-            doctor_id=doctor_id,
-            objective_id=objective_id,
-            org_number=acting_org(envelope.principal),
-            revoked_on=today(),
-            reason=data.reason,
-            revoked_by_hpr=envelope.principal.hpr_number,
-        )
-        echo = {"objective_id": objective_id, "revoked": True}
-        return await write(services, envelope, command, echo)
-
-    @post(
-        "/supervision-hours",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Log a month's supervision hours (R12)",
-    )
-    async def supervision_hours(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[SupervisionHoursIn],
-    ) -> Response[WriteResult]:
-        command = cmd.LogSupervisionHours(
-            doctor_id=doctor_id,
-            org_number=acting_org(envelope.principal),
-            month=data.month,
-            hours=data.hours,
-        )
-        return await write(services, envelope, command, {"month": data.month})
-
-    @post(
-        "/exceptions",
-        opt=access(Access.EMPLOYER_OR_DIRECTORATE),
-        status_code=201,
-        summary="Record an exception (R2 sequence, R3 part 1 first, R11, R13, R4 local FKM)",
-    )
-    async def exception(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[ExceptionIn],
-    ) -> Response[WriteResult]:
-        who = envelope.principal
-        directorate = who.kind in ("admin", "caseworker")
-        exception_id = str(uuid.uuid4())
-        command = cmd.from_body(
-            cmd.GrantException,
-            data,
-            doctor_id=doctor_id,
-            exception_id=exception_id,
-            granted_by=cmd.DIRECTORATE if directorate else acting_org(who),
-            granted_by_hpr=data.granted_by_hpr or who.hpr_number,
-        )
-        return await write(services, envelope, command, {"exception_id": exception_id})
-
-    @delete(
-        "/exceptions/{exception_id:str}",
-        opt=access(Access.EMPLOYER_OR_DIRECTORATE),
-        status_code=200,
-        summary="Withdraw an exception or status (its grantor), with a reason",
-    )
-    async def withdraw_exception(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        exception_id: FromPath[str],
-        data: JSONBody[WithdrawalIn],
-    ) -> Response[WriteResult]:
-        who = envelope.principal
-        directorate = who.kind in ("admin", "caseworker")
-        command = cmd.WithdrawException(
-            doctor_id=doctor_id,
-            exception_id=exception_id,
-            withdrawn_by=cmd.DIRECTORATE if directorate else acting_org(who),
-            withdrawn_on=data.withdrawn_on or today(),
-            reason=data.reason,
-            withdrawn_by_hpr=who.hpr_number,
-        )
-        echo = {"exception_id": exception_id, "withdrawn": True}
-        return await write(services, envelope, command, echo, status=200)
+    return Sent(command, {"exception_id": exception_id, "withdrawn": True})
 
 
-class ErasureController(Controller):
+class ErasureController(RecordController):
     """Erase a doctor's personal data (name, national identity number, HPR number). Events
     never held it, so the record, its audit trail and the access log stay intact and keep
     referring to the internal id."""
 
     path = "/api/v1/doctors/{doctor_id:str}/erasure"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
-    @post(
-        "/",
-        opt=access(Access.ADMIN),
-        status_code=200,
-        summary="Erase the personal data kept apart from the events (directorate admin)",
-    )
+    @post("/", Access.ADMIN, status_code=200)
     async def erase(self, services: ServicesDep, doctor_id: FromPath[str]) -> WriteResult:
+        """Erase the personal data kept apart from the events (directorate admin)"""
         await services.doctors.erase(doctor_id)
         return WriteResult(doctor_id=doctor_id, status="erased")

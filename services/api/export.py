@@ -9,12 +9,13 @@ from html import escape
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response
 
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import PrincipalDep, ServicesDep, my_doctor_id
+from services.api.dependencies import MyDoctorIdDep, ServicesDep
 from services.api.progress_page import STATUS_NB, STYLE
+from services.api.route import get
 from services.api.training_page import KIND_NB, MEETING_NB
 from services.bootstrap import Services
 from services.clock import today
@@ -106,11 +107,89 @@ th,td{border-bottom:1px solid #e3e6ea;padding:.3rem;text-align:left;vertical-ali
 """
 
 
+def _section(title: str, headers: list[str], rows: list[list[str]]) -> str:
+    return f"<section><h2>{title}</h2>{_table(headers, rows)}</section>"
+
+
+def _objectives(progress: dict[str, Any]) -> str:
+    headers = ["Læringsmål", "Tittel", "Status", "Godkjent", "Aktiviteter"]
+    rows = [
+        [
+            o["objective_id"],
+            o["title"],
+            STATUS_NB.get(o["status"], o["status"]),
+            o["approved_on"] or "",
+            ", ".join(a["description"] for a in o["activities"]),
+        ]
+        for part in progress["parts"]
+        for o in part["objectives"]
+    ]
+    return _section("Læringsmål", headers, rows)
+
+
+def _activities(activities: list[dict[str, Any]]) -> str:
+    headers = ["Dato", "Type", "Beskrivelse", "Læringsmål", "Signert av", "Signert"]
+    rows = [
+        [
+            a["date"],
+            KIND_NB.get(a["kind"], a["kind"]),
+            a["description"],
+            ", ".join(a["objective_ids"]),
+            a["signed_by_hpr"] or "",
+            a["signed_on"] or "ikke signert",
+        ]
+        for a in activities
+    ]
+    return _section("Læringsaktiviteter", headers, rows)
+
+
+def _meetings(meetings: list[dict[str, Any]]) -> str:
+    headers = ["Dato", "Type", "Minutter", "Veileder (HPR)", "Notater"]
+    rows = [
+        [
+            m["held_on"],
+            MEETING_NB.get(m["kind"], m["kind"]),
+            str(m["minutes"]),
+            m["veileder_hpr"],
+            m["notes"] or "",
+        ]
+        for m in meetings
+    ]
+    return _section("Veiledningsmøter", headers, rows)
+
+
+def _events(events: list[dict[str, Any]]) -> str:
+    headers = ["#", "Registrert", "Hendelse", "Av"]
+    rows = [
+        [
+            str(ev["version"]),
+            ev["recorded_at"][:19].replace("T", " "),
+            ev["type"],
+            str(ev["actor"].get("org_number") or ev["actor"].get("kind") or ""),
+        ]
+        for ev in events
+    ]
+    return _section("Hendelser i journalen", headers, rows)
+
+
+def _access_entries(access_log: list[dict[str, Any]]) -> str:
+    headers = ["Tidspunkt", "Hvem", "Virksomhet", "Hva"]
+    rows = [
+        [
+            a["at"][:19].replace("T", " "),
+            a["actor_hpr"] or a["actor_kind"],
+            a["org_number"] or "",
+            a["action"],
+        ]
+        for a in access_log
+    ]
+    return _section("Innsynslogg", headers, rows)
+
+
 def render_export(record: dict[str, Any]) -> str:
+    """The printable page: who and when, then one table per part of the record."""
     e = escape
-    progress = record["progress"]
-    objectives = [o for part in progress["parts"] for o in part["objectives"]]
-    out = [
+    head = [
         "<!doctype html><html lang=nb><head><meta charset=utf-8>",
         '<meta name=viewport content="width=device-width,initial-scale=1">',
         f"<title>Min utdanning – eksport</title><style>{STYLE}{PRINT_STYLE}</style></head>",
@@ -119,78 +198,15 @@ def render_export(record: dict[str, Any]) -> str:
         " · hele journalen i registeret</p>",
         '<p class="noprint">Skriv ut denne siden, eller last ned alt som JSON fra '
         "<code>/api/v1/me/export</code>.</p>",
-        "<section><h2>Læringsmål</h2>",
-        _table(
-            ["Læringsmål", "Tittel", "Status", "Godkjent", "Aktiviteter"],
-            [
-                [
-                    o["objective_id"],
-                    o["title"],
-                    STATUS_NB.get(o["status"], o["status"]),
-                    o["approved_on"] or "",
-                    ", ".join(a["description"] for a in o["activities"]),
-                ]
-                for o in objectives
-            ],
-        ),
-        "</section><section><h2>Læringsaktiviteter</h2>",
-        _table(
-            ["Dato", "Type", "Beskrivelse", "Læringsmål", "Signert av", "Signert"],
-            [
-                [
-                    a["date"],
-                    KIND_NB.get(a["kind"], a["kind"]),
-                    a["description"],
-                    ", ".join(a["objective_ids"]),
-                    a["signed_by_hpr"] or "",
-                    a["signed_on"] or "ikke signert",
-                ]
-                for a in record["activities"]
-            ],
-        ),
-        "</section><section><h2>Veiledningsmøter</h2>",
-        _table(
-            ["Dato", "Type", "Minutter", "Veileder (HPR)", "Notater"],
-            [
-                [
-                    m["held_on"],
-                    MEETING_NB.get(m["kind"], m["kind"]),
-                    str(m["minutes"]),
-                    m["veileder_hpr"],
-                    m["notes"] or "",
-                ]
-                for m in record["meetings"]
-            ],
-        ),
-        "</section><section><h2>Hendelser i journalen</h2>",
-        _table(
-            ["#", "Registrert", "Hendelse", "Av"],
-            [
-                [
-                    str(ev["version"]),
-                    ev["recorded_at"][:19].replace("T", " "),
-                    ev["type"],
-                    str(ev["actor"].get("org_number") or ev["actor"].get("kind") or ""),
-                ]
-                for ev in record["events"]
-            ],
-        ),
-        "</section><section><h2>Innsynslogg</h2>",
-        _table(
-            ["Tidspunkt", "Hvem", "Virksomhet", "Hva"],
-            [
-                [
-                    a["at"][:19].replace("T", " "),
-                    a["actor_hpr"] or a["actor_kind"],
-                    a["org_number"] or "",
-                    a["action"],
-                ]
-                for a in record["access_log"]
-            ],
-        ),
-        "</section></main></body></html>",
     ]
-    return "".join(out)
+    sections = [
+        _objectives(record["progress"]),
+        _activities(record["activities"]),
+        _meetings(record["meetings"]),
+        _events(record["events"]),
+        _access_entries(record["access_log"]),
+    ]
+    return "".join([*head, *sections, "</main></body></html>"])
 
 
 class ExportController(Controller):
@@ -198,28 +214,17 @@ class ExportController(Controller):
     tags = ["progress"]  # noqa: RUF012
     middleware = [access_log_middleware]  # noqa: RUF012
 
-    @get(
-        "/",
-        opt=access(Access.DOCTOR_ME),
-        summary='"Last ned min utdanning": the whole record as JSON (events, progress, '
-        "activities, meetings with notes, access log)",
-    )
-    async def export(
-        self, services: ServicesDep, principal: PrincipalDep, request: Request[Any, Any, Any]
-    ) -> dict[str, Any]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        return await whole_record(services, doctor_id)
+    @get("/", Access.DOCTOR_ME)
+    async def export(self, services: ServicesDep, my_doctor_id: MyDoctorIdDep) -> dict[str, Any]:
+        """ "Last ned min utdanning": the whole record as JSON (events, progress, activities,
+        meetings with notes, access log)"""
+        return await whole_record(services, my_doctor_id)
 
-    @get(
-        "/page",
-        opt=access(Access.DOCTOR_ME),
-        media_type="text/html",
-        summary='"Last ned min utdanning" as a printable page (HTML, Norwegian bokmål)',
-    )
+    @get("/page", Access.DOCTOR_ME, media_type="text/html")
     async def export_page(
-        self, services: ServicesDep, principal: PrincipalDep, request: Request[Any, Any, Any]
+        self, services: ServicesDep, my_doctor_id: MyDoctorIdDep
     ) -> Response[str]:
-        doctor_id = await my_doctor_id(services, principal, request)
+        """ "Last ned min utdanning" as a printable page (HTML, Norwegian bokmål)"""
         return Response(
-            render_export(await whole_record(services, doctor_id)), media_type="text/html"
+            render_export(await whole_record(services, my_doctor_id)), media_type="text/html"
         )

@@ -2,151 +2,89 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import QueryParameter
 
-from services.api.access import Access, access
-from services.api.dependencies import EnvelopeDep, ServicesDep
+from services.api.access import Access
+from services.api.dependencies import ServicesDep
+from services.api.route import get
 from services.api.schemas import (
     DelegationIn,
     LeaderIn,
     OrganisationIn,
     RegistrationEndIn,
     RegistrationIn,
-    WriteResult,
 )
-from services.api.writes import json_response
+from services.api.write_routes import Sent, WriteRoutes, new_id, to_organisation
 from services.application import commands as cmd
 from services.clock import today
 
+ORGANISATION_WRITES = WriteRoutes("/api/v1/organisations", to_organisation, tags=["organisations"])
 
-class OrganisationsController(Controller):
-    path = "/api/v1/organisations"
-    tags = ["organisations"]  # noqa: RUF012
 
-    @post("/", opt=access(Access.ADMIN), summary="Register a training institution", status_code=201)
-    async def register(
-        self, services: ServicesDep, envelope: EnvelopeDep, data: JSONBody[OrganisationIn]
-    ) -> Response[WriteResult]:
-        command = cmd.from_body(cmd.RegisterOrganisation, data, registered_on=today())
-        echo = {"org_number": data.org_number}
-        return json_response(await services.institutions.organisation(command, envelope, echo))
+@ORGANISATION_WRITES.post("/", Access.ADMIN)
+def register(data: OrganisationIn) -> Sent:
+    """Register a training institution"""
+    command = cmd.from_body(cmd.RegisterOrganisation, data, registered_on=today())
+    return Sent(command, {"org_number": data.org_number})
 
-    @get(
-        "/",
-        opt=access(Access.AUTHENTICATED),
-        summary="Organisations with their registrations as utdanningsvirksomhet (R16), "
-        "filtered by ?specialty=",
+
+@ORGANISATION_WRITES.post("/{org_number:str}/leaders", Access.ORGANISATION_SELF)
+def appoint_leader(org_number: str, data: LeaderIn) -> Sent:
+    """Appoint a leader who approves objectives"""
+    command = cmd.from_body(cmd.AppointLeader, data, org_number=org_number)
+    return Sent(command, {"org_number": org_number, "hpr_number": data.hpr_number})
+
+
+@ORGANISATION_WRITES.post("/{org_number:str}/delegations", Access.ORGANISATION_SELF)
+def delegate(org_number: str, data: DelegationIn) -> Sent:
+    """A leader delegates approval"""
+    delegation_id = new_id()
+    command = cmd.from_body(
+        cmd.GrantDelegation, data, org_number=org_number, delegation_id=delegation_id
     )
-    async def institutions(
-        self,
-        services: ServicesDep,
-        specialty: Annotated[
-            str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
-        ] = None,
-    ) -> list[dict[str, Any]]:
-        """The catalogue of institutions (issue 15), read from the organisations' states."""
-        return await services.casework.institutions(specialty, today())
+    return Sent(command, {"delegation_id": delegation_id, "org_number": org_number})
 
-    @post(
-        "/{org_number:str}/leaders",
-        opt=access(Access.ORGANISATION_SELF),
-        summary="Appoint a leader who approves objectives",
-        status_code=201,
-    )
-    async def appoint_leader(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        org_number: FromPath[str],
-        data: JSONBody[LeaderIn],
-    ) -> Response[WriteResult]:
-        command = cmd.from_body(cmd.AppointLeader, data, org_number=org_number)
-        echo = {"org_number": org_number, "hpr_number": data.hpr_number}
-        return json_response(await services.institutions.organisation(command, envelope, echo))
 
-    @post(
-        "/{org_number:str}/delegations",
-        opt=access(Access.ORGANISATION_SELF),
-        summary="A leader delegates approval",
-        status_code=201,
+@ORGANISATION_WRITES.delete(
+    "/{org_number:str}/delegations/{delegation_id:str}", Access.ORGANISATION_SELF
+)
+def end_delegation(org_number: str, delegation_id: str) -> Sent:
+    """End a delegation"""
+    command = cmd.EndDelegation(
+        org_number=org_number, delegation_id=delegation_id, ended_on=today()
     )
-    async def delegate(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        org_number: FromPath[str],
-        data: JSONBody[DelegationIn],
-    ) -> Response[WriteResult]:
-        delegation_id = str(uuid.uuid4())
-        command = cmd.from_body(
-            cmd.GrantDelegation, data, org_number=org_number, delegation_id=delegation_id
-        )
-        echo = {"delegation_id": delegation_id, "org_number": org_number}
-        return json_response(await services.institutions.organisation(command, envelope, echo))
+    return Sent(command, {"delegation_id": delegation_id, "ended": True})
 
-    @delete(
-        "/{org_number:str}/delegations/{delegation_id:str}",
-        opt=access(Access.ORGANISATION_SELF),
-        summary="End a delegation",
-        status_code=200,
-    )
-    async def end_delegation(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        org_number: FromPath[str],
-        delegation_id: FromPath[str],
-    ) -> Response[WriteResult]:
-        command = cmd.EndDelegation(
-            org_number=org_number, delegation_id=delegation_id, ended_on=today()
-        )
-        echo = {"delegation_id": delegation_id, "ended": True}
-        reply = await services.institutions.organisation(command, envelope, echo, status=200)
-        return json_response(reply)
 
-    @post(
-        "/{org_number:str}/registrations",
-        opt=access(Access.ADMIN),
-        summary="Register as utdanningsvirksomhet for a specialty (R16, the directorate)",
-        status_code=201,
+@ORGANISATION_WRITES.post("/{org_number:str}/registrations", Access.ADMIN)
+def register_training(org_number: str, data: RegistrationIn) -> Sent:
+    """Register as utdanningsvirksomhet for a specialty (R16, the directorate)"""
+    registration_id = new_id()
+    command = cmd.from_body(
+        cmd.RegisterForSpecialty, data, org_number=org_number, registration_id=registration_id
     )
-    async def register_training(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        org_number: FromPath[str],
-        data: JSONBody[RegistrationIn],
-    ) -> Response[WriteResult]:
-        registration_id = str(uuid.uuid4())
-        command = cmd.from_body(
-            cmd.RegisterForSpecialty,
-            data,
-            org_number=org_number,
-            registration_id=registration_id,
-        )
-        echo = {"registration_id": registration_id, "org_number": org_number}
-        return json_response(await services.institutions.organisation(command, envelope, echo))
+    return Sent(command, {"registration_id": registration_id, "org_number": org_number})
 
-    @post(
-        "/{org_number:str}/registrations/{registration_id:str}/end",
-        opt=access(Access.ADMIN),
-        summary="Withdraw an R16 registration by a dated end (the directorate)",
-        status_code=201,
+
+@ORGANISATION_WRITES.post("/{org_number:str}/registrations/{registration_id:str}/end", Access.ADMIN)
+def end_training(org_number: str, registration_id: str, data: RegistrationEndIn) -> Sent:
+    """Withdraw an R16 registration by a dated end (the directorate)"""
+    command = cmd.from_body(
+        cmd.EndRegistration, data, org_number=org_number, registration_id=registration_id
     )
-    async def end_training(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        org_number: FromPath[str],
-        registration_id: FromPath[str],
-        data: JSONBody[RegistrationEndIn],
-    ) -> Response[WriteResult]:
-        command = cmd.EndRegistration(
-            org_number=org_number, registration_id=registration_id, ended_on=data.ended_on
-        )
-        echo = {"registration_id": registration_id, "ended": True}
-        return json_response(await services.institutions.organisation(command, envelope, echo))
+    return Sent(command, {"registration_id": registration_id, "ended": True})
+
+
+@get("/", Access.AUTHENTICATED)
+async def institutions(
+    services: ServicesDep,
+    specialty: Annotated[
+        str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
+    ] = None,
+) -> list[dict[str, Any]]:
+    """Organisations with their registrations as utdanningsvirksomhet (R16), filtered by
+    ?specialty="""
+    # The catalogue of institutions (issue 15), read from the organisations' states.
+    return await services.casework.institutions(specialty, today())

@@ -7,14 +7,15 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response
 from litestar.params import FromPath, QueryParameter
 
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import PrincipalDep, ServicesDep, my_doctor_id
+from services.api.dependencies import MyDoctorIdDep, ServicesDep
 from services.api.input_limits import check_date
 from services.api.progress_page import render_page
+from services.api.route import get
 from services.api.training_page import training_sections, training_year
 from services.clock import today
 from services.read_models.queries import ProgressView
@@ -43,11 +44,7 @@ class ProgressController(Controller):
     tags = ["progress"]  # noqa: RUF012
     middleware = [access_log_middleware]  # noqa: RUF012
 
-    @get(
-        "/doctors/{doctor_id:str}/progress",
-        opt=access(Access.DOCTOR_RECORD),
-        summary="Per part: objectives, counted service time (R8/R10), absence, blockers",
-    )
+    @get("/doctors/{doctor_id:str}/progress", Access.DOCTOR_RECORD)
     async def progress(
         self,
         services: ServicesDep,
@@ -58,44 +55,38 @@ class ProgressController(Controller):
             str | None, QueryParameter(pattern=r"^[a-zæøå][a-zæøå0-9_-]{1,59}$")
         ] = None,
     ) -> Response[Any]:
+        """Per part: objectives, counted service time (R8/R10), absence, blockers"""
         check_date("as_of", as_of)
         view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, specialty)
         return await as_json(services, view)
 
-    @get("/me/progress", opt=access(Access.DOCTOR_ME), summary="A doctor's own progress")
+    @get("/me/progress", Access.DOCTOR_ME)
     async def my_progress(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
-        request: Request[Any, Any, Any],
+        my_doctor_id: MyDoctorIdDep,
         as_of: AsOf = None,
         rule_set_id: RuleSetId = None,
     ) -> Response[Any]:
+        """A doctor's own progress"""
         check_date("as_of", as_of)
-        doctor_id = await my_doctor_id(services, principal, request)
-        view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, None)
+        view = await services.queries.progress(my_doctor_id, as_of or today(), rule_set_id, None)
         return await as_json(services, view)
 
-    @get(
-        "/me/progress/page",
-        opt=access(Access.DOCTOR_ME),
-        media_type="text/html",
-        summary="The doctor's progress page (HTML, Norwegian bokmål)",
-    )
+    @get("/me/progress/page", Access.DOCTOR_ME, media_type="text/html")
     async def my_page(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
-        request: Request[Any, Any, Any],
+        my_doctor_id: MyDoctorIdDep,
         as_of: AsOf = None,
     ) -> Response[str]:
+        """The doctor's progress page (HTML, Norwegian bokmål)"""
         check_date("as_of", as_of)
-        doctor_id = await my_doctor_id(services, principal, request)
-        view = await services.queries.progress(doctor_id, as_of or today(), None, None)
-        name = await services.queries.name_of(doctor_id)
-        applications = await services.queries.applications_of(doctor_id)
-        year = await training_year(services, doctor_id, applications)
-        related = await services.relation_queries.relations_of(doctor_id)
+        view = await services.queries.progress(my_doctor_id, as_of or today(), None, None)
+        name = await services.queries.name_of(my_doctor_id)
+        applications = await services.queries.applications_of(my_doctor_id)
+        year = await training_year(services, my_doctor_id, applications)
+        related = await services.relation_queries.relations_of(my_doctor_id)
         return Response(
             render_page(
                 view.progress,
@@ -113,11 +104,8 @@ class WorklistController(Controller):
     path = "/api/v1/organisations/{org_number:str}/worklist"
     tags = ["organisations"]  # noqa: RUF012
 
-    @get(
-        "/",
-        opt=access(Access.ORGANISATION_SELF),
-        summary="Doctors in service, assessed-not-approved, without veileder, missing "
-        "confirmations (R14)",
-    )
+    @get("/", Access.ORGANISATION_SELF)
     async def worklist(self, services: ServicesDep, org_number: FromPath[str]) -> Worklist:
+        """Doctors in service, assessed-not-approved, without veileder, missing confirmations
+        (R14)"""
         return await services.queries.worklist(org_number, today())

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, get
 from litestar.params import FromPath
 
 from services.api import cursor
-from services.api.access import Access, access
-from services.api.access_log import access_log_middleware
+from services.api.access import Access
 from services.api.dependencies import ServicesDep
+from services.api.route import RecordController, get
 from services.api.schemas import Page
 
 
@@ -40,16 +39,10 @@ class AccessEntry(msgspec.Struct, kw_only=True):
     status: int
 
 
-class RecordReadsController(Controller):
+class RecordReadsController(RecordController):
     path = "/api/v1/doctors/{doctor_id:str}"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
-    @get(
-        "/events",
-        opt=access(Access.DOCTOR_SELF_OR_DIRECTORATE),
-        summary="The audit trail: every event with who, when and on whose behalf",
-    )
+    @get("/events", Access.DOCTOR_SELF_OR_DIRECTORATE)
     async def events(
         self,
         services: ServicesDep,
@@ -57,6 +50,7 @@ class RecordReadsController(Controller):
         cursor_: cursor.Cursor = None,
         limit: cursor.Limit = 100,
     ) -> Page:
+        """The audit trail: every event with who, when and on whose behalf"""
         after = cursor.decode(cursor_)
         rows = await services.records.audit_trail(doctor_id, after, limit)
         items = []
@@ -79,11 +73,7 @@ class RecordReadsController(Controller):
         more = len(rows) > limit
         return Page(items=items, next_cursor=cursor.encode(items[-1].version) if more else None)
 
-    @get(
-        "/access-log",
-        opt=access(Access.DOCTOR_SELF_OR_DIRECTORATE),
-        summary="Who read or changed this doctor's record",
-    )
+    @get("/access-log", Access.DOCTOR_SELF_OR_DIRECTORATE)
     async def access_log(
         self,
         services: ServicesDep,
@@ -91,6 +81,7 @@ class RecordReadsController(Controller):
         cursor_: cursor.Cursor = None,
         limit: cursor.Limit = 100,
     ) -> Page:
+        """Who read or changed this doctor's record"""
         after = cursor.decode(cursor_)
         # Reads are logged in batches (access_log.py): this process's are written first, so
         # the log shows them; another process's follow within the flush interval.

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.params import FromPath, JSONBody
 
-from services.api.access import Access, access
-from services.api.access_log import access_log_middleware
-from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep, my_doctor_id
+from services.api.access import Access
+from services.api.dependencies import EnvelopeDep, MyDoctorIdDep, PrincipalDep, ServicesDep
+from services.api.route import RecordController, get, post
 from services.api.schemas import PRINTABLE
 from services.api.writes import json_response
 from services.read_models.relations import ClaimedFacts, Flags, RelationOut
@@ -31,87 +31,59 @@ class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
 
 
-class MyOrganisationsController(Controller):
+class MyOrganisationsController(RecordController):
     """The doctor sees every organisation with a relation to them, or claiming one, and
     confirms or disputes it."""
 
     path = "/api/v1/me/organisations"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
-    @get(
-        "/",
-        opt=access(Access.DOCTOR_ME),
-        summary="Every organisation related to me or claiming to be: since when, on what "
-        "basis, status (confirmed, claimed, disputed)",
-    )
+    @get("/", Access.DOCTOR_ME)
     async def list_relations(
-        self, services: ServicesDep, principal: PrincipalDep, request: Req
+        self, services: ServicesDep, my_doctor_id: MyDoctorIdDep
     ) -> list[RelationOut]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        return await services.relation_queries.relations_of(doctor_id)
+        """Every organisation related to me or claiming to be: since when, on what basis, status
+        (confirmed, claimed, disputed)"""
+        return await services.relation_queries.relations_of(my_doctor_id)
 
-    @post(
-        "/{org_number:str}/confirmation",
-        opt=access(Access.DOCTOR_ME),
-        status_code=200,
-        summary="Confirm an organisation's relation: it may then read my wider record",
-    )
+    @post("/{org_number:str}/confirmation", Access.DOCTOR_ME, status_code=200)
     async def confirm(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
+        my_doctor_id: MyDoctorIdDep,
         envelope: EnvelopeDep,
-        request: Req,
         org_number: FromPath[str],
     ) -> Response[Any]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        reply = await services.relations.confirm(doctor_id, org_number, "doctor", envelope)
+        """Confirm an organisation's relation: it may then read my wider record"""
+        reply = await services.relations.confirm(my_doctor_id, org_number, "doctor", envelope)
         return json_response(reply)
 
-    @post(
-        "/{org_number:str}/dispute",
-        opt=access(Access.DOCTOR_ME),
-        status_code=200,
-        summary="Dispute an organisation's relation: its facts are flagged for the directorate",
-    )
+    @post("/{org_number:str}/dispute", Access.DOCTOR_ME, status_code=200)
     async def dispute(
         self,
         services: ServicesDep,
-        principal: PrincipalDep,
+        my_doctor_id: MyDoctorIdDep,
         envelope: EnvelopeDep,
-        request: Req,
         org_number: FromPath[str],
         data: JSONBody[DisputeIn],
     ) -> Response[Any]:
-        doctor_id = await my_doctor_id(services, principal, request)
-        reply = await services.relations.dispute(doctor_id, org_number, data.reason, envelope)
+        """Dispute an organisation's relation: its facts are flagged for the directorate"""
+        reply = await services.relations.dispute(my_doctor_id, org_number, data.reason, envelope)
         return json_response(reply)
 
 
-class DoctorRelationsController(Controller):
+class DoctorRelationsController(RecordController):
     path = "/api/v1/doctors/{doctor_id:str}"
-    tags = ["a doctor's record"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
 
-    @get(
-        "/claims",
-        opt=access(Access.ORGANISATION_RELATED),
-        summary="An organisation reads back the facts it recorded itself (any relation status)",
-    )
+    @get("/claims", Access.ORGANISATION_RELATED)
     async def claims(
         self, services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
     ) -> ClaimedFacts:
+        """An organisation reads back the facts it recorded itself (any relation status)"""
         return await services.relation_queries.claimed_facts(
             doctor_id, principal.own_orgs(), str(principal.org_number)
         )
 
-    @post(
-        "/organisations/{org_number:str}/confirmation",
-        opt=access(Access.DIRECTORATE),
-        status_code=200,
-        summary="Helsedirektoratet confirms (or, after a dispute, restores) a relation",
-    )
+    @post("/organisations/{org_number:str}/confirmation", Access.DIRECTORATE, status_code=200)
     async def confirm(
         self,
         services: ServicesDep,
@@ -119,6 +91,7 @@ class DoctorRelationsController(Controller):
         doctor_id: FromPath[str],
         org_number: FromPath[str],
     ) -> Response[Any]:
+        """Helsedirektoratet confirms (or, after a dispute, restores) a relation"""
         reply = await services.relations.confirm(doctor_id, org_number, "directorate", envelope)
         return json_response(reply)
 
@@ -129,20 +102,12 @@ class DirectorateFlagsController(Controller):
     path = "/api/v1"
     tags = ["a doctor's record"]  # noqa: RUF012
 
-    @get(
-        "/flags",
-        opt=access(Access.DIRECTORATE),
-        summary="Disputed relations and open identity conflicts (Helsedirektoratet)",
-    )
+    @get("/flags", Access.DIRECTORATE)
     async def flags(self, services: ServicesDep) -> Flags:
+        """Disputed relations and open identity conflicts (Helsedirektoratet)"""
         return await services.relation_queries.flags()
 
-    @post(
-        "/identity-conflicts/{conflict_id:str}/resolution",
-        opt=access(Access.DIRECTORATE),
-        status_code=200,
-        summary="Helsedirektoratet resolves a conflicting identity (the reason is recorded)",
-    )
+    @post("/identity-conflicts/{conflict_id:str}/resolution", Access.DIRECTORATE, status_code=200)
     async def resolve(
         self,
         services: ServicesDep,
@@ -150,4 +115,5 @@ class DirectorateFlagsController(Controller):
         conflict_id: FromPath[str],
         data: JSONBody[ResolutionIn],
     ) -> Response[Any]:
+        """Helsedirektoratet resolves a conflicting identity (the reason is recorded)"""
         return json_response(await services.relations.resolve(conflict_id, data.reason, envelope))

@@ -9,14 +9,10 @@ from services.api.batch import BatchController
 from services.api.casework_pages import CaseworkPagesController
 from services.api.catalogue import CatalogueController
 from services.api.dev_login import DevLoginController
-from services.api.doctor_requests import ApprovalRequestsController, CorrectionsController
-from services.api.doctors import (
-    DoctorRegistrationController,
-    DoctorWritesController,
-    ErasureController,
-)
+from services.api.doctor_requests import APPROVAL_REQUESTS, CORRECTIONS
+from services.api.doctors import DOCTOR_WRITES, DoctorRegistrationController, ErasureController
 from services.api.export import ExportController
-from services.api.organisations import OrganisationsController
+from services.api.organisations import ORGANISATION_WRITES, institutions
 from services.api.progress import ProgressController, WorklistController
 from services.api.record_reads import RecordReadsController
 from services.api.relations import (
@@ -24,17 +20,23 @@ from services.api.relations import (
     DoctorRelationsController,
     MyOrganisationsController,
 )
-from services.api.training import EducationPlanController, TrainingRecordController
+from services.api.training import (
+    TRAINING_RECORD,
+    EducationPlanController,
+    learning_activities,
+    supervision_meeting,
+    supervision_meetings,
+)
 
 ROUTE_HANDLERS: list[Any] = [
-    OrganisationsController,
+    ORGANISATION_WRITES.router(institutions),
     DoctorRegistrationController,
-    DoctorWritesController,
-    ApprovalRequestsController,
-    CorrectionsController,
+    DOCTOR_WRITES.router(),
+    APPROVAL_REQUESTS.router(),
+    CORRECTIONS.router(),
     ErasureController,
     RecordReadsController,
-    TrainingRecordController,
+    TRAINING_RECORD.router(supervision_meeting, learning_activities, supervision_meetings),
     EducationPlanController,
     ExportController,
     CatalogueController,

@@ -6,19 +6,19 @@ everyone else (other employers, the directorate) sees that the meeting took plac
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.training import ActivityKind, MeetingKind
 from events.vocabulary import Arena, Part
-from services.api.access import Access, access
+from services.api.access import Access
 from services.api.access_log import access_log_middleware
 from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
 from services.api.problems import ProblemError
+from services.api.route import get, post, put
 from services.api.schemas import (
     Body,
     Comment,
@@ -29,6 +29,7 @@ from services.api.schemas import (
     Text,
     WriteResult,
 )
+from services.api.write_routes import Sent, WriteRoutes, new_id, to_doctor
 from services.api.writes import acting_org, json_response
 from services.application import commands as cmd
 from services.clock import today
@@ -97,114 +98,79 @@ def notes_reader(principal: Principal) -> NotesReader:
     return NotesReader()
 
 
-class TrainingRecordController(Controller):
-    path = "/api/v1/doctors/{doctor_id:str}"
-    tags = ["the training year"]  # noqa: RUF012
-    middleware = [access_log_middleware]  # noqa: RUF012
+# The doctor's training year; a read of a URL written here is in the same router.
+TRAINING_RECORD = WriteRoutes(
+    "/api/v1/doctors/{doctor_id:str}", to_doctor, tags=["the training year"], logged=True
+)
 
-    @post(
-        "/learning-activities",
-        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
-        status_code=201,
-        summary="Record a learning activity (the doctor or an employer); answers activity_id",
-    )
-    async def learning_activity(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[LearningActivityIn],
-    ) -> Response[WriteResult]:
-        activity_id = str(uuid.uuid4())
-        command = cmd.RecordLearningActivity(
-            doctor_id=doctor_id,
-            activity_id=activity_id,
-            kind=data.kind,
-            date=data.date,
-            objective_ids=data.objective_ids,
-            description=data.description,
-            recorded_by=recorded_by(envelope.principal),
-        )
-        reply = await services.doctors.handle(command, envelope, {"activity_id": activity_id})
-        return json_response(reply)
 
-    @post(
-        "/learning-activities/{activity_id:str}/sign-off",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=201,
-        summary="Record the sign-off of a learning activity by the supervisør who saw it",
+@TRAINING_RECORD.post("/learning-activities", Access.DOCTOR_SELF_OR_EMPLOYER)
+def learning_activity(doctor_id: str, data: LearningActivityIn, who: Principal) -> Sent:
+    """Record a learning activity (the doctor or an employer); answers activity_id"""
+    activity_id = new_id()
+    command = cmd.from_body(
+        cmd.RecordLearningActivity,
+        data,
+        doctor_id=doctor_id,
+        activity_id=activity_id,
+        recorded_by=recorded_by(who),
     )
-    async def sign_off(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        activity_id: FromPath[str],
-        data: JSONBody[SignOffIn],
-    ) -> Response[WriteResult]:
-        command = cmd.SignOffLearningActivity(
-            doctor_id=doctor_id,
-            activity_id=activity_id,
-            org_number=acting_org(envelope.principal),
-            signed_by_hpr=data.signed_by_hpr,
-            signed_on=data.signed_on,
-            comment=data.comment,
-        )
-        reply = await services.doctors.handle(command, envelope, {"activity_id": activity_id})
-        return json_response(reply)
+    return Sent(command, {"activity_id": activity_id})
 
-    @post(
-        "/supervision-meetings",
-        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
-        status_code=201,
-        summary="Record a supervision meeting (R12, R18); its notes are kept apart from the "
-        "events and read only by the doctor and the veileder's organisation",
-    )
-    async def supervision_meeting(
-        self,
-        services: ServicesDep,
-        envelope: EnvelopeDep,
-        doctor_id: FromPath[str],
-        data: JSONBody[SupervisionMeetingIn],
-    ) -> Response[WriteResult]:
-        meeting_id = str(uuid.uuid4())
-        by = recorded_by(envelope.principal)
-        command = cmd.RecordSupervisionMeeting(
-            doctor_id=doctor_id,
-            meeting_id=meeting_id,
-            held_on=data.held_on,
-            minutes=data.minutes,
-            kind=data.kind,
-            veileder_hpr=data.veileder_hpr,
-            recorded_by=by,
-            has_notes=bool(data.notes),
-            org_number=None if by == DOCTOR else by,
-        )
-        reply = await services.training.record_meeting(
-            command, data.notes, envelope, {"meeting_id": meeting_id}
-        )
-        return json_response(reply)
 
-    @get(
-        "/learning-activities",
-        opt=access(Access.DOCTOR_RECORD),
-        summary="The doctor's learning activities with their sign-off",
+@TRAINING_RECORD.post("/learning-activities/{activity_id:str}/sign-off", Access.EMPLOYER_OF_DOCTOR)
+def sign_off(doctor_id: str, activity_id: str, data: SignOffIn, who: Principal) -> Sent:
+    """Record the sign-off of a learning activity by the supervisør who saw it"""
+    command = cmd.from_body(
+        cmd.SignOffLearningActivity,
+        data,
+        doctor_id=doctor_id,
+        activity_id=activity_id,
+        org_number=acting_org(who),
     )
-    async def learning_activities(
-        self, services: ServicesDep, doctor_id: FromPath[str]
-    ) -> list[ActivityView]:
-        return await services.training_reads.activities(doctor_id)
+    return Sent(command, {"activity_id": activity_id})
 
-    @get(
-        "/supervision-meetings",
-        opt=access(Access.DOCTOR_RECORD),
-        summary="The supervision meetings held; notes only for the doctor and the veileder's "
-        "organisation",
+
+@post("/supervision-meetings", Access.DOCTOR_SELF_OR_EMPLOYER, status_code=201)
+async def supervision_meeting(
+    services: ServicesDep,
+    envelope: EnvelopeDep,
+    doctor_id: FromPath[str],
+    data: JSONBody[SupervisionMeetingIn],
+) -> Response[WriteResult]:
+    """Record a supervision meeting (R12, R18); its notes are kept apart from the events and read
+    only by the doctor and the veileder's organisation"""
+    meeting_id = new_id()
+    by = recorded_by(envelope.principal)
+    command = cmd.from_body(
+        cmd.RecordSupervisionMeeting,
+        data,
+        doctor_id=doctor_id,
+        meeting_id=meeting_id,
+        recorded_by=by,
+        has_notes=bool(data.notes),
+        org_number=None if by == DOCTOR else by,
     )
-    async def supervision_meetings(
-        self, services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
-    ) -> list[MeetingView]:
-        return await services.training_reads.meetings(doctor_id, notes_reader(principal))
+    reply = await services.training.record_meeting(
+        command, data.notes, envelope, {"meeting_id": meeting_id}
+    )
+    return json_response(reply)
+
+
+@get("/learning-activities", Access.DOCTOR_RECORD)
+async def learning_activities(
+    services: ServicesDep, doctor_id: FromPath[str]
+) -> list[ActivityView]:
+    """The doctor's learning activities with their sign-off"""
+    return await services.training_reads.activities(doctor_id)
+
+
+@get("/supervision-meetings", Access.DOCTOR_RECORD)
+async def supervision_meetings(
+    services: ServicesDep, principal: PrincipalDep, doctor_id: FromPath[str]
+) -> list[MeetingView]:
+    """The supervision meetings held; notes only for the doctor and the veileder's organisation"""
+    return await services.training_reads.meetings(doctor_id, notes_reader(principal))
 
 
 class EducationPlanController(Controller):
@@ -215,12 +181,7 @@ class EducationPlanController(Controller):
     tags = ["the training year"]  # noqa: RUF012
     middleware = [access_log_middleware]  # noqa: RUF012
 
-    @put(
-        "/",
-        opt=access(Access.EMPLOYER_OF_DOCTOR),
-        status_code=200,
-        summary="Write the individual education plan for the employer's own service (R17)",
-    )
+    @put("/", Access.EMPLOYER_OF_DOCTOR, status_code=200)
     async def write_plan(
         self,
         services: ServicesDep,
@@ -228,6 +189,7 @@ class EducationPlanController(Controller):
         doctor_id: FromPath[str],
         data: JSONBody[EducationPlanIn],
     ) -> Response[PlanWritten]:
+        """Write the individual education plan for the employer's own service (R17)"""
         command = cmd.RecordEducationPlan(
             doctor_id=doctor_id,
             org_number=acting_org(envelope.principal),
@@ -241,17 +203,14 @@ class EducationPlanController(Controller):
         response.status_code = 200
         return response
 
-    @get(
-        "/",
-        opt=access(Access.DOCTOR_SELF_OR_EMPLOYER),
-        summary="The individual education plan (R17), the latest or ?version=N",
-    )
+    @get("/", Access.DOCTOR_SELF_OR_EMPLOYER)
     async def read_plan(
         self,
         services: ServicesDep,
         doctor_id: FromPath[str],
         version: Annotated[int | None, QueryParameter(ge=1, le=1_000_000)] = None,
     ) -> PlanView:
+        """The individual education plan (R17), the latest or ?version=N"""
         plan = await services.training_reads.plan(doctor_id, version)
         if plan is None:
             raise ProblemError(

@@ -77,11 +77,12 @@ async def idempotency_of(request: AnyRequest, principal: Principal) -> Idempoten
     return IdempotentRequest(who, key, request_hash(request.method, request.url.path, body))
 
 
-async def my_doctor_id(
+async def my_doctor_id_of(
     services: NamedDependency[Services], principal: NamedDependency[Principal], request: AnyRequest
 ) -> str:
     """The doctor a person's token belongs to (the dependency ``my_doctor_id`` of a route
-    under /me); also noted for the access log."""
+    under /me, or called by a route that checks its input first); also noted for the
+    access log."""
     doctor_id = await services.queries.doctor_id_of(principal)
     if doctor_id is None:
         raise ProblemError(
@@ -128,7 +129,7 @@ DEPENDENCIES = {
     "services": Provide(services_of, sync_to_thread=False),
     "principal": Provide(principal_of_request, sync_to_thread=False),
     "envelope": Provide(envelope_of),
-    "my_doctor_id": Provide(my_doctor_id),
+    "my_doctor_id": Provide(my_doctor_id_of),
 }
 
 # What a route handler declares to receive them (Litestar's explicit named dependencies).

@@ -12,7 +12,7 @@ from litestar.params import FromPath, QueryParameter
 
 from services.api.access import Access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import MyDoctorIdDep, ServicesDep
+from services.api.dependencies import AnyRequest, PrincipalDep, ServicesDep, my_doctor_id_of
 from services.api.input_limits import check_date
 from services.api.progress_page import render_page
 from services.api.route import get
@@ -60,33 +60,40 @@ class ProgressController(Controller):
         view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, specialty)
         return await as_json(services, view)
 
+    # The two /me reads with an ``as_of`` look the caller's record up themselves, after the
+    # date's check: a bad date is a 400 even for a token with no doctor record (the
+    # ``my_doctor_id`` dependency would run first and answer 404).
     @get("/me/progress", Access.DOCTOR_ME)
     async def my_progress(
         self,
         services: ServicesDep,
-        my_doctor_id: MyDoctorIdDep,
+        principal: PrincipalDep,
+        request: AnyRequest,
         as_of: AsOf = None,
         rule_set_id: RuleSetId = None,
     ) -> Response[Any]:
         """A doctor's own progress"""
         check_date("as_of", as_of)
-        view = await services.queries.progress(my_doctor_id, as_of or today(), rule_set_id, None)
+        doctor_id = await my_doctor_id_of(services, principal, request)
+        view = await services.queries.progress(doctor_id, as_of or today(), rule_set_id, None)
         return await as_json(services, view)
 
     @get("/me/progress/page", Access.DOCTOR_ME, media_type="text/html")
     async def my_page(
         self,
         services: ServicesDep,
-        my_doctor_id: MyDoctorIdDep,
+        principal: PrincipalDep,
+        request: AnyRequest,
         as_of: AsOf = None,
     ) -> Response[str]:
         """The doctor's progress page (HTML, Norwegian bokmål)"""
         check_date("as_of", as_of)
-        view = await services.queries.progress(my_doctor_id, as_of or today(), None, None)
-        name = await services.queries.name_of(my_doctor_id)
-        applications = await services.queries.applications_of(my_doctor_id)
-        year = await training_year(services, my_doctor_id, applications)
-        related = await services.relation_queries.relations_of(my_doctor_id)
+        doctor_id = await my_doctor_id_of(services, principal, request)
+        view = await services.queries.progress(doctor_id, as_of or today(), None, None)
+        name = await services.queries.name_of(doctor_id)
+        applications = await services.queries.applications_of(doctor_id)
+        year = await training_year(services, doctor_id, applications)
+        related = await services.relation_queries.relations_of(doctor_id)
         return Response(
             render_page(
                 view.progress,

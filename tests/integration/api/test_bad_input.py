@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from services.embedded import free_port
-from tests.integration.api.flow import HOSPITAL, World, set_up
+from tests.integration.api.flow import HOSPITAL, World, bearer, set_up
 
 
 def start_api(api_settings, port: int, log: Path) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
@@ -119,3 +119,16 @@ async def test_malformed_input_is_answered_4xx_and_logs_no_traceback(  # type: i
         process.wait(10)
     text = log.read_text(errors="replace")
     assert "Traceback" not in text and "api.unhandled" not in text, text[-3000:]
+
+
+async def test_a_bad_as_of_on_me_is_a_400_even_without_a_doctor_record(api, issuer) -> None:  # type: ignore[no-untyped-def]
+    """The input is judged before the caller's record is looked up (as it always was): a
+    date outside the range is 400 naming ``as_of``; a good date for a token with no doctor
+    record is 404."""
+    stranger = bearer(issuer.mint("doctor", hpr_number="1999999"))
+    for path in ("/api/v1/me/progress", "/api/v1/me/progress/page"):
+        bad = await api.get(f"{path}?as_of=9999-12-31", headers=stranger)
+        assert bad.status_code == 400, (path, bad.text)
+        assert bad.json()["field"] == "as_of"
+        unknown = await api.get(f"{path}?as_of=2026-01-01", headers=stranger)
+        assert unknown.status_code == 404, (path, unknown.text)

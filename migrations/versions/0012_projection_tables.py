@@ -14,26 +14,15 @@ down_revision = "0011"
 
 
 def upgrade() -> None:
+    # What the two projections created on start: the same columns, types and keys.
     op.execute(
-        """
-        CREATE TABLE IF NOT EXISTS part1_completions (
-            doctor_id   text   PRIMARY KEY,
-            approved_on date   NOT NULL,
-            position    bigint NOT NULL
-        )
-        """
+        "CREATE TABLE IF NOT EXISTS part1_completions ("
+        " doctor_id text PRIMARY KEY, approved_on date NOT NULL, position bigint NOT NULL)"
     )
     op.execute(
-        """
-        CREATE TABLE IF NOT EXISTS stream_summaries (
-            stream_id     text    PRIMARY KEY,
-            stream_type   text    NOT NULL,
-            version       integer NOT NULL,
-            event_count   integer NOT NULL,
-            last_type     text    NOT NULL,
-            last_position bigint  NOT NULL
-        )
-        """
+        "CREATE TABLE IF NOT EXISTS stream_summaries ("
+        " stream_id text PRIMARY KEY, stream_type text NOT NULL, version integer NOT NULL,"
+        " event_count integer NOT NULL, last_type text NOT NULL, last_position bigint NOT NULL)"
     )
 
 

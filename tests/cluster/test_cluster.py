@@ -37,6 +37,7 @@ from pathlib import Path
 
 import httpx
 import nats
+import nats.js.errors
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -948,7 +949,9 @@ async def stream_positions(js, first: int, last: int) -> list[Cursor]:  # type: 
     expected = last - first + 1 if last else 0
     deadline = time.monotonic() + 120
     while len(out) < expected and time.monotonic() < deadline:
-        with contextlib.suppress(nats.errors.TimeoutError):
+        # 503: the consumer's leader is not elected yet (the cluster has just been through
+        # its faults, or the machine is loaded); the next fetch asks again.
+        with contextlib.suppress(nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
             for msg in await sub.fetch(500, timeout=2):
                 out.append(feed.decode(msg.data).cursor)
     await sub.unsubscribe()

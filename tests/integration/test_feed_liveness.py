@@ -151,6 +151,10 @@ async def _projected(engine: AsyncEngine, cursor: Cursor) -> bool:
     return await checkpoint_of(engine, "stream_summary") >= cursor
 
 
+async def _all_caught_up(engine: AsyncEngine, cursor: Cursor) -> bool:
+    return await _projected(engine, cursor) and (await lags(engine)).worst() == 0
+
+
 async def _rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
     async with engine.connect() as conn:
         return [
@@ -251,10 +255,11 @@ async def test_nats_frozen_20_s_under_writes_lag_returns_to_zero_and_readyz_foll
         writing.set()
         await writer
         final = await head(engine)
+        # The projector follows the store while the feed is silent, so it may reach the head
+        # before the relay has published the backlog: both must be at 0 within the bound.
         caught_up = await until(
-            lambda: _projected(engine, final), 15, "lag back to 0 after SIGCONT"
+            lambda: _all_caught_up(engine, final), 15, "lag back to 0 after SIGCONT"
         )
-        assert (await lags(engine)).worst() == 0
         await until(lambda: _ready(client), 10, "/readyz 200 after the thaw")
         print(
             f"/readyz 503 {not_ready_after:.1f} s after the freeze; read model followed the store "

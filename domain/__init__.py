@@ -4,7 +4,7 @@ arguments. See ``docs/rules.md`` for the rule-by-rule map.
 
 Aggregates (each: commands as a tagged union, a state Struct, ``evolve``, ``decide``; both
 dispatch one line per type and end in ``assert_never``):
-- ``doctor`` (``commands``, ``state``, ``decide``, ``requests``) -- a doctor's record;
+- ``doctor`` (``commands``, ``records`` and ``state``, ``decide``, ``requests``) -- a doctor's record;
   ``decide(cmd, state, catalogue=..., organisations=...)``.
 - ``organisation`` (``commands``, ``state``, ``decide``) -- leaders and delegations;
   ``authority(org, hpr, on)`` (R5).

@@ -8,7 +8,8 @@ from datetime import date
 
 from domain.authority import counting_assessment, in_doctors_path
 from domain.catalogue import Catalogue, is_common, parts_of
-from domain.doctor.state import Approval, Assessment, DoctorState
+from domain.doctor.records import Approval, Assessment
+from domain.doctor.state import DoctorState
 from domain.organisation import Authority, OrganisationState, authority
 from domain.rejection import Rejection, reject
 from events.catalogue import ObjectiveSpec

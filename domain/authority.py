@@ -56,7 +56,8 @@ from domain.doctor.commands import (
     WithdrawApprovalRequest,
     WithdrawException,
 )
-from domain.doctor.state import Assessment, DoctorState
+from domain.doctor.records import Assessment
+from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
 from domain.statuses import GRANTORS, part1_employers, self_created_post_orgs

@@ -20,7 +20,8 @@ from typing import Literal
 from domain.approval import served_for
 from domain.authority import counting_assessment
 from domain.catalogue import Catalogue
-from domain.doctor.state import Approval, DoctorState, confirmed_absences
+from domain.doctor.records import Approval
+from domain.doctor.state import DoctorState, confirmed_absences
 from domain.rejection import Blocker
 
 ConfirmationStatus = Literal["missing", "stale", "valid"]

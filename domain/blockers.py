@@ -17,7 +17,8 @@ from domain.basis import (
 )
 from domain.calendar_days import ONE_DAY
 from domain.catalogue import Catalogue, CatalogueVersion, path_objectives
-from domain.doctor.state import DoctorState, Period
+from domain.doctor.records import Period
+from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Blocker
 from domain.rulesets import RuleSet

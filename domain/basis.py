@@ -17,8 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from domain.approval import served_for
-from domain.authority import counting_assessment
+from domain.approval import counting_assessment, served_for
 from domain.catalogue import Catalogue
 from domain.doctor.records import Approval
 from domain.doctor.state import DoctorState, confirmed_absences

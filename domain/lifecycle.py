@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.authority import assessment_problem, in_doctors_path
+from domain.assessment_rules import assessment_problem, in_doctors_path
 from domain.doctor.checks import no_service_at
 from domain.doctor.commands import (
     AssessObjective,

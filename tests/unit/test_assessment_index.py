@@ -10,8 +10,13 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.approval import holds_for, latest_assessment, latest_assessments
-from domain.authority import counting_assessment, counts_for
+from domain.approval import (
+    counting_assessment,
+    counts_for,
+    holds_for,
+    latest_assessment,
+    latest_assessments,
+)
 from domain.catalogue import Catalogue, evolve
 from domain.doctor.records import Assessment
 from domain.doctor.state import DoctorState, fold

@@ -24,3 +24,14 @@ def no_such_period(state: DoctorState, period_id: str | None) -> Rejection | Non
     if period_id is not None and period_id not in state.periods:
         return reject("unknown_reference", "no such period", field="period_id")
     return None
+
+
+def another_institution(
+    on_record: str, org_number: str, detail: str, rule: str
+) -> Rejection | None:
+    """Refused under ``rule`` (on ``org_number``) unless the command names the institution on
+    record for what it acts on: the employer of a period, the one that approved, assigned
+    or was asked."""
+    if org_number == on_record:
+        return None
+    return reject("rule_violation", detail, field="org_number", rule=rule)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from domain.approval import no_achieved_assessment
 from domain.copying import copy_as
-from domain.doctor.checks import no_service_at
+from domain.doctor.checks import another_institution, no_service_at
 from domain.doctor.commands import (
     RequestApproval,
     ReturnApprovalRequest,
@@ -67,13 +67,10 @@ def return_request(cmd: ReturnApprovalRequest, state: DoctorState, _ctx: Context
             "no waiting approval request for this objective",
             field="objective_id",
         )
-    if current.org_number != cmd.org_number:
-        return reject(
-            "rule_violation",
-            "the request was made to another institution",
-            field="org_number",
-            rule="R5",
-        )
+    elsewhere = "the request was made to another institution"
+    refused = another_institution(current.org_number, cmd.org_number, elsewhere, "R5")
+    if refused is not None:
+        return refused
     if not cmd.comment.strip():
         return reject("invalid_value", "say what is missing", field="comment")
     return [copy_as(ApprovalRequestReturned, cmd)]

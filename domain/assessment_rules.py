@@ -28,10 +28,7 @@ def is_supervisor_at(state: DoctorState, hpr: str, org_number: str, on: date) ->
 
 
 def in_service_at(state: DoctorState, org_number: str, on: date) -> bool:
-    return any(
-        p.org_number == org_number and p.start <= on and (p.end is None or on <= p.end)
-        for p in state.periods.values()
-    )
+    return state.serves_during(org_number, on, on)
 
 
 def in_doctors_path(state: DoctorState, objective: ObjectiveSpec, on: date) -> bool:

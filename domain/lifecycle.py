@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.assessment_rules import assessment_problem, in_doctors_path
-from domain.doctor.checks import another_institution, no_service_at
+from domain.doctor.checks import another_institution, no_service_at, no_service_during
 from domain.doctor.commands import (
     AssessObjective,
     AssignSupervisor,
@@ -127,19 +127,8 @@ def record_plan(cmd: RecordEducationPlan, state: DoctorState) -> Rejection | Non
 def record_group_supervision(cmd: RecordGroupSupervision, state: DoctorState) -> Rejection | None:
     if not 1 <= cmd.minutes <= MAX_SESSION_MINUTES:
         return reject("invalid_value", "minutes out of range", field="minutes", rule="R18")
-    if not any(
-        p.org_number == cmd.org_number
-        and p.start <= cmd.held_on
-        and (p.end is None or cmd.held_on <= p.end)
-        for p in state.periods.values()
-    ):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution on held_on (R18)",
-            field="held_on",
-            rule="R18",
-        )
-    return None
+    on = cmd.held_on
+    return no_service_during(state, cmd.org_number, on, on, "held_on", "R18", "on held_on")
 
 
 def valid_from_of(cmd: GrantException) -> date:

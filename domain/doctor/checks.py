@@ -3,6 +3,8 @@ the rejection, or None."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.doctor.state import DoctorState
 from domain.rejection import Rejection, reject
 
@@ -17,6 +19,16 @@ def no_service_at(
     if state.serves_at(org_number):
         return None
     return reject("rule_violation", f"{detail} ({rule})", field="org_number", rule=rule)
+
+
+def no_service_during(
+    state: DoctorState, org_number: str, first: date, last: date, field: str, rule: str, when: str
+) -> Rejection | None:
+    """Refused under ``rule`` (on ``field``) unless some service period at the institution
+    overlaps ``first``..``last``; ``when`` says which days, in words."""
+    if state.serves_during(org_number, first, last):
+        return None
+    return reject("rule_violation", f"{NO_SERVICE} {when} ({rule})", field=field, rule=rule)
 
 
 def no_such_period(state: DoctorState, period_id: str | None) -> Rejection | None:

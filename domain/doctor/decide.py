@@ -16,11 +16,16 @@ from typing import assert_never
 from domain import lifecycle
 from domain.approval import check_approval
 from domain.authority import Issuer, authorise
-from domain.calendar_days import month_bounds, overlap, parse_month
+from domain.calendar_days import month_bounds, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
 from domain.doctor import commands, requests, training
-from domain.doctor.checks import another_institution, no_service_at, no_such_period
+from domain.doctor.checks import (
+    another_institution,
+    no_service_at,
+    no_service_during,
+    no_such_period,
+)
 from domain.doctor.service_checks import check_absence, check_confirmation, check_period
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
@@ -174,17 +179,10 @@ def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Cont
     if not 0 <= cmd.hours <= MAX_HOURS_PER_MONTH:
         return reject("invalid_value", "hours out of range", field="hours", rule="R12")
     first, last = month_bounds(*ym)
-    if not any(
-        p.org_number == cmd.org_number and overlap(p.start, p.end or last, first, last)
-        for p in state.periods.values()
-    ):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution in that month (R12)",
-            field="month",
-            rule="R12",
-        )
-    return [copy_as(ev.SupervisionHoursLogged, cmd)]
+    unserved = no_service_during(
+        state, cmd.org_number, first, last, "month", "R12", "in that month"
+    )
+    return unserved or [copy_as(ev.SupervisionHoursLogged, cmd)]
 
 
 def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Context) -> Decision:

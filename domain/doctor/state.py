@@ -76,6 +76,13 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
         """Some service period (any time) at this institution."""
         return any(p.org_number == org_number for p in self.periods.values())
 
+    def serves_during(self, org_number: str, first: date, last: date) -> bool:
+        """Some service period at this institution overlaps ``first``..``last`` (inclusive)."""
+        return any(
+            p.org_number == org_number and p.start <= last and (p.end is None or first <= p.end)
+            for p in self.periods.values()
+        )
+
     def has_exception(self, kind: str) -> bool:
         return any(x.kind == kind for x in self.exceptions.values())
 

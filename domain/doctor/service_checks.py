@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.calendar_days import overlap
 from domain.doctor.checks import another_institution, no_such_period
 from domain.doctor.commands import IssueServiceConfirmation, LogAbsence
@@ -12,6 +14,8 @@ from domain.rejection import Rejection, reject
 from domain.service_time import max_load
 from domain.time_anchors import LIS1_FROM
 from events.doctor import ServicePeriodFacts
+
+Span = tuple[date, date | None, int]  # start, end (None: open), percent
 
 
 def check_period_anchors(cmd: ServicePeriodFacts) -> Rejection | None:
@@ -51,21 +55,35 @@ def check_period(cmd: ServicePeriodFacts, state: DoctorState) -> Rejection | Non
     anchored = check_period_anchors(cmd)
     if anchored is not None:
         return anchored
-    # R10: simultaneous positions may not add up past 100 % (two 50 % positions are fine).
+    return _over_full_time(cmd, state) or _absences_outside(cmd, state)
+
+
+def _over_100(spans: list[Span], detail: str, field: str, rule: str) -> Rejection | None:
+    """Shares held at the same time (a position's FTE, an absence's percent) may not add up
+    past 100 %."""
+    if max_load(spans) <= 100:
+        return None
+    return reject("rule_violation", detail, field=field, rule=rule)
+
+
+def _over_full_time(cmd: ServicePeriodFacts, state: DoctorState) -> Rejection | None:
+    """R10: simultaneous positions may not add up past 100 % (two 50 % positions are fine)."""
     others = [
         (p.start, p.end, p.fte_percent)
         for p in state.periods.values()
         if p.period_id != cmd.period_id
         and overlap(p.start, p.end or cmd.start.max, cmd.start, cmd.end or cmd.start.max)
     ]
-    if max_load([*others, (cmd.start, cmd.end, cmd.fte_percent)]) > 100:
-        return reject(
-            "rule_violation",
-            "overlapping service periods would add up to more than 100 % FTE (R10)",
-            field="fte_percent",
-            rule="R10",
-        )
-    # Absences already recorded must stay inside a corrected period.
+    return _over_100(
+        [*others, (cmd.start, cmd.end, cmd.fte_percent)],
+        "overlapping service periods would add up to more than 100 % FTE (R10)",
+        "fte_percent",
+        "R10",
+    )
+
+
+def _absences_outside(cmd: ServicePeriodFacts, state: DoctorState) -> Rejection | None:
+    """R8: absences already recorded must stay inside a corrected period."""
     for a in state.absences_of(cmd.period_id):
         if a.start < cmd.start or (cmd.end is not None and a.end > cmd.end):
             return reject(
@@ -98,15 +116,13 @@ def check_absence(cmd: LogAbsence, state: DoctorState) -> Rejection | None:
         return reject(
             "rule_violation", "absence ends after its service period (R8)", field="end", rule="R8"
         )
-    spans = [(a.start, a.end, a.percent) for a in state.absences_of(period.period_id)]
-    if max_load([*spans, (cmd.start, cmd.end, cmd.percent)]) > 100:
-        return reject(
-            "rule_violation",
-            "overlapping absences would exceed 100 % of the position (R8)",
-            field="percent",
-            rule="R8",
-        )
-    return None
+    spans: list[Span] = [(a.start, a.end, a.percent) for a in state.absences_of(period.period_id)]
+    return _over_100(
+        [*spans, (cmd.start, cmd.end, cmd.percent)],
+        "overlapping absences would exceed 100 % of the position (R8)",
+        "percent",
+        "R8",
+    )
 
 
 def check_confirmation(cmd: IssueServiceConfirmation, state: DoctorState) -> Rejection | None:

@@ -11,8 +11,12 @@ import msgspec
 from domain.copying import copy_as
 from domain.progress import Readiness
 from domain.rejection import Rejection, reject
-from events.application import ApplicationDecided, ApplicationEvent, ApplicationSubmitted
-from events.vocabulary import ApplicationOutcome
+from events.application import (
+    ApplicationDecided,
+    ApplicationEvent,
+    ApplicationSubmitted,
+    DecisionFacts,
+)
 
 
 class ApplicationState(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,12 +47,8 @@ class SubmitApplication(msgspec.Struct, frozen=True, kw_only=True, tag="submit")
     content_hash: str = ""
 
 
-class DecideApplication(msgspec.Struct, frozen=True, kw_only=True, tag="decide"):
-    application_id: str
-    outcome: ApplicationOutcome
-    reason: str
-    decided_on: date
-    decided_by_hpr: str | None = None
+class DecideApplication(DecisionFacts, frozen=True, kw_only=True, tag="decide"):
+    pass
 
 
 ApplicationCommand = SubmitApplication | DecideApplication

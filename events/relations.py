@@ -17,16 +17,15 @@ from datetime import date
 from typing import Literal
 
 from events.base import Event, register_union
+from events.record import Facts
 
 RelationBasis = Literal["registration", "service_period"]
 IdentityField = Literal["hpr_number", "national_id"]
 
 
-class RelationFact(Event, frozen=True, kw_only=True):
-    """The base of the relation and identity events: each is about one doctor's record. Not
-    an event itself and not registered."""
-
-    doctor_id: str
+class RelationFact(Facts, Event, frozen=True, kw_only=True):
+    """The base of the relation and identity events, facts on the doctor's record that are
+    not decision state. Not an event itself and not registered."""
 
 
 class OrganisationRelated(

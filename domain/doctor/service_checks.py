@@ -15,7 +15,7 @@ from domain.service_time import max_load
 from domain.time_anchors import LIS1_FROM
 from events.doctor import ServicePeriodFacts
 
-Span = tuple[date, date | None, int]  # start, end (None: open), percent
+Load = tuple[date, date | None, int]  # start, end (None: open), percent held
 
 
 def check_period_anchors(cmd: ServicePeriodFacts) -> Rejection | None:
@@ -32,6 +32,7 @@ def check_period_anchors(cmd: ServicePeriodFacts) -> Rejection | None:
 
 
 def check_period(cmd: ServicePeriodFacts, state: DoctorState) -> Rejection | None:
+    """The facts of a period recorded or corrected (R1, R3, R8, R10, R15)."""
     if not 1 <= cmd.fte_percent <= 100:
         return reject("invalid_value", "fte_percent must be 1-100", field="fte_percent", rule="R10")
     if cmd.end is not None and cmd.end < cmd.start:
@@ -58,7 +59,7 @@ def check_period(cmd: ServicePeriodFacts, state: DoctorState) -> Rejection | Non
     return _over_full_time(cmd, state) or _absences_outside(cmd, state)
 
 
-def _over_100(spans: list[Span], detail: str, field: str, rule: str) -> Rejection | None:
+def _over_100(spans: list[Load], detail: str, field: str, rule: str) -> Rejection | None:
     """Shares held at the same time (a position's FTE, an absence's percent) may not add up
     past 100 %."""
     if max_load(spans) <= 100:
@@ -116,7 +117,7 @@ def check_absence(cmd: LogAbsence, state: DoctorState) -> Rejection | None:
         return reject(
             "rule_violation", "absence ends after its service period (R8)", field="end", rule="R8"
         )
-    spans: list[Span] = [(a.start, a.end, a.percent) for a in state.absences_of(period.period_id)]
+    spans: list[Load] = [(a.start, a.end, a.percent) for a in state.absences_of(period.period_id)]
     return _over_100(
         [*spans, (cmd.start, cmd.end, cmd.percent)],
         "overlapping absences would exceed 100 % of the position (R8)",

@@ -11,8 +11,7 @@ import msgspec
 from domain.copying import copy_as
 from domain.progress import Readiness
 from domain.rejection import Rejection, reject
-from events.application import ApplicationDecided, ApplicationEvent, ApplicationSubmitted
-from events.vocabulary import ApplicationOutcome
+from events import application as ev
 
 
 class ApplicationState(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,11 +24,11 @@ class ApplicationState(msgspec.Struct, frozen=True, kw_only=True):
     catalogue_version: str | None = None
 
 
-def evolve(state: ApplicationState, event: ApplicationEvent) -> ApplicationState:
+def evolve(state: ApplicationState, event: ev.ApplicationEvent) -> ApplicationState:
     match event:
-        case ApplicationSubmitted():
+        case ev.ApplicationSubmitted():
             return copy_as(ApplicationState, event, status="submitted")
-        case ApplicationDecided():
+        case ev.ApplicationDecided():
             return msgspec.structs.replace(state, status=event.outcome)
         case _:
             assert_never(event)
@@ -43,18 +42,14 @@ class SubmitApplication(msgspec.Struct, frozen=True, kw_only=True, tag="submit")
     content_hash: str = ""
 
 
-class DecideApplication(msgspec.Struct, frozen=True, kw_only=True, tag="decide"):
-    application_id: str
-    outcome: ApplicationOutcome
-    reason: str
-    decided_on: date
-    decided_by_hpr: str | None = None
+class DecideApplication(ev.DecisionFacts, frozen=True, kw_only=True, tag="decide"):
+    pass
 
 
 ApplicationCommand = SubmitApplication | DecideApplication
 
 
-Decision = list[ApplicationEvent] | Rejection
+Decision = list[ev.ApplicationEvent] | Rejection
 
 
 def _submit(
@@ -73,7 +68,7 @@ def _submit(
         )
     return [
         copy_as(
-            ApplicationSubmitted,
+            ev.ApplicationSubmitted,
             command,
             rule_set_id=readiness.rule_set_id,
             catalogue_version=readiness.catalogue_version or "",
@@ -90,7 +85,7 @@ def _decide(command: DecideApplication, state: ApplicationState) -> Decision:
         return reject("invalid_value", "reason is empty", field="reason")
     if state.submitted_on is not None and command.decided_on < state.submitted_on:
         return reject("invalid_value", "decided_on is before submission", field="decided_on")
-    return [copy_as(ApplicationDecided, command)]
+    return [copy_as(ev.ApplicationDecided, command)]
 
 
 def decide(

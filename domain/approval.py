@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from domain.authority import counting_assessment, in_doctors_path
+from domain.assessment_rules import assessment_problem, in_doctors_path, is_appointed_veileder
 from domain.catalogue import Catalogue, is_common, parts_of
-from domain.doctor.state import Approval, Assessment, DoctorState
+from domain.doctor.records import Approval, Assessment
+from domain.doctor.state import DoctorState
 from domain.organisation import Authority, OrganisationState, authority
 from domain.rejection import Rejection, reject
 from events.catalogue import ObjectiveSpec
@@ -98,6 +99,47 @@ def latest_assessments(
     return out
 
 
+def counts_for(a: Assessment, state: DoctorState, acting: frozenset[str]) -> bool:
+    """An assessment counts toward an approval by ``acting`` (approver and accountable
+    leader): it counts as such (:func:`assessment_problem`), and it is not their own unless
+    that person is the appointed veileder."""
+    if (
+        assessment_problem(
+            state,
+            org_number=a.org_number,
+            assessor_hpr=a.assessor_hpr,
+            assessor_role=a.assessor_role,
+            assessed_on=a.assessed_on,
+        )
+        is not None
+    ):
+        return False
+    return a.assessor_hpr not in acting or is_appointed_veileder(
+        state, a.assessor_hpr, a.assessed_on
+    )
+
+
+def counting_assessment(
+    state: DoctorState,
+    catalogue: Catalogue,
+    version: str,
+    objective_id: str,
+    on: date,
+    acting: frozenset[str],
+) -> Assessment | None:
+    """The latest assessment on or before ``on`` that holds for the objective (R4 carry-over)
+    and counts toward an approval by ``acting``."""
+    found: Assessment | None = None
+    for a in assessments_for(state, catalogue, objective_id):
+        if a.assessed_on > on or (found is not None and a.assessed_on < found.assessed_on):
+            continue
+        if not holds_for(catalogue, a.catalogue_version, a.objective_id, version, objective_id):
+            continue
+        if counts_for(a, state, acting):
+            found = a
+    return found
+
+
 def served_for(
     state: DoctorState,
     objective: ObjectiveSpec,
@@ -150,16 +192,21 @@ def _not_served(
     )
 
 
-def check_approval(
-    state: DoctorState,
-    catalogue: Catalogue,
-    organisations: Mapping[str, OrganisationState],
-    objective_id: str,
-    org_number: str,
-    approver_hpr: str,
-    on: date,
-) -> tuple[str, Authority] | Rejection:
-    """R4 + R5. Returns (catalogue version, authority) or the rejection."""
+def no_achieved_assessment(
+    state: DoctorState, catalogue: Catalogue, version: str, objective_id: str, on: date, detail: str
+) -> Rejection | None:
+    """R5: refused with ``detail`` unless the latest assessment of the objective on or before
+    ``on`` says 'achieved' (asked before an approval and before a request for one)."""
+    assessed = latest_assessment(state, catalogue, version, objective_id, on)
+    if assessed is not None and assessed.outcome == "achieved":
+        return None
+    return reject("rule_violation", detail, field="objective_id", rule="R5")
+
+
+def _objective_on(
+    catalogue: Catalogue, objective_id: str, on: date
+) -> tuple[str, ObjectiveSpec] | Rejection:
+    """R4: the catalogue version in force on the approval date, and the objective in it."""
     version = catalogue.version_on(on)
     if version is None:
         return reject(
@@ -176,15 +223,65 @@ def check_approval(
             field="objective_id",
             rule="R4",
         )
-    assessment = latest_assessment(state, catalogue, version.version, objective_id, on)
-    if assessment is None or assessment.outcome != "achieved":
+    return version.version, objective
+
+
+def _not_counted(
+    state: DoctorState,
+    catalogue: Catalogue,
+    version: str,
+    objective: ObjectiveSpec,
+    on: date,
+    auth: Authority,
+) -> Rejection | None:
+    """R5: the objective is in the doctor's path, and an assessment counts toward an
+    approval by these people."""
+    if not in_doctors_path(state, objective, on):
         return reject(
             "rule_violation",
-            "no prior 'achieved' assessment of this objective (R5)",
+            f"objective {objective.id} is not in the doctor's specialty or its platform (R5)",
             field="objective_id",
             rule="R5",
         )
-    if active_approval(state, catalogue, version.version, objective_id, on) is not None:
+    acting = frozenset({auth.approver_hpr, auth.leader_hpr})
+    counted = counting_assessment(state, catalogue, version, objective.id, on, acting)
+    if counted is None or counted.outcome != "achieved":
+        return reject(
+            "rule_violation",
+            "no counting 'achieved' assessment: one by the appointed veileder or a supervisør "
+            "at the institution, dated inside the service there, and not the approver's own "
+            "unless the approver is the appointed veileder (R5)",
+            field="objective_id",
+            rule="R5",
+        )
+    return None
+
+
+def check_approval(
+    state: DoctorState,
+    catalogue: Catalogue,
+    organisations: Mapping[str, OrganisationState],
+    objective_id: str,
+    org_number: str,
+    approver_hpr: str,
+    on: date,
+) -> tuple[str, Authority] | Rejection:
+    """R4 + R5. Returns (catalogue version, authority) or the rejection."""
+    found = _objective_on(catalogue, objective_id, on)
+    if isinstance(found, Rejection):
+        return found
+    version, objective = found
+    unassessed = no_achieved_assessment(
+        state,
+        catalogue,
+        version,
+        objective_id,
+        on,
+        "no prior 'achieved' assessment of this objective (R5)",
+    )
+    if unassessed is not None:
+        return unassessed
+    if active_approval(state, catalogue, version, objective_id, on) is not None:
         return reject("duplicate", "objective already approved", field="objective_id")
     org = organisations.get(org_number)
     if org is None or not org.registered:
@@ -202,22 +299,4 @@ def check_approval(
             field="approver_hpr",
             rule="R5",
         )
-    if not in_doctors_path(state, objective, on):
-        return reject(
-            "rule_violation",
-            f"objective {objective_id} is not in the doctor's specialty or its platform (R5)",
-            field="objective_id",
-            rule="R5",
-        )
-    acting = frozenset({auth.approver_hpr, auth.leader_hpr})
-    counted = counting_assessment(state, catalogue, version.version, objective_id, on, acting)
-    if counted is None or counted.outcome != "achieved":
-        return reject(
-            "rule_violation",
-            "no counting 'achieved' assessment: one by the appointed veileder or a supervisør "
-            "at the institution, dated inside the service there, and not the approver's own "
-            "unless the approver is the appointed veileder (R5)",
-            field="objective_id",
-            rule="R5",
-        )
-    return version.version, auth
+    return _not_counted(state, catalogue, version, objective, on, auth) or (version, auth)

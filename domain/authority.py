@@ -11,12 +11,12 @@ Lines of RULES.md and where they are checked:
 - corrections and retractions: the employer that recorded the period (or absence);
 - assessments (R5): recorded by the institution where the doctor serves, by the doctor's
   appointed veileder or a supervisør at that institution, dated inside the doctor's service
-  there (:func:`assessment_problem`);
+  there (:func:`domain.assessment_rules.assessment_problem`);
 - approvals (R5): the institution's leader or a delegate of a leader in office
   (:func:`domain.organisation.authority`), for an objective of the doctor's catalogue
-  version and specialty (:func:`in_doctors_path`), after a counting assessment that is not
-  the approver's own unless the approver is the appointed veileder
-  (:func:`counting_assessment`);
+  version and specialty (:func:`domain.assessment_rules.in_doctors_path`), after a counting
+  assessment that is not the approver's own unless the approver is the appointed veileder
+  (:func:`domain.approval.counting_assessment`);
 - exceptions and statuses: their single granting body (:data:`domain.statuses.GRANTORS`),
   withdrawn only by whoever granted them.
 """
@@ -24,12 +24,10 @@ Lines of RULES.md and where they are checked:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any, Literal
 
 import msgspec
 
-from domain.catalogue import Catalogue, is_common
 from domain.doctor.commands import (
     ApproveObjective,
     AssessObjective,
@@ -56,11 +54,10 @@ from domain.doctor.commands import (
     WithdrawApprovalRequest,
     WithdrawException,
 )
-from domain.doctor.state import Assessment, DoctorState
+from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
 from domain.statuses import GRANTORS, part1_employers, self_created_post_orgs
-from events.catalogue import ObjectiveSpec
 from events.vocabulary import DIRECTORATE
 
 IssuerKind = Literal["organisation", "directorate", "doctor"]
@@ -134,119 +131,6 @@ def _period_employer(
     if period is None:
         return None  # decide rejects the unknown reference
     return _employer(issuer, period.org_number, rule, "period_id")
-
-
-def _served_at(state: DoctorState, org_number: str) -> bool:
-    return any(p.org_number == org_number for p in state.periods.values())
-
-
-# --- assessments and approvals (R5) -------------------------------------------------------
-
-
-def is_appointed_veileder(state: DoctorState, hpr: str, on: date) -> bool:
-    return any(
-        s.role == "veileder" and s.hpr_number == hpr and s.valid_on(on) for s in state.supervisors
-    )
-
-
-def is_supervisor_at(state: DoctorState, hpr: str, org_number: str, on: date) -> bool:
-    return any(
-        s.role == "clinical_supervisor"
-        and s.hpr_number == hpr
-        and s.org_number == org_number
-        and s.valid_on(on)
-        for s in state.supervisors
-    )
-
-
-def in_service_at(state: DoctorState, org_number: str, on: date) -> bool:
-    return any(
-        p.org_number == org_number and p.start <= on and (p.end is None or on <= p.end)
-        for p in state.periods.values()
-    )
-
-
-def in_doctors_path(state: DoctorState, objective: ObjectiveSpec, on: date) -> bool:
-    """R4/R5: part-1 objectives belong to every doctor; a common part-2/3 objective to a
-    doctor with part-2/3 service; a specialty's (or its platform's) objective to a doctor
-    with part-2/3 service in that specialty, started by ``on``."""
-    if objective.part == 1:
-        return True
-    later = [p for p in state.periods.values() if p.part >= 2 and p.start <= on]
-    if is_common(objective):
-        return bool(later)
-    return any(p.specialty == objective.specialty for p in later)
-
-
-def assessment_problem(
-    state: DoctorState,
-    *,
-    org_number: str,
-    assessor_hpr: str,
-    assessor_role: str,
-    assessed_on: date,
-) -> str | None:
-    """R5: why an assessment does not count (None: it counts). It must be dated inside the
-    doctor's service at the institution, by the doctor's appointed veileder (whatever role
-    label) or by a supervisør assigned at that institution; role ``other`` never counts, a
-    leader's only where the leader is also the appointed veileder."""
-    if not in_service_at(state, org_number, assessed_on):
-        return f"assessed_on is outside the doctor's service at {org_number}"
-    if assessor_role == "other":
-        return "an assessment by role 'other' does not count; veileder or supervisør assess"
-    if is_appointed_veileder(state, assessor_hpr, assessed_on):
-        return None
-    if assessor_role == "clinical_supervisor" and is_supervisor_at(
-        state, assessor_hpr, org_number, assessed_on
-    ):
-        return None
-    return (
-        f"assessor {assessor_hpr} is not the doctor's appointed veileder or a supervisør "
-        f"assigned at {org_number} on {assessed_on.isoformat()}"
-    )
-
-
-def counts_for(a: Assessment, state: DoctorState, acting: frozenset[str]) -> bool:
-    """An assessment counts toward an approval by ``acting`` (approver and accountable
-    leader): it counts as such (:func:`assessment_problem`), and it is not their own unless
-    that person is the appointed veileder."""
-    if (
-        assessment_problem(
-            state,
-            org_number=a.org_number,
-            assessor_hpr=a.assessor_hpr,
-            assessor_role=a.assessor_role,
-            assessed_on=a.assessed_on,
-        )
-        is not None
-    ):
-        return False
-    return a.assessor_hpr not in acting or is_appointed_veileder(
-        state, a.assessor_hpr, a.assessed_on
-    )
-
-
-def counting_assessment(
-    state: DoctorState,
-    catalogue: Catalogue,
-    version: str,
-    objective_id: str,
-    on: date,
-    acting: frozenset[str],
-) -> Assessment | None:
-    """The latest assessment on or before ``on`` that holds for the objective (R4 carry-over)
-    and counts toward an approval by ``acting``."""
-    from domain.approval import assessments_for, holds_for
-
-    found: Assessment | None = None
-    for a in assessments_for(state, catalogue, objective_id):
-        if a.assessed_on > on or (found is not None and a.assessed_on < found.assessed_on):
-            continue
-        if not holds_for(catalogue, a.catalogue_version, a.objective_id, version, objective_id):
-            continue
-        if counts_for(a, state, acting):
-            found = a
-    return found
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -355,7 +239,7 @@ def _end_supervisor(
 
 def _plan(c: RecordEducationPlan, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
     refused = _employer(i, c.org_number, "R17")
-    if refused is None and not _served_at(s, c.org_number):
+    if refused is None and not s.serves_at(c.org_number):
         refused = refuse("the plan is made by the doctor's employer", "R17", "org_number")
     return refused
 
@@ -399,7 +283,7 @@ def _doctor_or_employer(c: Any, i: Issuer, s: DoctorState, _o: Orgs) -> Rejectio
             return refuse("only the doctor records in the doctor's name", "R5", "recorded_by")
         return None
     refused = _employer(i, c.recorded_by, "R5")
-    if refused is None and not _served_at(s, c.recorded_by):
+    if refused is None and not s.serves_at(c.recorded_by):
         refused = refuse("the doctor has no service at this institution", "R5", "org_number")
     return refused
 

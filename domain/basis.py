@@ -17,11 +17,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from domain.approval import served_for
-from domain.authority import counting_assessment
+from domain.approval import counting_assessment, served_for
 from domain.catalogue import Catalogue
-from domain.doctor.state import Approval, DoctorState, confirmed_absences
-from domain.rejection import Blocker
+from domain.doctor.records import Approval
+from domain.doctor.state import DoctorState, confirmed_absences
+from domain.rejection import Blocker, period_blocker
 
 ConfirmationStatus = Literal["missing", "stale", "valid"]
 
@@ -98,11 +98,10 @@ def stale_confirmation_blockers(state: DoctorState, as_of: date) -> list[Blocker
         if p.start > as_of or confirmation_status(state, p.period_id) != "stale":
             continue
         out.append(
-            Blocker(
+            period_blocker(
+                p,
                 rule="R7",
                 code="stale_confirmation",
-                part=p.part,
-                refs=(p.period_id,),
                 message=(
                     "Bekreftelsen på gjennomført tjeneste gjelder ikke lenger: perioden eller "
                     f"fraværet ved {p.org_number} er rettet etter at den ble utstedt."
@@ -117,11 +116,10 @@ def unconfirmed_service_blockers(state: DoctorState, as_of: date) -> list[Blocke
     """R7 for an application: service still running (open, or ending after ``as_of``)
     cannot be confirmed yet, so it cannot be claimed."""
     return [
-        Blocker(
+        period_blocker(
+            p,
             rule="R7",
             code="service_not_completed",
-            part=p.part,
-            refs=(p.period_id,),
             message=(
                 f"Tjenesten ved {p.org_number} fra {p.start.isoformat()} er ikke avsluttet og "
                 "bekreftet; søknaden kan bare bygge på bekreftet tjeneste."

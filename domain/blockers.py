@@ -17,9 +17,10 @@ from domain.basis import (
 )
 from domain.calendar_days import ONE_DAY
 from domain.catalogue import Catalogue, CatalogueVersion, path_objectives
-from domain.doctor.state import DoctorState, Period
+from domain.doctor.records import Period
+from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
-from domain.rejection import Blocker
+from domain.rejection import Blocker, period_blocker
 from domain.rulesets import RuleSet
 from domain.statuses import (
     part1_objectives_waived,
@@ -28,28 +29,14 @@ from domain.statuses import (
     status_in_force,
     turnus_approved,
 )
-from domain.supervision import supervision_report, veileder_qualified
-from domain.time_requirements import (
-    BlockName,
-    block_met,
-    block_report,
-    part1_time_met,
-    total_report,
-)
+from domain.supervision import veileder_qualified
+from domain.time_blockers import time_blockers
+from domain.time_requirements import block_met, part1_time_met
 from domain.training_rules import (
     group_supervision_blockers,
     plan_blockers,
     registration_blockers,
 )
-
-BLOCK_TEXT: dict[BlockName, tuple[str, int]] = {
-    "part1_hospital": ("LIS1 i spesialisthelsetjenesten", 1),
-    "part1_municipal": ("LIS1 i kommunehelsetjenesten", 1),
-}
-
-
-def _days(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
 
 
 def sequence_cleared(state: DoctorState, p: Period, rules: RuleSet, on: date | None = None) -> bool:
@@ -70,11 +57,10 @@ def sequence_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[B
         if turnus_approved(state, as_of, rules) or sequence_cleared(state, p, rules, as_of):
             continue
         out.append(
-            Blocker(
+            period_blocker(
+                p,
                 rule="R2",
                 code="lis1_sequence",
-                part=1,
-                refs=(p.period_id,),
                 message=(
                     f"Tjenesten i kommunen (fra {p.start.isoformat()}) startet før året i "
                     "spesialisthelsetjenesten var fullført."
@@ -120,11 +106,10 @@ def part1_first_blockers(
         if part1_complete_on(state, catalogue, rules, p.start - ONE_DAY):
             continue
         out.append(
-            Blocker(
+            period_blocker(
+                p,
                 rule="R3",
                 code="part1_not_complete",
-                part=p.part,
-                refs=(p.period_id,),
                 message=(f"Del {p.part} startet {p.start.isoformat()} før del 1 var fullført."),
                 clears_by=(
                     "Godkjent turnus eller unntak for utdanning i utlandet registrert "
@@ -135,135 +120,13 @@ def part1_first_blockers(
     return out
 
 
-def _block_time(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
-    """R1: the time each block of part 1 needs."""
-    out = []
-    for block, (label, part) in BLOCK_TEXT.items():
-        r = block_report(state, block, as_of, rules)
-        if not r.met:
-            out.append(
-                Blocker(
-                    rule="R1",
-                    code=f"{block}_time",
-                    part=part,
-                    refs=r.periods,
-                    message=(
-                        f"{label}: {_days(r.counted_days)} av {r.required_days} dager godkjent tid."
-                    ),
-                    clears_by=(
-                        f"Mer tjeneste: {_days(r.remaining_days or 0)} dager i 100 % stilling "
-                        "(tilsvarende lenger ved deltid)."
-                    ),
-                )
-            )
-    return out
-
-
-def _total_time(state: DoctorState, rules: RuleSet, as_of: date, specialty: str) -> list[Blocker]:
-    """R9: the minimum total; R1: some part-3 service in the specialty."""
-    out = []
-    total = total_report(state, as_of, rules)
-    if not total.met:
-        out.append(
-            Blocker(
-                rule="R9",
-                code="minimum_total_time",
-                message=(
-                    f"Samlet tellende tid er {_days(total.counted_days)} dager; minst "
-                    f"{_days(rules.minimum_total_months / 12)} år "
-                    f"({total.required_days} dager) kreves."
-                ),
-                clears_by="Mer praktisk tjeneste i utdanningsløpet.",
-            )
-        )
-    if not any(p.part == 3 and p.specialty == specialty for p in state.periods.values()):
-        out.append(
-            Blocker(
-                rule="R1",
-                code="no_part3_service",
-                part=3,
-                message=f"Ingen tjeneste i del 3 i spesialiteten {specialty} er registrert.",
-                clears_by="Registrert tjeneste i del 3 i spesialiteten.",
-            )
-        )
-    return out
-
-
-def _gp_time(state: DoctorState, rules: RuleSet, as_of: date) -> list[Blocker]:
-    """R11: open unselected general practice, with its FTE floor."""
-    gp = block_report(state, "gp_open_unselected", as_of, rules)
-    if gp.met:
-        return []
-    below = [
-        p.period_id
-        for p in state.periods.values()
-        if p.open_unselected_gp
-        and rules.gp_min_fte_percent is not None
-        and p.fte_percent < rules.gp_min_fte_percent
-        and p.period_id not in gp.periods
-    ]
-    floor = f" Tjeneste under {rules.gp_min_fte_percent} % stilling teller ikke." if below else ""
-    return [
-        Blocker(
-            rule="R11",
-            code="gp_open_unselected_time",
-            part=3,
-            refs=gp.periods + tuple(below),
-            message=(
-                f"Åpen uselektert allmennpraksis: {_days(gp.counted_days)} av "
-                f"{gp.required_days} dager.{floor}"
-            ),
-            clears_by="Mer tjeneste i åpen uselektert allmennpraksis.",
-        )
-    ]
-
-
-def _supervision(state: DoctorState, rules: RuleSet, as_of: date, specialty: str) -> list[Blocker]:
-    """R12: supervision hours, per calendar year or over the period by the rule set."""
-    sup = supervision_report(state, specialty, as_of, rules)
-    if sup is None or sup.met:
-        return []
-    per_year = rules.supervision_mode == "per_calendar_year"
-    short = tuple(str(y.year) for y in sup.years if not y.met)
-    return [
-        Blocker(
-            rule="R12",
-            code="supervision_hours",
-            refs=short if per_year else (),
-            message=f"Veiledning: {_days(sup.hours)} av {_days(sup.required_hours)} timer.",
-            clears_by=(
-                "Registrerte veiledningstimer: i snitt "
-                f"{_days(rules.supervision_hours_per_month)} timer i måneden i "
-                f"{_days(rules.supervision_months_per_year)} av årets måneder, "
-                "hvert kalenderår."
-                if per_year
-                else "Registrerte veiledningstimer: i snitt "
-                f"{_days(rules.supervision_hours_per_year)} timer i året over perioden."
-            ),
-        )
-    ]
-
-
-def time_blockers(
-    state: DoctorState, rules: RuleSet, as_of: date, specialty: str | None
-) -> list[Blocker]:
-    out = [] if part1_waived(state, as_of, rules) else _block_time(state, rules, as_of)
-    if specialty is not None:
-        out += _total_time(state, rules, as_of, specialty)
-        if specialty == rules.gp_specialty:
-            out += _gp_time(state, rules, as_of)
-        out += _supervision(state, rules, as_of, specialty)
-    return out
-
-
 def confirmation_blockers(state: DoctorState, as_of: date) -> list[Blocker]:
     """R7: every ended period needs the employer's service confirmation."""
     return [
-        Blocker(
+        period_blocker(
+            p,
             rule="R7",
             code="missing_confirmation",
-            part=p.part,
-            refs=(p.period_id,),
             message=(
                 "Bekreftelse på gjennomført tjeneste mangler for perioden "
                 f"{p.start.isoformat()}–{p.end.isoformat()} ({p.org_number})."
@@ -298,11 +161,10 @@ def veileder_blockers(state: DoctorState, rules: RuleSet, as_of: date) -> list[B
         )
         if not has:
             out.append(
-                Blocker(
+                period_blocker(
+                    p,
                     rule="R14" if p.part == 1 else "R13",
                     code="missing_veileder",
-                    part=p.part,
-                    refs=(p.period_id,),
                     message=f"Ingen veileder er oppnevnt for tjenesten ved {p.org_number}.",
                     clears_by="Arbeidsgiveren oppnevner en individuell veileder.",
                 )

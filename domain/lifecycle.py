@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.authority import assessment_problem, in_doctors_path
-from domain.doctor.checks import no_service_at
+from domain.assessment_rules import assessment_problem, in_doctors_path
+from domain.doctor.checks import another_institution, no_service_at, no_service_during
 from domain.doctor.commands import (
     AssessObjective,
     AssignSupervisor,
     EndSupervisorAssignment,
     GrantException,
-    IssueServiceConfirmation,
     RecordEducationPlan,
     RecordGroupSupervision,
     WithdrawException,
@@ -24,25 +23,10 @@ from domain.doctor.commands import (
 from domain.doctor.state import DoctorState
 from domain.rejection import Rejection, reject
 from domain.statuses import TIME_LIMITED
-from domain.time_anchors import LIS1_FROM
 from events.catalogue import ObjectiveSpec
-from events.doctor import ServicePeriodFacts
 
 MAX_CREDIT_MONTHS = 78  # §32: never more than the whole R9 minimum
 MAX_SESSION_MINUTES = 24 * 60
-
-
-def check_period_anchors(cmd: ServicePeriodFacts) -> Rejection | None:
-    """Time anchors: LIS1 exists from 1 March 2017; earlier part-1 service was turnus."""
-    if cmd.part == 1 and cmd.start < LIS1_FROM:
-        return reject(
-            "rule_violation",
-            f"part 1 (LIS1) exists from {LIS1_FROM.isoformat()}; earlier service was turnus, "
-            "recorded as the directorate's turnus_approved status (R3)",
-            field="start",
-            rule="R3",
-        )
-    return None
 
 
 def check_assessment(
@@ -67,29 +51,6 @@ def check_assessment(
     if problem is not None:
         field = "assessed_on" if problem.startswith("assessed_on") else "assessor_hpr"
         return reject("rule_violation", f"{problem} (R5)", field=field, rule="R5")
-    return None
-
-
-def check_confirmation(cmd: IssueServiceConfirmation, state: DoctorState) -> Rejection | None:
-    """R7: a confirmation covers completed service, issued on or after its end."""
-    period = state.periods.get(cmd.period_id)
-    if period is None:
-        return None
-    if period.end is None:
-        return reject(
-            "rule_violation",
-            "the period has no end: a confirmation covers completed service only (R7)",
-            field="period_id",
-            rule="R7",
-        )
-    if cmd.issued_on < period.end:
-        return reject(
-            "rule_violation",
-            f"issued_on is before the period ends ({period.end.isoformat()}): a confirmation "
-            "covers completed service only (R7)",
-            field="issued_on",
-            rule="R7",
-        )
     return None
 
 
@@ -133,13 +94,10 @@ def end_supervisor(cmd: EndSupervisorAssignment, state: DoctorState) -> Rejectio
     found = next((s for s in state.supervisors if s.assignment_id == cmd.assignment_id), None)
     if found is None:
         return reject("unknown_reference", "no such assignment", field="assignment_id")
-    if found.org_number != cmd.org_number:
-        return reject(
-            "rule_violation",
-            "only the institution that assigned ends the assignment (R14)",
-            field="org_number",
-            rule="R14",
-        )
+    only_assigner = "only the institution that assigned ends the assignment (R14)"
+    refused = another_institution(found.org_number, cmd.org_number, only_assigner, "R14")
+    if refused is not None:
+        return refused
     if found.valid_to is not None:
         return reject("duplicate", "the assignment has ended already", field="assignment_id")
     if cmd.valid_to < found.valid_from:
@@ -169,19 +127,8 @@ def record_plan(cmd: RecordEducationPlan, state: DoctorState) -> Rejection | Non
 def record_group_supervision(cmd: RecordGroupSupervision, state: DoctorState) -> Rejection | None:
     if not 1 <= cmd.minutes <= MAX_SESSION_MINUTES:
         return reject("invalid_value", "minutes out of range", field="minutes", rule="R18")
-    if not any(
-        p.org_number == cmd.org_number
-        and p.start <= cmd.held_on
-        and (p.end is None or cmd.held_on <= p.end)
-        for p in state.periods.values()
-    ):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution on held_on (R18)",
-            field="held_on",
-            rule="R18",
-        )
-    return None
+    on = cmd.held_on
+    return no_service_during(state, cmd.org_number, on, on, "held_on", "R18", "on held_on")
 
 
 def valid_from_of(cmd: GrantException) -> date:

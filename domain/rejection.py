@@ -4,9 +4,12 @@ recorded and shows up as a :class:`Blocker`."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from domain.doctor.records import Period
 
 RejectionCode = Literal[
     "invalid_value",  # a field's value is impossible (end before start, FTE 0) -> 400/422
@@ -47,3 +50,17 @@ def reject(
     code: RejectionCode, detail: str, *, field: str | None = None, rule: str | None = None
 ) -> Rejection:
     return Rejection(code=code, detail=detail, field=field, rule=rule)
+
+
+def period_blocker(
+    period: Period, *, rule: str, code: str, message: str, clears_by: str
+) -> Blocker:
+    """A blocker about one service period: its part, and the period as the reference."""
+    return Blocker(
+        rule=rule,
+        code=code,
+        part=period.part,
+        refs=(period.period_id,),
+        message=message,
+        clears_by=clears_by,
+    )

@@ -11,7 +11,7 @@ import msgspec
 from domain.calendar_days import add_months
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState, registered_for
-from domain.rejection import Blocker
+from domain.rejection import Blocker, period_blocker
 from domain.rulesets import RuleSet
 
 
@@ -34,11 +34,10 @@ def registration_blockers(
         if org is not None and registered_for(org, p.specialty, p.start, end):
             continue
         out.append(
-            Blocker(
+            period_blocker(
+                p,
                 rule="R16",
                 code="institution_not_registered",
-                part=p.part,
-                refs=(p.period_id,),
                 message=(
                     f"{p.org_number} er ikke registrert som utdanningsvirksomhet i "
                     f"{p.specialty} for hele tjenesten fra {p.start.isoformat()}."

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
+
 from events.base import Event, register_union
 from events.vocabulary import ApplicationOutcome
 
@@ -21,12 +23,22 @@ class ApplicationSubmitted(Event, frozen=True, kw_only=True, tag="application.su
     content_hash: str = ""
 
 
-class ApplicationDecided(Event, frozen=True, kw_only=True, tag="application.decided"):
+class DecisionFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """The directorate's decision: the event records it and the command that asks for it
+    (``domain.application.DecideApplication``) carries the same fields. Not an event itself
+    and not registered."""
+
     application_id: str
     outcome: ApplicationOutcome
     reason: str
     decided_on: date
     decided_by_hpr: str | None = None
+
+
+class ApplicationDecided(
+    DecisionFacts, Event, frozen=True, kw_only=True, tag="application.decided"
+):
+    pass
 
 
 ApplicationEvent = ApplicationSubmitted | ApplicationDecided

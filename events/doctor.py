@@ -14,9 +14,8 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-import msgspec
-
 from events.base import Event, register_union
+from events.record import Facts, ObjectiveFacts
 from events.training import AssessmentEvidenceCited as AssessmentEvidenceCited
 from events.training import EducationPlanRecorded as EducationPlanRecorded
 from events.training import LearningActivityRecorded as LearningActivityRecorded
@@ -31,10 +30,6 @@ from events.vocabulary import (
     Part,
     SupervisorRole,
 )
-
-
-class Facts(msgspec.Struct, frozen=True, kw_only=True):
-    doctor_id: str
 
 
 class RegistrationFacts(Facts, frozen=True, kw_only=True):
@@ -105,9 +100,7 @@ class SupervisorEndFacts(Facts, frozen=True, kw_only=True):
     valid_to: date
 
 
-class AssessmentFacts(Facts, frozen=True, kw_only=True):
-    objective_id: str
-    org_number: str
+class AssessmentFacts(ObjectiveFacts, frozen=True, kw_only=True):
     assessor_hpr: str
     assessor_role: AssessorRole
     outcome: AssessmentOutcome
@@ -116,9 +109,7 @@ class AssessmentFacts(Facts, frozen=True, kw_only=True):
     comment: str | None = None
 
 
-class RevocationFacts(Facts, frozen=True, kw_only=True):
-    objective_id: str
-    org_number: str
+class RevocationFacts(ObjectiveFacts, frozen=True, kw_only=True):
     revoked_on: date
     reason: str
     revoked_by_hpr: str | None = None
@@ -173,11 +164,9 @@ class GroupSessionFacts(Facts, frozen=True, kw_only=True):
     minutes: int
 
 
-class RequestFacts(Facts, frozen=True, kw_only=True):
+class RequestFacts(ObjectiveFacts, frozen=True, kw_only=True):
     """The doctor asks an institution's leader to approve an objective (API.md)."""
 
-    objective_id: str
-    org_number: str
     requested_on: date
 
 
@@ -186,11 +175,9 @@ class WithdrawalFacts(Facts, frozen=True, kw_only=True):
     withdrawn_on: date
 
 
-class ReturnFacts(Facts, frozen=True, kw_only=True):
+class ReturnFacts(ObjectiveFacts, frozen=True, kw_only=True):
     """The leader sends the request back saying what is missing."""
 
-    objective_id: str
-    org_number: str
     returned_on: date
     comment: str
     returned_by_hpr: str | None = None

@@ -17,43 +17,51 @@ from datetime import date
 from typing import Literal
 
 from events.base import Event, register_union
+from events.record import Facts
 
 RelationBasis = Literal["registration", "service_period"]
 IdentityField = Literal["hpr_number", "national_id"]
 
 
-class OrganisationRelated(Event, frozen=True, kw_only=True, tag="doctor.organisation_related"):
+class RelationFact(Facts, Event, frozen=True, kw_only=True):
+    """The base of the relation and identity events, facts on the doctor's record that are
+    not decision state. Not an event itself and not registered."""
+
+
+class OrganisationRelated(
+    RelationFact, frozen=True, kw_only=True, tag="doctor.organisation_related"
+):
     """An organisation came into a relation with the doctor: ``confirmed`` for the one that
     registered the doctor, ``claimed`` for any other."""
 
-    doctor_id: str
     org_number: str
     basis: RelationBasis
     status: Literal["confirmed", "claimed"]
     related_on: date
 
 
-class OrganisationConfirmed(Event, frozen=True, kw_only=True, tag="doctor.organisation_confirmed"):
-    doctor_id: str
+class OrganisationConfirmed(
+    RelationFact, frozen=True, kw_only=True, tag="doctor.organisation_confirmed"
+):
     org_number: str
     confirmed_by: Literal["doctor", "directorate"]
     confirmed_on: date
 
 
-class OrganisationDisputed(Event, frozen=True, kw_only=True, tag="doctor.organisation_disputed"):
-    doctor_id: str
+class OrganisationDisputed(
+    RelationFact, frozen=True, kw_only=True, tag="doctor.organisation_disputed"
+):
     org_number: str
     reason: str
     disputed_on: date
 
 
 class IdentityConflictFlagged(
-    Event, frozen=True, kw_only=True, tag="doctor.identity_conflict_flagged"
+    RelationFact, frozen=True, kw_only=True, tag="doctor.identity_conflict_flagged"
 ):
     """A registration named an identity another doctor record already holds (or differs from
     the one this record holds): both records are kept, and the directorate resolves it."""
 
-    doctor_id: str
     conflict_id: str
     other_doctor_id: str
     field: IdentityField
@@ -61,9 +69,8 @@ class IdentityConflictFlagged(
 
 
 class IdentityConflictResolved(
-    Event, frozen=True, kw_only=True, tag="doctor.identity_conflict_resolved"
+    RelationFact, frozen=True, kw_only=True, tag="doctor.identity_conflict_resolved"
 ):
-    doctor_id: str
     conflict_id: str
     reason: str
     resolved_on: date

@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 import msgspec
 
 from events.base import Event
+from events.record import Facts, ObjectiveFacts
 from events.vocabulary import Arena, Part
 
 ActivityKind = Literal["course", "procedure", "rotation", "teaching", "e-learning", "other"]
@@ -23,11 +24,7 @@ MeetingKind = Literal["individual", "group"]
 RECORDED_BY_DOCTOR = "doctor"
 
 
-class TrainingFacts(msgspec.Struct, frozen=True, kw_only=True):
-    doctor_id: str
-
-
-class ActivityFacts(TrainingFacts, frozen=True, kw_only=True):
+class ActivityFacts(Facts, frozen=True, kw_only=True):
     activity_id: str
     kind: ActivityKind
     date: date
@@ -36,7 +33,7 @@ class ActivityFacts(TrainingFacts, frozen=True, kw_only=True):
     recorded_by: str  # the employer's organisation number, or "doctor"
 
 
-class SignOffFacts(TrainingFacts, frozen=True, kw_only=True):
+class SignOffFacts(Facts, frozen=True, kw_only=True):
     """The supervisør who saw the activity signs it off; the employer records it."""
 
     activity_id: str
@@ -46,16 +43,14 @@ class SignOffFacts(TrainingFacts, frozen=True, kw_only=True):
     comment: str | None = None
 
 
-class CitationFacts(TrainingFacts, frozen=True, kw_only=True):
+class CitationFacts(ObjectiveFacts, frozen=True, kw_only=True):
     """The activities an assessment rests on (recorded with the assessment)."""
 
-    objective_id: str
-    org_number: str
     assessed_on: date
     activity_ids: tuple[str, ...]
 
 
-class MeetingFacts(TrainingFacts, frozen=True, kw_only=True):
+class MeetingFacts(Facts, frozen=True, kw_only=True):
     meeting_id: str
     held_on: date
     minutes: int
@@ -101,7 +96,7 @@ class PlanPeriod(msgspec.Struct, frozen=True, kw_only=True):
     objective_ids: tuple[str, ...] = ()
 
 
-class PlanFacts(TrainingFacts, frozen=True, kw_only=True):
+class PlanFacts(Facts, frozen=True, kw_only=True):
     org_number: str  # the employer writing the plan for its own service
     recorded_on: date
     periods: tuple[PlanPeriod, ...] = ()

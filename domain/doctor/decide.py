@@ -16,15 +16,20 @@ from typing import assert_never
 from domain import lifecycle
 from domain.approval import check_approval
 from domain.authority import Issuer, authorise
-from domain.calendar_days import month_bounds, overlap, parse_month
+from domain.calendar_days import month_bounds, parse_month
 from domain.catalogue import Catalogue
 from domain.copying import copy_as
 from domain.doctor import commands, requests, training
-from domain.doctor.checks import no_service_at, no_such_period
+from domain.doctor.checks import (
+    another_institution,
+    no_service_at,
+    no_service_during,
+    no_such_period,
+)
+from domain.doctor.service_checks import check_absence, check_confirmation, check_period
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
-from domain.service_time import max_load
 from events import doctor as ev
 
 MAX_HOURS_PER_MONTH = 744.0  # 31 x 24
@@ -47,56 +52,6 @@ class Context:
         return self.catalogue
 
 
-def _check_period(cmd: ev.ServicePeriodFacts, state: DoctorState) -> Rejection | None:
-    if not 1 <= cmd.fte_percent <= 100:
-        return reject("invalid_value", "fte_percent must be 1-100", field="fte_percent", rule="R10")
-    if cmd.end is not None and cmd.end < cmd.start:
-        return reject("invalid_value", "end is before start", field="end")
-    if cmd.part == 1 and cmd.arena is None:
-        return reject(
-            "invalid_value",
-            "a part-1 period needs arena hospital or municipal",
-            field="arena",
-            rule="R1",
-        )
-    if cmd.self_created_post and cmd.part != 1:
-        return reject(
-            "invalid_value",
-            "self_created_post applies to part-1 (LIS1) posts only (R15)",
-            field="self_created_post",
-            rule="R15",
-        )
-    if not cmd.position.strip():
-        return reject("invalid_value", "position is empty", field="position")
-    anchored = lifecycle.check_period_anchors(cmd)
-    if anchored is not None:
-        return anchored
-    # R10: simultaneous positions may not add up past 100 % (two 50 % positions are fine).
-    others = [
-        (p.start, p.end, p.fte_percent)
-        for p in state.periods.values()
-        if p.period_id != cmd.period_id
-        and overlap(p.start, p.end or cmd.start.max, cmd.start, cmd.end or cmd.start.max)
-    ]
-    if max_load([*others, (cmd.start, cmd.end, cmd.fte_percent)]) > 100:
-        return reject(
-            "rule_violation",
-            "overlapping service periods would add up to more than 100 % FTE (R10)",
-            field="fte_percent",
-            rule="R10",
-        )
-    # Absences already recorded must stay inside a corrected period.
-    for a in state.absences_of(cmd.period_id):
-        if a.start < cmd.start or (cmd.end is not None and a.end > cmd.end):
-            return reject(
-                "rule_violation",
-                f"absence {a.absence_id} would fall outside the period (R8)",
-                field="end" if cmd.end is not None and a.end > cmd.end else "start",
-                rule="R8",
-            )
-    return None
-
-
 def _register(cmd: commands.RegisterDoctor, state: DoctorState, _ctx: Context) -> Decision:
     if state.registered:
         return reject("duplicate", "doctor already registered", field="doctor_id")
@@ -108,7 +63,7 @@ def _record_period(
 ) -> Decision:
     if cmd.period_id in state.periods:
         return reject("duplicate", "period_id exists", field="period_id")
-    return _check_period(cmd, state) or [copy_as(ev.ServicePeriodRecorded, cmd)]
+    return check_period(cmd, state) or [copy_as(ev.ServicePeriodRecorded, cmd)]
 
 
 def _correct_period(
@@ -116,7 +71,7 @@ def _correct_period(
 ) -> Decision:
     return (
         no_such_period(state, cmd.period_id)
-        or _check_period(cmd, state)
+        or check_period(cmd, state)
         or [copy_as(ev.ServicePeriodCorrected, cmd)]
     )
 
@@ -127,40 +82,8 @@ def _retract_period(
     return no_such_period(state, cmd.period_id) or [copy_as(ev.ServicePeriodRetracted, cmd)]
 
 
-def _check_absence(cmd: commands.LogAbsence, state: DoctorState) -> Rejection | None:
-    period = state.periods.get(cmd.period_id)
-    if period is None:
-        return reject("unknown_reference", "no such period", field="period_id")
-    if cmd.absence_id in state.absences:
-        return reject("duplicate", "absence_id exists", field="absence_id")
-    if cmd.end < cmd.start:
-        return reject("invalid_value", "end is before start", field="end")
-    if not 1 <= cmd.percent <= 100:
-        return reject("invalid_value", "percent must be 1-100", field="percent")
-    if cmd.start < period.start:
-        return reject(
-            "rule_violation",
-            "absence starts before its service period (R8)",
-            field="start",
-            rule="R8",
-        )
-    if period.end is not None and cmd.end > period.end:
-        return reject(
-            "rule_violation", "absence ends after its service period (R8)", field="end", rule="R8"
-        )
-    spans = [(a.start, a.end, a.percent) for a in state.absences_of(period.period_id)]
-    if max_load([*spans, (cmd.start, cmd.end, cmd.percent)]) > 100:
-        return reject(
-            "rule_violation",
-            "overlapping absences would exceed 100 % of the position (R8)",
-            field="percent",
-            rule="R8",
-        )
-    return None
-
-
 def _log_absence(cmd: commands.LogAbsence, state: DoctorState, _ctx: Context) -> Decision:
-    return _check_absence(cmd, state) or [copy_as(ev.AbsenceLogged, cmd)]
+    return check_absence(cmd, state) or [copy_as(ev.AbsenceLogged, cmd)]
 
 
 def _retract_absence(cmd: commands.RetractAbsence, state: DoctorState, _ctx: Context) -> Decision:
@@ -234,13 +157,10 @@ def _revoke(cmd: commands.RevokeApproval, state: DoctorState, _ctx: Context) -> 
     ]
     if not current:
         return reject("unknown_reference", "objective is not approved", field="objective_id")
-    if current[-1].org_number != cmd.org_number:
-        return reject(
-            "rule_violation",
-            "only the institution that approved may revoke (R5)",
-            field="org_number",
-            rule="R5",
-        )
+    only_approver = "only the institution that approved may revoke (R5)"
+    refused = another_institution(current[-1].org_number, cmd.org_number, only_approver, "R5")
+    if refused is not None:
+        return refused
     if cmd.revoked_on < current[-1].approved_on:
         return reject("invalid_value", "revoked_on is before the approval", field="revoked_on")
     if not cmd.reason.strip():
@@ -249,24 +169,7 @@ def _revoke(cmd: commands.RevokeApproval, state: DoctorState, _ctx: Context) -> 
 
 
 def _confirm(cmd: commands.IssueServiceConfirmation, state: DoctorState, _ctx: Context) -> Decision:
-    period = state.periods.get(cmd.period_id)
-    if period is None:
-        return reject("unknown_reference", "no such period", field="period_id")
-    if period.org_number != cmd.org_number:
-        return reject(
-            "rule_violation",
-            "only the employer of the period confirms it (R7)",
-            field="org_number",
-            rule="R7",
-        )
-    if cmd.issued_on < period.start:
-        return reject(
-            "invalid_value",
-            "issued_on is before the period starts (R7)",
-            field="issued_on",
-            rule="R7",
-        )
-    return lifecycle.check_confirmation(cmd, state) or [copy_as(ev.ServiceConfirmationIssued, cmd)]
+    return check_confirmation(cmd, state) or [copy_as(ev.ServiceConfirmationIssued, cmd)]
 
 
 def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Context) -> Decision:
@@ -276,17 +179,10 @@ def _log_hours(cmd: commands.LogSupervisionHours, state: DoctorState, _ctx: Cont
     if not 0 <= cmd.hours <= MAX_HOURS_PER_MONTH:
         return reject("invalid_value", "hours out of range", field="hours", rule="R12")
     first, last = month_bounds(*ym)
-    if not any(
-        p.org_number == cmd.org_number and overlap(p.start, p.end or last, first, last)
-        for p in state.periods.values()
-    ):
-        return reject(
-            "rule_violation",
-            "the doctor has no service at this institution in that month (R12)",
-            field="month",
-            rule="R12",
-        )
-    return [copy_as(ev.SupervisionHoursLogged, cmd)]
+    unserved = no_service_during(
+        state, cmd.org_number, first, last, "month", "R12", "in that month"
+    )
+    return unserved or [copy_as(ev.SupervisionHoursLogged, cmd)]
 
 
 def _grant_exception(cmd: commands.GrantException, state: DoctorState, _ctx: Context) -> Decision:

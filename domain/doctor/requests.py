@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain.approval import latest_assessment
+from domain.approval import no_achieved_assessment
 from domain.copying import copy_as
-from domain.doctor.checks import no_service_at
+from domain.doctor.checks import another_institution, no_service_at
 from domain.doctor.commands import (
     RequestApproval,
     ReturnApprovalRequest,
@@ -35,16 +35,16 @@ def request_approval(cmd: RequestApproval, state: DoctorState, ctx: Context) -> 
     only_there = "the doctor has no service at org_number; only its leader could approve"
     if (unserved := no_service_at(state, cmd.org_number, "R5", only_there)) is not None:
         return unserved
-    assessed = latest_assessment(
-        state, catalogue, version.version, cmd.objective_id, cmd.requested_on
+    unassessed = no_achieved_assessment(
+        state,
+        catalogue,
+        version.version,
+        cmd.objective_id,
+        cmd.requested_on,
+        "ask for approval after an 'achieved' assessment (R5)",
     )
-    if assessed is None or assessed.outcome != "achieved":
-        return reject(
-            "rule_violation",
-            "ask for approval after an 'achieved' assessment (R5)",
-            field="objective_id",
-            rule="R5",
-        )
+    if unassessed is not None:
+        return unassessed
     current = state.approval_requests.get(cmd.objective_id)
     if current is not None and current.status == "waiting":
         return reject("duplicate", "a request for this objective is waiting", field="objective_id")
@@ -67,13 +67,10 @@ def return_request(cmd: ReturnApprovalRequest, state: DoctorState, _ctx: Context
             "no waiting approval request for this objective",
             field="objective_id",
         )
-    if current.org_number != cmd.org_number:
-        return reject(
-            "rule_violation",
-            "the request was made to another institution",
-            field="org_number",
-            rule="R5",
-        )
+    elsewhere = "the request was made to another institution"
+    refused = another_institution(current.org_number, cmd.org_number, elsewhere, "R5")
+    if refused is not None:
+        return refused
     if not cmd.comment.strip():
         return reject("invalid_value", "say what is missing", field="comment")
     return [copy_as(ApprovalRequestReturned, cmd)]

@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from domain import organisation
-from domain.authority import Issuer, is_appointed_veileder, is_supervisor_at
+from domain.assessment_rules import is_appointed_veileder, is_supervisor_at
+from domain.authority import Issuer
 from domain.catalogue import Catalogue
 from domain.catalogue import decide as catalogue_decide
 from domain.catalogue import evolve as catalogue_evolve

@@ -10,10 +10,16 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.approval import holds_for, latest_assessment, latest_assessments
-from domain.authority import counting_assessment, counts_for
+from domain.approval import (
+    counting_assessment,
+    counts_for,
+    holds_for,
+    latest_assessment,
+    latest_assessments,
+)
 from domain.catalogue import Catalogue, evolve
-from domain.doctor.state import Assessment, DoctorState, fold
+from domain.doctor.records import Assessment
+from domain.doctor.state import DoctorState, fold
 from events import doctor as ev
 from events.catalogue import CatalogueVersionPublished, ObjectiveChange, ObjectiveSpec
 

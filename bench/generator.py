@@ -127,7 +127,7 @@ class DoctorBuilder:
         until = min(end, TODAY - timedelta(days=1))
         if not recorded or until < start:
             return end + timedelta(days=1)
-        veileder = self._assign_veileder(org, part, specialty, start)
+        veileder = self.assign_veileder(org, part, specialty, start)
         self._absences(pid, start, until)
         self._vacations(pid, start, until)
         self._assessments(org, veileder, objectives, start, end, until)
@@ -145,8 +145,11 @@ class DoctorBuilder:
             )
         return end + timedelta(days=1)
 
-    def _assign_veileder(self, org: str, part: int, specialty: str | None, start: date) -> str:
-        veileder = str(7_000_000 + self.rng.randrange(1_000_000))
+    def assign_veileder(
+        self, org: str, part: int, specialty: str | None, start: date, hpr: str | None = None
+    ) -> str:
+        """A veileder from ``start`` (``hpr``, or one drawn at random); returns its HPR."""
+        veileder = hpr or str(7_000_000 + self.rng.randrange(1_000_000))
         self.do(
             cmd.AssignSupervisor(
                 doctor_id=self.d,

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from bench.core import percentile
@@ -47,14 +47,25 @@ class _Tally:
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
-    def record(self, t0: float, t1: float, units: int | None) -> None:
-        """``units`` None: the operation failed (counted whenever it started)."""
+    def record(self, t0: float, units: int | None) -> None:
+        """An operation begun at ``t0`` has just ended; ``units`` None: it failed (counted
+        whenever it began)."""
+        t1 = time.perf_counter()
         if units is None:
             self.errors += 1
         elif t0 >= self.measure_from:
             self.ops += 1
             self.units += units
             self.latencies_ms.append((t1 - t0) * 1000)
+
+
+def _starts(deadline: float) -> Iterator[tuple[int, float]]:
+    """(sequence number, start time) of each operation a client begins before ``deadline``."""
+    for seq in itertools.count():
+        t0 = time.perf_counter()
+        if t0 >= deadline:
+            return
+        yield seq, t0
 
 
 def _result(tallies: list[_Tally], measure_from: float) -> LoadResult:
@@ -81,17 +92,15 @@ async def closed_loop(
     deadline = measure_from + seconds
     tallies = [_Tally(measure_from) for _ in range(clients)]
 
+    async def attempt(i: int, seq: int) -> int | None:
+        try:
+            return await op(i, seq)
+        except Exception:
+            return None  # counted as an error
+
     async def client(i: int) -> None:
-        for seq in itertools.count():
-            t0 = time.perf_counter()
-            if t0 >= deadline:
-                return
-            units: int | None
-            try:
-                units = await op(i, seq)
-            except Exception:
-                units = None
-            tallies[i].record(t0, time.perf_counter(), units)
+        for seq, t0 in _starts(deadline):
+            tallies[i].record(t0, await attempt(i, seq))
 
     await asyncio.gather(*(client(i) for i in range(clients)))
     return _result(tallies, measure_from)
@@ -109,17 +118,15 @@ def threaded_closed_loop(
     deadline = measure_from + seconds
     tallies = [_Tally(measure_from) for _ in range(clients)]
 
+    def attempt(i: int, seq: int) -> int | None:
+        try:
+            return op(i, seq)
+        except Exception:
+            return None  # counted as an error
+
     def client(i: int) -> None:
-        for seq in itertools.count():
-            t0 = time.perf_counter()
-            if t0 >= deadline:
-                return
-            units: int | None
-            try:
-                units = op(i, seq)
-            except Exception:
-                units = None
-            tallies[i].record(t0, time.perf_counter(), units)
+        for seq, t0 in _starts(deadline):
+            tallies[i].record(t0, attempt(i, seq))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:

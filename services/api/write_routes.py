@@ -110,19 +110,18 @@ class WriteRoutes:
     handlers: list[HTTPRouteHandler] = field(default_factory=list)
 
     def post(self, path: str, rule: Access) -> Callable[[Callable[..., Sent]], Callable[..., Sent]]:
-        return self._route(HttpMethod.POST, path, rule, 201, 201)
+        return self._route(HttpMethod.POST, path, rule, 201)
 
     def delete(
-        self, path: str, rule: Access, *, answers: int = 200
+        self, path: str, rule: Access
     ) -> Callable[[Callable[..., Sent]], Callable[..., Sent]]:
-        """``answers``: the status of the reply (documented as 200)."""
-        return self._route(HttpMethod.DELETE, path, rule, 200, answers)
+        return self._route(HttpMethod.DELETE, path, rule, 200)
 
     def _route(
-        self, method: HttpMethod, path: str, rule: Access, documented: int, answers: int
+        self, method: HttpMethod, path: str, rule: Access, status: int
     ) -> Callable[[Callable[..., Sent]], Callable[..., Sent]]:
         def declare(builder: Callable[..., Sent]) -> Callable[..., Sent]:
-            self.handlers.append(self._handler(builder, method, path, rule, documented, answers))
+            self.handlers.append(self._handler(builder, method, path, rule, status))
             return builder
 
         return declare
@@ -133,8 +132,7 @@ class WriteRoutes:
         method: HttpMethod,
         path: str,
         rule: Access,
-        documented: int,
-        answers: int,
+        status: int,
     ) -> HTTPRouteHandler:
         signature = handler_signature(builder, self.path + path)
         asks_who = "who" in inspect.signature(builder).parameters
@@ -146,7 +144,7 @@ class WriteRoutes:
             if asks_who:
                 given["who"] = envelope.principal
             sent = builder(**given)
-            return json_response(await send(services, sent.command, envelope, sent.echo, answers))
+            return json_response(await send(services, sent.command, envelope, sent.echo, status))
 
         handle.__name__ = handle.__qualname__ = builder.__name__
         handle.__module__ = builder.__module__
@@ -157,7 +155,7 @@ class WriteRoutes:
             path=path,
             http_method=method,
             opt=access(rule),
-            status_code=documented,
+            status_code=status,
             summary=summary_of(builder),
         )
         return route(handle)

@@ -121,3 +121,37 @@ async def set_up(api: Any, world: World) -> str:
         )
     )
     return str(registered["doctor_id"])
+
+
+async def doctor_with_veileder(api: Any, world: World, hpr: str | None = None) -> str:
+    """A doctor in service at the hospital with the veileder appointed (R5)."""
+    if hpr is None:
+        doctor_id = await set_up(api, world)
+    else:
+        registered = await api.post(
+            "/api/v1/doctors",
+            headers=world.hospital,
+            json={"hpr_number": hpr, "authorised_on": "2023-06-15"},
+        )
+        doctor_id = (await ok(registered))["doctor_id"]
+    base = f"/api/v1/doctors/{doctor_id}"
+    await ok(await api.post(f"{base}/service-periods", headers=world.hospital, json=PERIOD))
+    await appoint(api, base, world.hospital, "2024-01-01")
+    return str(doctor_id)
+
+
+PERIOD = {
+    "org_number": HOSPITAL,
+    "part": 1,
+    "arena": "hospital",
+    "position": "LIS1",
+    "fte_percent": 100,
+    "start": "2024-01-01",
+    "end": "2024-12-31",
+}
+ASSESSMENT = {
+    "assessor_hpr": VEILEDER,
+    "assessor_role": "veileder",
+    "outcome": "achieved",
+    "assessed_on": "2024-05-20",
+}

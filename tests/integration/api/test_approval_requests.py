@@ -3,39 +3,17 @@ doctor's record"): the withdrawal answers as the served OpenAPI document says.""
 
 from __future__ import annotations
 
-from tests.integration.api.flow import HOSPITAL, VEILEDER, World, appoint, ok, set_up
+from tests.integration.api.flow import ASSESSMENT, HOSPITAL, World, doctor_with_veileder, ok
 
 
 async def _assessed(api, world: World) -> str:  # type: ignore[no-untyped-def]
     """A doctor in a hospital post whose veileder assessed KLS-001 as achieved (R5)."""
-    doctor_id = await set_up(api, world)
-    base = f"/api/v1/doctors/{doctor_id}"
+    doctor_id = await doctor_with_veileder(api, world)
     await ok(
         await api.post(
-            f"{base}/service-periods",
+            f"/api/v1/doctors/{doctor_id}/assessments",
             headers=world.hospital,
-            json={
-                "org_number": HOSPITAL,
-                "part": 1,
-                "arena": "hospital",
-                "position": "LIS1",
-                "fte_percent": 100,
-                "start": "2024-01-01",
-            },
-        )
-    )
-    await appoint(api, base, world.hospital, "2024-01-01")
-    await ok(
-        await api.post(
-            f"{base}/assessments",
-            headers=world.hospital,
-            json={
-                "objective_id": "KLS-001",
-                "assessor_hpr": VEILEDER,
-                "assessor_role": "veileder",
-                "outcome": "achieved",
-                "assessed_on": "2024-05-20",
-            },
+            json={"objective_id": "KLS-001", **ASSESSMENT},
         )
     )
     return doctor_id

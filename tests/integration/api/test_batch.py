@@ -7,7 +7,18 @@ from typing import Any
 
 import asyncpg
 
-from tests.integration.api.flow import HOSPITAL, OTHER, VEILEDER, World, appoint, ok, set_up
+from tests.integration.api.flow import (
+    ASSESSMENT,
+    HOSPITAL,
+    OTHER,
+    PERIOD,
+    VEILEDER,
+    World,
+    appoint,
+    doctor_with_veileder,
+    ok,
+    set_up,
+)
 
 
 async def test_batch_items_succeed_or_fail_on_their_own(api, issuer) -> None:  # type: ignore[no-untyped-def]
@@ -85,40 +96,6 @@ async def _column(url: str, query: str, *args: Any) -> list[Any]:
         await conn.close()
 
 
-async def _doctor_with_veileder(api: Any, world: World, hpr: str | None = None) -> str:
-    """A doctor in service at the hospital with the veileder appointed (R5)."""
-    if hpr is None:
-        doctor_id = await set_up(api, world)
-    else:
-        registered = await api.post(
-            "/api/v1/doctors",
-            headers=world.hospital,
-            json={"hpr_number": hpr, "authorised_on": "2023-06-15"},
-        )
-        doctor_id = (await ok(registered))["doctor_id"]
-    base = f"/api/v1/doctors/{doctor_id}"
-    await ok(await api.post(f"{base}/service-periods", headers=world.hospital, json=PERIOD))
-    await appoint(api, base, world.hospital, "2024-01-01")
-    return str(doctor_id)
-
-
-PERIOD = {
-    "org_number": HOSPITAL,
-    "part": 1,
-    "arena": "hospital",
-    "position": "LIS1",
-    "fte_percent": 100,
-    "start": "2024-01-01",
-    "end": "2024-12-31",
-}
-ASSESSMENT = {
-    "assessor_hpr": VEILEDER,
-    "assessor_role": "veileder",
-    "outcome": "achieved",
-    "assessed_on": "2024-05-20",
-}
-
-
 def _assess(doctor_id: str, objective: str, key: str | None = None, **extra: Any) -> Any:
     item = {
         "path": f"/api/v1/doctors/{doctor_id}/assessments",
@@ -132,7 +109,7 @@ async def test_one_doctors_items_commit_together_and_fail_alone(
     api: Any, issuer: Any, api_settings: Any
 ) -> None:
     world, url = World(issuer), api_settings.database_url
-    doctor_id = await _doctor_with_veileder(api, world)
+    doctor_id = await doctor_with_veileder(api, world)
     items = [
         _assess(doctor_id, "KLS-001", "m-1"),
         _assess(doctor_id, "NOPE-1", "m-2"),  # refused by the domain: 422
@@ -179,8 +156,8 @@ async def test_items_of_several_doctors_one_transaction_each_in_order(
     api: Any, issuer: Any, api_settings: Any
 ) -> None:
     world, url = World(issuer), api_settings.database_url
-    first = await _doctor_with_veileder(api, world)
-    second = await _doctor_with_veileder(api, world, hpr="2000003")
+    first = await doctor_with_veileder(api, world)
+    second = await doctor_with_veileder(api, world, hpr="2000003")
     version = (await api.get(f"/api/v1/doctors/{first}/events", headers=world.caseworker)).json()
     at = len(version["items"])
     # Interleaved; the first doctor's items chained by If-Match: they pass only in order.
@@ -219,8 +196,8 @@ async def test_a_doctors_group_commits_or_rolls_back_as_one(
     assessment. That doctor's earlier item (KLS-001, savepoint released, answered 201 in the
     group) goes with it: one transaction. The first doctor's group committed before."""
     world, url = World(issuer), api_settings.database_url
-    first = await _doctor_with_veileder(api, world)
-    second = await _doctor_with_veileder(api, world, hpr="2000003")
+    first = await doctor_with_veileder(api, world)
+    second = await doctor_with_veileder(api, world, hpr="2000003")
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(
@@ -288,7 +265,7 @@ async def test_batch_and_single_writers_of_one_doctor_at_once(
     requests queue on the stream, each item gets its own right result, versions stay
     gap-free."""
     world, url = World(issuer), api_settings.database_url
-    doctor_id = await _doctor_with_veileder(api, world)
+    doctor_id = await doctor_with_veileder(api, world)
     objectives = ["KLS-001", "KLS-002", "FKM-001"]
     batch = [_assess(doctor_id, objectives[k % 3], f"c-{k}") for k in range(12)]
 
@@ -323,8 +300,8 @@ async def test_one_key_twice_in_a_batch_is_stored_once(
     """The batch looks its keys up once, before its groups: a key an earlier item used is
     still answered from that item's result (or refused for another body), nothing twice."""
     world, url = World(issuer), api_settings.database_url
-    first = await _doctor_with_veileder(api, world)
-    second = await _doctor_with_veileder(api, world, hpr="2000003")
+    first = await doctor_with_veileder(api, world)
+    second = await doctor_with_veileder(api, world, hpr="2000003")
     items = [
         _assess(first, "KLS-001", "twice"),
         _assess(first, "KLS-001", "twice"),

@@ -8,8 +8,7 @@ from datetime import date
 
 from domain.assessment_rules import assessment_problem, in_doctors_path, is_appointed_veileder
 from domain.catalogue import Catalogue, is_common, parts_of
-from domain.doctor.records import Approval, Assessment
-from domain.doctor.state import DoctorState
+from domain.doctor.state import Approval, Assessment, DoctorState
 from domain.organisation import Authority, OrganisationState, authority
 from domain.rejection import Rejection, reject
 from events.catalogue import ObjectiveSpec

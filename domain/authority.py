@@ -4,7 +4,9 @@ Every command comes with its :class:`Issuer`, the party on whose authority it is
 (from the token, never from the body). :func:`authorise` refuses a command whose issuer is
 not entitled to it with a ``not_entitled`` rejection naming the rule; nothing is stored.
 
-Lines of RULES.md and where they are checked:
+Each command names who may issue it (``issued_by`` in :mod:`domain.doctor.commands`, one of
+the entitlements below), so a new command says it where it is declared. Lines of RULES.md
+and where they are checked:
 - service periods, absences, confirmations, supervision hours, plans, supervisors, group
   supervision: the employer whose service it is, for its own service only; the arena fits
   the organisation's kind (:func:`arena_fits`);
@@ -24,41 +26,21 @@ Lines of RULES.md and where they are checked:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from domain.doctor.commands import (
-    ApproveObjective,
-    AssessObjective,
-    AssignSupervisor,
-    CorrectServicePeriod,
-    DoctorCommand,
-    EndSupervisorAssignment,
-    GrantException,
-    IssueServiceConfirmation,
-    LogAbsence,
-    LogSupervisionHours,
-    RecordEducationPlan,
-    RecordGroupSupervision,
-    RecordLearningActivity,
-    RecordServicePeriod,
-    RecordSupervisionMeeting,
-    RegisterDoctor,
-    RequestApproval,
-    RetractAbsence,
-    RetractServicePeriod,
-    ReturnApprovalRequest,
-    RevokeApproval,
-    SignOffLearningActivity,
-    WithdrawApprovalRequest,
-    WithdrawException,
-)
 from domain.doctor.state import DoctorState
 from domain.organisation import OrganisationState
 from domain.rejection import Rejection, reject
 from domain.statuses import GRANTORS, part1_employers, self_created_post_orgs
+from events import doctor as facts
+from events import training
+from events.record import Facts
 from events.vocabulary import DIRECTORATE
+
+if TYPE_CHECKING:
+    from domain.doctor.commands import Command
 
 IssuerKind = Literal["organisation", "directorate", "doctor"]
 
@@ -133,7 +115,10 @@ def _period_employer(
     return _employer(issuer, period.org_number, rule, "period_id")
 
 
-# --- the table -----------------------------------------------------------------------------
+Entitlement = Callable[[Any, Issuer, DoctorState, Orgs], Rejection | None]
+"""Who may issue a command: ``(command, issuer, state, organisations) -> refusal or None``.
+Each command names its own as ``issued_by`` (:mod:`domain.doctor.commands`)."""
+
 
 EXCEPTION_RULE: dict[str, str] = {
     "turnus_approved": "R3",
@@ -147,12 +132,15 @@ EXCEPTION_RULE: dict[str, str] = {
 }
 
 
-def _grant(command: GrantException, issuer: Issuer, state: DoctorState) -> Rejection | None:
+def grantor(
+    command: facts.ExceptionFacts, issuer: Issuer, state: DoctorState, _o: Orgs
+) -> Rejection | None:
+    """The exception's single granting body (:data:`domain.statuses.GRANTORS`)."""
     rule = EXCEPTION_RULE.get(command.kind, "R3")
     if command.granted_by != issuer.party:
         return refuse("granted_by must be the issuer itself", rule, "granted_by")
-    grantor = GRANTORS.get(command.kind)
-    if grantor == "directorate":
+    body = GRANTORS.get(command.kind)
+    if body == "directorate":
         if issuer.kind != "directorate":
             return refuse(f"{command.kind} is granted by Helsedirektoratet alone", rule, "kind")
         return None
@@ -163,7 +151,7 @@ def _grant(command: GrantException, issuer: Issuer, state: DoctorState) -> Rejec
             rule,
             "kind",
         )
-    if grantor == "self_created_post":
+    if body == "self_created_post":
         posts = self_created_post_orgs(state)
         period = state.periods.get(command.period_id or "")
         if period is None or not period.self_created_post or period.part != 1:
@@ -180,7 +168,7 @@ def _grant(command: GrantException, issuer: Issuer, state: DoctorState) -> Rejec
                 "kind",
             )
         return None
-    if grantor == "part1_employer":
+    if body == "part1_employer":
         if not any(issuer.acts_for(o) for o in part1_employers(state)):
             return refuse(
                 "a local agreement is recorded by the doctor's part-1 hospital or municipality",
@@ -191,21 +179,19 @@ def _grant(command: GrantException, issuer: Issuer, state: DoctorState) -> Rejec
     return refuse(f"no one may grant {command.kind}", rule, "kind")
 
 
-Check = Callable[[Any, Issuer, DoctorState, Mapping[str, OrganisationState]], Rejection | None]
-
-
-def _register(_c: RegisterDoctor, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
+def registrar(
+    _c: facts.RegistrationFacts, i: Issuer, _s: DoctorState, _o: Orgs
+) -> Rejection | None:
     if i.kind not in ("organisation", "directorate"):
         return refuse("a doctor is registered by an organisation or the directorate", "R6")
     return None
 
 
-def _period(
-    c: RecordServicePeriod | CorrectServicePeriod, i: Issuer, s: DoctorState, o: Orgs
+def service_employer(
+    c: facts.ServicePeriodFacts, i: Issuer, _s: DoctorState, o: Orgs
 ) -> Rejection | None:
+    """R7: the employer, for its own service, at an organisation of the arena's kind (R1)."""
     refused = _employer(i, c.org_number, "R7")
-    if refused is None and isinstance(c, CorrectServicePeriod):
-        refused = _period_employer(i, s, c.period_id, "R7")
     if refused is None and not arena_fits(c.arena, o.get(c.org_number)):
         refused = refuse(
             f"{c.arena} service is not recorded at an organisation of this kind "
@@ -216,43 +202,61 @@ def _period(
     return refused
 
 
-def _of_period(
-    c: RetractServicePeriod | LogAbsence | IssueServiceConfirmation,
-    i: Issuer,
-    s: DoctorState,
-    _o: Orgs,
+def correcting_employer(
+    c: facts.CorrectionFacts, i: Issuer, s: DoctorState, o: Orgs
 ) -> Rejection | None:
-    return _period_employer(i, s, c.period_id, "R8" if isinstance(c, LogAbsence) else "R7")
+    """R7: as :func:`service_employer`, and the employer that recorded the period."""
+    return (
+        _employer(i, c.org_number, "R7")
+        or _period_employer(i, s, c.period_id, "R7")
+        or service_employer(c, i, s, o)
+    )
 
 
-def _of_absence(c: RetractAbsence, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+def period_employer(rule: str) -> Entitlement:
+    """The employer that recorded the command's ``period_id``."""
+
+    def check(c: Any, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+        return _period_employer(i, s, c.period_id, rule)
+
+    return check
+
+
+def absence_employer(
+    c: facts.AbsenceRetractionFacts, i: Issuer, s: DoctorState, _o: Orgs
+) -> Rejection | None:
+    """R8: the employer of the period the absence was logged in."""
     absence = s.absences.get(c.absence_id)
     return None if absence is None else _period_employer(i, s, absence.period_id, "R8")
 
 
-def _end_supervisor(
-    c: EndSupervisorAssignment, i: Issuer, s: DoctorState, _o: Orgs
+def supervisor_employer(
+    c: facts.SupervisorEndFacts, i: Issuer, s: DoctorState, _o: Orgs
 ) -> Rejection | None:
+    """R14: the organisation that made the assignment ends it."""
     found = next((x for x in s.supervisors if x.assignment_id == c.assignment_id), None)
     return None if found is None else _employer(i, found.org_number, "R14", "assignment_id")
 
 
-def _plan(c: RecordEducationPlan, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+def plan_employer(c: training.PlanFacts, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+    """R17: an employer of the doctor, for itself."""
     refused = _employer(i, c.org_number, "R17")
     if refused is None and not s.serves_at(c.org_number):
         refused = refuse("the plan is made by the doctor's employer", "R17", "org_number")
     return refused
 
 
-def _doctor_asks(
-    c: RequestApproval | WithdrawApprovalRequest, i: Issuer, _s: DoctorState, _o: Orgs
-) -> Rejection | None:
+def the_doctor(c: Facts, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
+    """R5: the doctor, in its own record (approval requests)."""
     if i.kind != "doctor" or i.doctor_id != c.doctor_id:
         return refuse("only the doctor asks for, or withdraws, an approval", "R5")
     return None
 
 
-def _withdraw(c: WithdrawException, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+def withdrawing_grantor(
+    c: facts.ExceptionWithdrawalFacts, i: Issuer, s: DoctorState, _o: Orgs
+) -> Rejection | None:
+    """Whoever granted the exception, and no one else, withdraws it."""
     x = s.exceptions.get(c.exception_id)
     if x is None:
         return None
@@ -262,7 +266,7 @@ def _withdraw(c: WithdrawException, i: Issuer, s: DoctorState, _o: Orgs) -> Reje
     return None
 
 
-def _own_org(rule: str) -> Check:
+def employer(rule: str) -> Entitlement:
     """The command's ``org_number`` must be the issuer's own."""
 
     def check(c: Any, i: Issuer, _s: DoctorState, _o: Orgs) -> Rejection | None:
@@ -271,11 +275,7 @@ def _own_org(rule: str) -> Check:
     return check
 
 
-def _grant_check(c: GrantException, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
-    return _grant(c, i, s)
-
-
-def _doctor_or_employer(c: Any, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
+def doctor_or_employer(c: Any, i: Issuer, s: DoctorState, _o: Orgs) -> Rejection | None:
     """The training year (issue 15): the doctor records an activity or a meeting in its own
     record, or an employer for its own service (``recorded_by`` names which)."""
     if c.recorded_by == "doctor":
@@ -288,43 +288,17 @@ def _doctor_or_employer(c: Any, i: Issuer, s: DoctorState, _o: Orgs) -> Rejectio
     return refused
 
 
-# One line per command: who may issue it (RULES.md "Who may record what").
-CHECKS: dict[type[Any], Check] = {
-    RegisterDoctor: _register,
-    RecordServicePeriod: _period,
-    CorrectServicePeriod: _period,
-    RetractServicePeriod: _of_period,
-    LogAbsence: _of_period,
-    IssueServiceConfirmation: _of_period,
-    RetractAbsence: _of_absence,
-    AssignSupervisor: _own_org("R14"),  # it may appoint before the service is recorded
-    EndSupervisorAssignment: _end_supervisor,
-    AssessObjective: _own_org("R5"),
-    ApproveObjective: _own_org("R5"),
-    RevokeApproval: _own_org("R5"),
-    LogSupervisionHours: _own_org("R12"),
-    RecordEducationPlan: _plan,
-    RecordGroupSupervision: _own_org("R18"),
-    GrantException: _grant_check,
-    WithdrawException: _withdraw,
-    RequestApproval: _doctor_asks,
-    WithdrawApprovalRequest: _doctor_asks,
-    ReturnApprovalRequest: _own_org("R5"),
-    RecordLearningActivity: _doctor_or_employer,
-    SignOffLearningActivity: _own_org("R5"),
-    RecordSupervisionMeeting: _doctor_or_employer,
-}
-
-
 def authorise(
-    command: DoctorCommand,
+    command: Command,
     issuer: Issuer,
     state: DoctorState,
     organisations: Mapping[str, OrganisationState],
 ) -> Rejection | None:
     """None when ``issuer`` may issue ``command``; else the refusal (nothing is stored). A
-    command type without a line in :data:`CHECKS` is refused for everyone."""
-    check = CHECKS.get(type(command))
-    if check is None:
+    command type that names no ``issued_by`` is refused for everyone."""
+    # Read from the class: a function read through an instance would be bound to it.
+    entitled = getattr(type(command), "issued_by", None)
+    if entitled is None:
         return refuse(f"no one may issue {type(command).__name__}", "R6")
-    return check(command, issuer, state, organisations)
+    refused: Rejection | None = entitled(command, issuer, state, organisations)
+    return refused

@@ -19,8 +19,7 @@ from typing import Literal
 
 from domain.approval import counting_assessment, served_for
 from domain.catalogue import Catalogue
-from domain.doctor.records import Approval
-from domain.doctor.state import DoctorState, confirmed_absences
+from domain.doctor.state import Approval, DoctorState, confirmed_absences
 from domain.rejection import Blocker, period_blocker
 
 ConfirmationStatus = Literal["missing", "stale", "valid"]

@@ -17,8 +17,7 @@ from domain.basis import (
 )
 from domain.calendar_days import ONE_DAY
 from domain.catalogue import Catalogue, CatalogueVersion, path_objectives
-from domain.doctor.records import Period
-from domain.doctor.state import DoctorState
+from domain.doctor.state import DoctorState, Period
 from domain.organisation import OrganisationState
 from domain.rejection import Blocker, period_blocker
 from domain.rulesets import RuleSet

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 if TYPE_CHECKING:
-    from domain.doctor.records import Period
+    from domain.doctor.state import Period
 
 RejectionCode = Literal[
     "invalid_value",  # a field's value is impossible (end before start, FTE 0) -> 400/422

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Literal
 
-from domain.doctor.records import ExceptionRecord, Period
-from domain.doctor.state import DoctorState
+from domain.doctor.state import DoctorState, ExceptionRecord, Period
 from domain.organisation import OrganisationState
 from domain.rulesets import RuleSet
 from events.vocabulary import DIRECTORATE, ExceptionKind

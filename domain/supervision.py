@@ -8,8 +8,7 @@ from fractions import Fraction
 import msgspec
 
 from domain.calendar_days import add_months, days_inclusive, month_bounds, overlap
-from domain.doctor.records import Supervisor
-from domain.doctor.state import DoctorState
+from domain.doctor.state import DoctorState, Supervisor
 from domain.rulesets import RuleSet
 from domain.statuses import veileder_dispensation
 from domain.training_year import meeting_hours_by_month

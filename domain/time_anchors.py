@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.doctor.records import Period
+from domain.doctor.state import Period
 from domain.rulesets import RuleSet, rule_set_in_force
 
 LIS1_FROM = date(2017, 3, 1)

@@ -16,8 +16,7 @@ from typing import Literal
 import msgspec
 
 from domain.calendar_days import ONE_DAY, months_as_days
-from domain.doctor.records import Period
-from domain.doctor.state import DoctorState
+from domain.doctor.state import DoctorState, Period
 from domain.rulesets import RuleSet
 from domain.service_time import AbsenceSpan, BlockTime, Span, block_time, to_days
 from domain.statuses import foreign_credit_months, gp_dispensation, part1_waived, turnus_approved

@@ -12,6 +12,7 @@ import msgspec
 
 from domain.copying import copy_as
 from domain.doctor.state import DoctorState
+from domain.doctor.training_records import plan_at, plan_version
 
 
 class ObjectiveActivity(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,7 +113,7 @@ def plan_status(
     """Per part with planned periods: behind when less time was served than planned (by
     more than 10 %) or an objective planned in a period that has ended is not approved;
     ahead when more was served than planned (by more than 10 %); otherwise on track."""
-    periods = [p for w in state.plan_at() for p in w.periods]
+    periods = [p for w in plan_at(state) for p in w.periods]
     out = []
     for part in sorted({p.part for p in periods}):
         planned = [p for p in periods if p.part == part]
@@ -135,7 +136,7 @@ def plan_status(
         out.append(
             PartPlanStatus(
                 part=part,
-                plan_version=state.plan_version,
+                plan_version=plan_version(state),
                 planned_days=round(planned_days, 1),
                 served_days=round(served_days, 1),
                 objectives_due=due,

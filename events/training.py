@@ -24,6 +24,11 @@ MeetingKind = Literal["individual", "group"]
 RECORDED_BY_DOCTOR = "doctor"
 
 
+class TrainingYearEvent(Event, frozen=True, kw_only=True):
+    """Base of the training year's events: :func:`domain.doctor.state.evolve` hands them all
+    to the training year's own fold (:mod:`domain.doctor.training_records`)."""
+
+
 class ActivityFacts(Facts, frozen=True, kw_only=True):
     activity_id: str
     kind: ActivityKind
@@ -61,25 +66,41 @@ class MeetingFacts(Facts, frozen=True, kw_only=True):
 
 
 class LearningActivityRecorded(
-    ActivityFacts, Event, frozen=True, kw_only=True, tag="doctor.learning_activity_recorded"
+    ActivityFacts,
+    TrainingYearEvent,
+    frozen=True,
+    kw_only=True,
+    tag="doctor.learning_activity_recorded",
 ):
     pass
 
 
 class LearningActivitySignedOff(
-    SignOffFacts, Event, frozen=True, kw_only=True, tag="doctor.learning_activity_signed_off"
+    SignOffFacts,
+    TrainingYearEvent,
+    frozen=True,
+    kw_only=True,
+    tag="doctor.learning_activity_signed_off",
 ):
     pass
 
 
 class AssessmentEvidenceCited(
-    CitationFacts, Event, frozen=True, kw_only=True, tag="doctor.assessment_evidence_cited"
+    CitationFacts,
+    TrainingYearEvent,
+    frozen=True,
+    kw_only=True,
+    tag="doctor.assessment_evidence_cited",
 ):
     pass
 
 
 class SupervisionMeetingHeld(
-    MeetingFacts, Event, frozen=True, kw_only=True, tag="doctor.supervision_meeting_held"
+    MeetingFacts,
+    TrainingYearEvent,
+    frozen=True,
+    kw_only=True,
+    tag="doctor.supervision_meeting_held",
 ):
     org_number: str  # the veileder's organisation: it (and the doctor) may read the notes
 
@@ -103,7 +124,7 @@ class PlanFacts(Facts, frozen=True, kw_only=True):
 
 
 class EducationPlanRecorded(
-    PlanFacts, Event, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"
+    PlanFacts, TrainingYearEvent, frozen=True, kw_only=True, tag="doctor.education_plan_recorded"
 ):
     """R17: an employer writes (a new version of) the doctor's individual education plan
     for its own service. ``plan_version`` counts every plan written for the doctor, by any

@@ -1,7 +1,10 @@
 """A doctor's record as a fold over its events: ``evolve(state, event) -> state``.
 
-The state is a frozen msgspec Struct, so a service can store it as a snapshot
-(``msgspec.json.encode``) and decide on it without re-reading the history."""
+One frozen Struct per kind of fact, so a service stores the state as a snapshot and decides
+on it without re-reading the history. They are the snapshot's shape (``snapshot_schema``),
+not the events': an event's facts and its piece of state look alike but change apart, so each
+is written out here (:func:`domain.copying.copy_as` copies between them). The training year
+folds its own events (:mod:`domain.doctor.training_records`)."""
 
 from __future__ import annotations
 
@@ -12,22 +15,145 @@ from typing import assert_never
 import msgspec
 
 from domain.copying import copy_as
-from domain.doctor.records import (
-    Absence,
-    Approval,
-    ApprovalRequest,
-    Assessment,
-    Confirmation,
-    ConfirmedAbsence,
-    ExceptionRecord,
-    GroupSession,
-    Period,
-    SupervisionEntry,
-    Supervisor,
-)
-from domain.doctor.training_records import Activity, Meeting, PlanWrite, SignOff
+from domain.doctor import training_records
+from domain.doctor.training_records import Activity, Meeting, PlanWrite
 from events import doctor as ev
 from events.relations import RelationEvent, RelationFact
+from events.training import TrainingYearEvent
+from events.vocabulary import Arena, Part
+
+
+class Period(msgspec.Struct, frozen=True, kw_only=True):
+    period_id: str
+    org_number: str
+    part: Part
+    arena: Arena | None
+    position: str
+    fte_percent: int
+    start: date
+    end: date | None
+    specialty: str | None = None
+    open_unselected_gp: bool = False
+    self_created_post: bool = False
+
+
+class Absence(msgspec.Struct, frozen=True, kw_only=True):
+    absence_id: str
+    period_id: str
+    kind: str
+    start: date
+    end: date
+    percent: int
+
+
+class ConfirmedAbsence(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    start: date
+    end: date
+    percent: int
+
+
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    """R7. ``period`` and ``absences`` are the facts as they stood when it was issued: a later
+    correction that changes them makes the confirmation stale (:mod:`domain.basis`)."""
+
+    period_id: str
+    issued_on: date
+    signed_by_hpr: str
+    period: Period | None = None
+    absences: tuple[ConfirmedAbsence, ...] = ()
+
+
+class Supervisor(msgspec.Struct, frozen=True, kw_only=True):
+    assignment_id: str = ""
+    org_number: str
+    hpr_number: str
+    role: str
+    valid_from: date
+    part: Part
+    specialty: str | None = None
+    specialist_in: str | None = None
+    substantial_experience: bool = False
+    external_stay: bool = False
+    valid_to: date | None = None  # R13: an ended assignment holds up to this day
+
+    def valid_on(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+
+# Stored as an array, not a map: a long record holds thousands, and field names would be
+# half of the snapshot's bytes (decoded on every write).
+class Assessment(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    objective_id: str
+    catalogue_version: str
+    org_number: str
+    assessor_hpr: str
+    assessor_role: str
+    outcome: str
+    assessed_on: date
+    seq: int = 0  # order of recording among all the doctor's assessments (ties on a day)
+
+
+class Approval(msgspec.Struct, frozen=True, kw_only=True):
+    objective_id: str
+    catalogue_version: str
+    org_number: str
+    approver_hpr: str
+    leader_hpr: str
+    delegation_id: str | None
+    approved_on: date
+    revoked_on: date | None = None
+    revoke_reason: str | None = None
+
+    def active_on(self, on: date) -> bool:
+        return self.approved_on <= on and (self.revoked_on is None or on < self.revoked_on)
+
+
+class ExceptionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    exception_id: str
+    kind: str
+    granted_by: str
+    granted_on: date
+    valid_from: date | None = None
+    valid_to: date | None = None
+    granted_by_hpr: str | None = None
+    period_id: str | None = None
+    supervisor_hpr: str | None = None
+    credit_months: int | None = None
+    reason: str = ""
+    withdrawn_on: date | None = None
+    withdraw_reason: str | None = None
+
+    def in_force(self, on: date) -> bool:
+        """Valid on ``on``: inside its validity period and not withdrawn by then."""
+        start = self.valid_from or self.granted_on
+        if on < start or (self.valid_to is not None and on > self.valid_to):
+            return False
+        return self.withdrawn_on is None or on < self.withdrawn_on
+
+
+class GroupSession(msgspec.Struct, frozen=True, kw_only=True):
+    org_number: str
+    held_on: date
+    minutes: int
+
+
+class SupervisionEntry(msgspec.Struct, frozen=True, kw_only=True):
+    month: str
+    org_number: str
+    hours: float
+
+
+class ApprovalRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A doctor's request that a leader approve an objective: waiting, or returned with a
+    comment. Withdrawn and approved requests are gone."""
+
+    objective_id: str
+    org_number: str
+    requested_on: date
+    status: str = "waiting"  # waiting | returned
+    comment: str | None = None
+    returned_on: date | None = None
 
 
 class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,18 +178,6 @@ class DoctorState(msgspec.Struct, frozen=True, kw_only=True):
     meetings: dict[str, Meeting] = {}  # supervision meetings (R12, R18)
     citations: dict[str, tuple[str, ...]] = {}  # objective_id -> activities its assessment cited
     plan_history: tuple[PlanWrite, ...] = ()  # R17: every version of the education plan
-
-    @property
-    def plan_version(self) -> int:
-        return self.plan_history[-1].plan_version if self.plan_history else 0
-
-    def plan_at(self, version: int | None = None) -> list[PlanWrite]:
-        """The plan at ``version`` (default: the latest): each employer's latest write."""
-        latest: dict[str, PlanWrite] = {}
-        for w in self.plan_history:
-            if version is None or w.plan_version <= version:
-                latest[w.org_number] = w
-        return sorted(latest.values(), key=lambda w: w.org_number)
 
     def all_assessments(self) -> list[Assessment]:
         """Every assessment, in order of recording."""
@@ -195,14 +309,6 @@ def _exception_withdrawn(state: DoctorState, e: ev.ExceptionWithdrawn) -> Doctor
     return r(state, exceptions={**state.exceptions, gone.exception_id: gone})
 
 
-def _plan(state: DoctorState, e: ev.EducationPlanRecorded) -> DoctorState:
-    """R17: the first plan per employer (``plans``) and every version (``plan_history``)."""
-    history = (*state.plan_history, copy_as(PlanWrite, e))
-    if e.org_number in state.plans:
-        return r(state, plan_history=history)
-    return r(state, plans={**state.plans, e.org_number: e.recorded_on}, plan_history=history)
-
-
 def _group_session(state: DoctorState, e: ev.GroupSupervisionAttended) -> DoctorState:
     return r(state, group_sessions=(*state.group_sessions, copy_as(GroupSession, e)))
 
@@ -223,26 +329,6 @@ def _returned(state: DoctorState, e: ev.ApprovalRequestReturned) -> DoctorState:
         return state
     returned = r(old, status="returned", comment=e.comment, returned_on=e.returned_on)
     return r(state, approval_requests={**state.approval_requests, e.objective_id: returned})
-
-
-def _activity(state: DoctorState, e: ev.LearningActivityRecorded) -> DoctorState:
-    return r(state, activities={**state.activities, e.activity_id: copy_as(Activity, e)})
-
-
-def _signed_off(state: DoctorState, e: ev.LearningActivitySignedOff) -> DoctorState:
-    old = state.activities.get(e.activity_id)
-    if old is None:
-        return state
-    signed = r(old, sign_off=copy_as(SignOff, e))
-    return r(state, activities={**state.activities, e.activity_id: signed})
-
-
-def _cited(state: DoctorState, e: ev.AssessmentEvidenceCited) -> DoctorState:
-    return r(state, citations={**state.citations, e.objective_id: e.activity_ids})
-
-
-def _meeting(state: DoctorState, e: ev.SupervisionMeetingHeld) -> DoctorState:
-    return r(state, meetings={**state.meetings, e.meeting_id: copy_as(Meeting, e)})
 
 
 def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorState:
@@ -276,8 +362,6 @@ def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorS
             return _exception(state, event)
         case ev.ExceptionWithdrawn():
             return _exception_withdrawn(state, event)
-        case ev.EducationPlanRecorded():
-            return _plan(state, event)
         case ev.GroupSupervisionAttended():
             return _group_session(state, event)
         case ev.ApprovalRequested():
@@ -286,14 +370,8 @@ def evolve(state: DoctorState, event: ev.DoctorEvent | RelationEvent) -> DoctorS
             return _withdrawn(state, event)
         case ev.ApprovalRequestReturned():
             return _returned(state, event)
-        case ev.LearningActivityRecorded():
-            return _activity(state, event)
-        case ev.LearningActivitySignedOff():
-            return _signed_off(state, event)
-        case ev.AssessmentEvidenceCited():
-            return _cited(state, event)
-        case ev.SupervisionMeetingHeld():
-            return _meeting(state, event)
+        case TrainingYearEvent():
+            return training_records.evolve(state, event)
         case RelationFact():
             # Relations and identities are not decision state: their status is the
             # doctor_organisations row written with the event (issue 13).

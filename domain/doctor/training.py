@@ -13,6 +13,7 @@ from domain.copying import copy_as
 from domain.doctor import commands
 from domain.doctor.checks import NO_SERVICE, no_service_at
 from domain.doctor.state import DoctorState
+from domain.doctor.training_records import plan_version
 from domain.organisation import authority
 from domain.rejection import Rejection, reject
 from events import doctor as ev
@@ -183,4 +184,4 @@ def record_plan(cmd: commands.RecordEducationPlan, state: DoctorState, ctx: Cont
     for i, p in enumerate(cmd.periods):
         if (refused := _check_plan_period(i, p, cmd, ctx)) is not None:
             return refused
-    return [copy_as(ev.EducationPlanRecorded, cmd, plan_version=state.plan_version + 1)]
+    return [copy_as(ev.EducationPlanRecorded, cmd, plan_version=plan_version(state) + 1)]

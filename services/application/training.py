@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.doctor.commands import RecordEducationPlan, RecordSupervisionMeeting
+from domain.doctor.training_records import plan_version
 from services.application.doctors import DoctorHandlers
 from services.application.messages import Envelope, Reply, created
 from services.application.streams import transaction
@@ -42,7 +43,7 @@ class TrainingHandlers(DoctorHandlers):
             body = {
                 "doctor_id": command.doctor_id,
                 "org_number": command.org_number,
-                "plan_version": outcome.state.plan_version,
+                "plan_version": plan_version(outcome.state),
                 "version": outcome.version,
             }
             return created(body, version=outcome.version)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.doctor.training_records import plan_at, plan_version
 from events.training import PlanPeriod
 from services.read_models import states
 from services.store import sql
@@ -130,11 +131,11 @@ class TrainingReads:
         """None: no such version (or no plan at all)."""
         async with self._engine.connect() as conn:
             state, _ = await states.read(conn, states.DOCTORS, doctor_id)
-        latest = state.plan_version
+        latest = plan_version(state)
         wanted = latest if version is None else version
         if not 1 <= wanted <= latest:
             return None
-        writes = state.plan_at(wanted)
+        writes = plan_at(state, wanted)
         return PlanView(
             doctor_id=doctor_id,
             plan_version=wanted,

@@ -18,8 +18,7 @@ from domain.approval import (
     latest_assessments,
 )
 from domain.catalogue import Catalogue, evolve
-from domain.doctor.records import Assessment
-from domain.doctor.state import DoctorState, fold
+from domain.doctor.state import Assessment, DoctorState, fold
 from events import doctor as ev
 from events.catalogue import CatalogueVersionPublished, ObjectiveChange, ObjectiveSpec
 

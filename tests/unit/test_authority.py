@@ -5,6 +5,7 @@ the flags that follow appear and clear."""
 from __future__ import annotations
 
 from datetime import date
+from typing import get_args
 
 import msgspec
 import pytest
@@ -21,6 +22,7 @@ from domain.doctor.commands import (
     AssessObjective,
     AssignSupervisor,
     CorrectServicePeriod,
+    DoctorCommand,
     EndSupervisorAssignment,
     GrantException,
     IssueServiceConfirmation,
@@ -90,6 +92,26 @@ def period_cmd(org: str, arena: str | None, part: int = 1, **kw: object) -> Reco
     }
     fields.update(kw)
     return RecordServicePeriod(**fields)  # type: ignore[arg-type]
+
+
+# --- the table: every command names who may issue it ---------------------------------------
+
+
+def test_every_doctor_command_names_who_may_issue_it() -> None:
+    unnamed = [c.__name__ for c in get_args(DoctorCommand) if "issued_by" not in vars(c)]
+    assert unnamed == []
+
+
+def test_R6_a_command_that_names_no_issuer_is_refused_for_everyone() -> None:
+    class Unlisted(RecordServicePeriod, frozen=True, kw_only=True, tag="unlisted"):
+        issued_by = None  # type: ignore[assignment]
+
+    w = World()
+    command = Unlisted(**msgspec.structs.asdict(period_cmd(HOSPITAL, "hospital")))
+    for issuer in EVERYONE.values():
+        r = refused(w, command, issuer, "R6")
+        assert "Unlisted" in r.detail
+    w.ok(period_cmd(HOSPITAL, "hospital"), H)
 
 
 # --- service periods, absences, confirmations, hours, plans ---------------------------------

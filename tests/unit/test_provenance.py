@@ -27,7 +27,7 @@ from domain.doctor.commands import (
     RetractServicePeriod,
     RevokeApproval,
 )
-from domain.doctor.records import Period
+from domain.doctor.state import Period
 from domain.progress import progress, readiness
 from domain.rejection import Rejection
 from domain.rulesets import IN_FORCE, REPORTED_LIS1_2019

@@ -15,6 +15,7 @@ from domain.doctor.commands import (
     RecordSupervisionMeeting,
     SignOffLearningActivity,
 )
+from domain.doctor.training_records import plan_at, plan_version
 from domain.progress import progress
 from domain.rulesets import rule_set_in_force
 from domain.supervision import supervision_report
@@ -246,9 +247,9 @@ def test_every_plan_written_is_a_new_version_and_old_versions_stay() -> None:
     first = w.ok(plan())
     assert isinstance(first[0], EducationPlanRecorded) and first[0].plan_version == 1
     w.ok(plan(end=d("2021-02-28")))
-    assert w.state.plan_version == 2
-    assert [p.end for wr in w.state.plan_at(1) for p in wr.periods] == [d("2020-08-31")]
-    assert [p.end for wr in w.state.plan_at() for p in wr.periods] == [d("2021-02-28")]
+    assert plan_version(w.state) == 2
+    assert [p.end for wr in plan_at(w.state, 1) for p in wr.periods] == [d("2020-08-31")]
+    assert [p.end for wr in plan_at(w.state) for p in wr.periods] == [d("2021-02-28")]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from services.api import cursor
 from services.api.access import Access
 from services.api.access_log import access_log_middleware
-from services.api.dependencies import EnvelopeDep, PrincipalDep, ServicesDep
+from services.api.dependencies import EnvelopeDep, PagingDep, PrincipalDep, ServicesDep
 from services.api.problems import ProblemError
 from services.api.route import get, post
 from services.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, Page, WriteResult
@@ -62,11 +62,12 @@ class ApplicationsController(Controller):
             Literal["submitted", "approved", "rejected", "more_information_needed"] | None,
             QueryParameter(),
         ] = None,
-        cursor_: cursor.Cursor = None,
-        limit: cursor.Limit = 100,
+        *,
+        paging: PagingDep,
     ) -> Page:
         """The caseworkers' queue"""
-        rows = await services.records.queue(status, cursor.decode_feed(cursor_), limit)
+        limit = paging.limit
+        rows = await services.records.queue(status, paging.after_in_feed(), limit)
         items = [
             QueueItem(
                 application_id=r.application_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from litestar.params import QueryParameter
 
@@ -12,6 +12,26 @@ from services.api.problems import ProblemError
 # The two query parameters of every paged list: ?cursor= (from the last page) and ?limit=.
 Cursor = Annotated[str | None, QueryParameter(name="cursor")]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+
+
+class Paging(NamedTuple):
+    """A paged list's request: ``cursor`` as the last page handed it out, and ``limit``."""
+
+    cursor: str | None
+    limit: int
+
+    def after(self) -> int:
+        """The position the last page ended at (0 for the first page): :func:`decode`."""
+        return decode(self.cursor)
+
+    def after_in_feed(self) -> tuple[int, int]:
+        """The place in the feed order the last page ended at: :func:`decode_feed`."""
+        return decode_feed(self.cursor)
+
+
+def paging_of(cursor_: Cursor = None, limit: Limit = 100) -> Paging:
+    """The dependency ``paging``: the two query parameters, declared once."""
+    return Paging(cursor_, limit)
 
 
 def encode(position: int) -> str:

@@ -1,6 +1,6 @@
 """What a route handler may ask for, typed, through Litestar's ``Provide``: the services
-built by the one bootstrap, the caller's ``Principal`` and the ``Envelope`` of a write
-(who, request id, idempotency key, ``If-Match``)."""
+built by the one bootstrap, the caller's ``Principal``, the ``Envelope`` of a write
+(who, request id, idempotency key, ``If-Match``) and the ``Paging`` of a paged list."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from services.api.acting_party import acting_party
+from services.api.cursor import Paging, paging_of
 from services.api.problems import ProblemError
 from services.application.access_log import note_for
 from services.application.messages import AccessNote, Envelope, IdempotentRequest, request_hash
@@ -130,6 +131,7 @@ DEPENDENCIES = {
     "principal": Provide(principal_of_request, sync_to_thread=False),
     "envelope": Provide(envelope_of),
     "my_doctor_id": Provide(my_doctor_id_of),
+    "paging": Provide(paging_of, sync_to_thread=False),
 }
 
 # What a route handler declares to receive them (Litestar's explicit named dependencies).
@@ -137,3 +139,4 @@ ServicesDep = NamedDependency[Services]
 PrincipalDep = NamedDependency[Principal]
 EnvelopeDep = NamedDependency[Envelope]
 MyDoctorIdDep = NamedDependency[str]  # the caller's own doctor id (a route under /me)
+PagingDep = NamedDependency[Paging]  # ?cursor= and ?limit= of a paged list

@@ -27,7 +27,7 @@ from services.api.schemas import (
     WithdrawalIn,
     WriteResult,
 )
-from services.api.write_routes import Sent, WriteRoutes, new_id, to_doctor
+from services.api.write_routes import Sent, WriteRoutes, creates, new_id, to_doctor
 from services.api.writes import acting_org, json_response
 from services.application import commands as cmd
 from services.clock import today
@@ -66,19 +66,13 @@ def granted_by(who: Principal) -> str:
 @DOCTOR_WRITES.post("/service-periods", Access.NEW_OR_CURRENT_EMPLOYER)
 def service_period(doctor_id: str, data: ServicePeriodIn) -> Sent:
     """Record a service period (the employer)"""
-    period_id = new_id()
-    command = cmd.from_body(cmd.RecordServicePeriod, data, doctor_id=doctor_id, period_id=period_id)
-    return Sent(command, {"period_id": period_id})
+    return creates(cmd.RecordServicePeriod, data, "period_id", doctor_id=doctor_id)
 
 
 @DOCTOR_WRITES.post("/service-periods/{period_id:str}/absences", Access.EMPLOYER_OF_DOCTOR)
 def absence(doctor_id: str, period_id: str, data: AbsenceIn) -> Sent:
     """Log an absence in a service period (R8)"""
-    absence_id = new_id()
-    command = cmd.from_body(
-        cmd.LogAbsence, data, doctor_id=doctor_id, period_id=period_id, absence_id=absence_id
-    )
-    return Sent(command, {"absence_id": absence_id})
+    return creates(cmd.LogAbsence, data, "absence_id", doctor_id=doctor_id, period_id=period_id)
 
 
 @DOCTOR_WRITES.post("/service-periods/{period_id:str}/confirmation", Access.EMPLOYER_OF_DOCTOR)
@@ -163,16 +157,14 @@ def supervision_hours(doctor_id: str, data: SupervisionHoursIn, who: Principal) 
 @DOCTOR_WRITES.post("/exceptions", Access.EMPLOYER_OR_DIRECTORATE)
 def exception(doctor_id: str, data: ExceptionIn, who: Principal) -> Sent:
     """Record an exception (R2 sequence, R3 part 1 first, R11, R13, R4 local FKM)"""
-    exception_id = new_id()
-    command = cmd.from_body(
+    return creates(
         cmd.GrantException,
         data,
+        "exception_id",
         doctor_id=doctor_id,
-        exception_id=exception_id,
         granted_by=granted_by(who),
         granted_by_hpr=data.granted_by_hpr or who.hpr_number,
     )
-    return Sent(command, {"exception_id": exception_id})
 
 
 @DOCTOR_WRITES.delete("/exceptions/{exception_id:str}", Access.EMPLOYER_OR_DIRECTORATE)

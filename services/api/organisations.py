@@ -16,7 +16,7 @@ from services.api.schemas import (
     RegistrationEndIn,
     RegistrationIn,
 )
-from services.api.write_routes import Sent, WriteRoutes, new_id, to_organisation
+from services.api.write_routes import Sent, WriteRoutes, creates, to_organisation
 from services.application import commands as cmd
 from services.clock import today
 
@@ -40,11 +40,8 @@ def appoint_leader(org_number: str, data: LeaderIn) -> Sent:
 @ORGANISATION_WRITES.post("/{org_number:str}/delegations", Access.ORGANISATION_SELF)
 def delegate(org_number: str, data: DelegationIn) -> Sent:
     """A leader delegates approval"""
-    delegation_id = new_id()
-    command = cmd.from_body(
-        cmd.GrantDelegation, data, org_number=org_number, delegation_id=delegation_id
-    )
-    return Sent(command, {"delegation_id": delegation_id, "org_number": org_number})
+    echo = {"org_number": org_number}
+    return creates(cmd.GrantDelegation, data, "delegation_id", echo, org_number=org_number)
 
 
 @ORGANISATION_WRITES.delete(
@@ -61,11 +58,8 @@ def end_delegation(org_number: str, delegation_id: str) -> Sent:
 @ORGANISATION_WRITES.post("/{org_number:str}/registrations", Access.ADMIN)
 def register_training(org_number: str, data: RegistrationIn) -> Sent:
     """Register as utdanningsvirksomhet for a specialty (R16, the directorate)"""
-    registration_id = new_id()
-    command = cmd.from_body(
-        cmd.RegisterForSpecialty, data, org_number=org_number, registration_id=registration_id
-    )
-    return Sent(command, {"registration_id": registration_id, "org_number": org_number})
+    echo = {"org_number": org_number}
+    return creates(cmd.RegisterForSpecialty, data, "registration_id", echo, org_number=org_number)
 
 
 @ORGANISATION_WRITES.post("/{org_number:str}/registrations/{registration_id:str}/end", Access.ADMIN)

@@ -9,7 +9,7 @@ from litestar.params import FromPath
 
 from services.api import cursor
 from services.api.access import Access
-from services.api.dependencies import ServicesDep
+from services.api.dependencies import PagingDep, ServicesDep
 from services.api.route import RecordController, get
 from services.api.schemas import Page
 
@@ -44,17 +44,12 @@ class RecordReadsController(RecordController):
 
     @get("/events", Access.DOCTOR_SELF_OR_DIRECTORATE)
     async def events(
-        self,
-        services: ServicesDep,
-        doctor_id: FromPath[str],
-        cursor_: cursor.Cursor = None,
-        limit: cursor.Limit = 100,
+        self, services: ServicesDep, doctor_id: FromPath[str], paging: PagingDep
     ) -> Page:
         """The audit trail: every event with who, when and on whose behalf"""
-        after = cursor.decode(cursor_)
-        rows = await services.records.audit_trail(doctor_id, after, limit)
+        rows = await services.records.audit_trail(doctor_id, paging.after(), paging.limit)
         items = []
-        for row in rows[:limit]:
+        for row in rows[: paging.limit]:
             metadata = msgspec.json.decode(row.metadata)
             items.append(
                 AuditEntry(
@@ -70,23 +65,18 @@ class RecordReadsController(RecordController):
                     data=msgspec.Raw(row.data.encode()),
                 )
             )
-        more = len(rows) > limit
+        more = len(rows) > paging.limit
         return Page(items=items, next_cursor=cursor.encode(items[-1].version) if more else None)
 
     @get("/access-log", Access.DOCTOR_SELF_OR_DIRECTORATE)
     async def access_log(
-        self,
-        services: ServicesDep,
-        doctor_id: FromPath[str],
-        cursor_: cursor.Cursor = None,
-        limit: cursor.Limit = 100,
+        self, services: ServicesDep, doctor_id: FromPath[str], paging: PagingDep
     ) -> Page:
         """Who read or changed this doctor's record"""
-        after = cursor.decode(cursor_)
         # Reads are logged in batches (access_log.py): this process's are written first, so
         # the log shows them; another process's follow within the flush interval.
         await services.access_log.flush()
-        rows = await services.records.access_log(doctor_id, after, limit)
+        rows = await services.records.access_log(doctor_id, paging.after(), paging.limit)
         items = [
             AccessEntry(
                 at=row.at.isoformat(),
@@ -99,7 +89,9 @@ class RecordReadsController(RecordController):
                 endpoint=row.endpoint,
                 status=row.status,
             )
-            for row in rows[:limit]
+            for row in rows[: paging.limit]
         ]
-        more = len(rows) > limit
-        return Page(items=items, next_cursor=cursor.encode(rows[limit - 1].id) if more else None)
+        more = len(rows) > paging.limit
+        return Page(
+            items=items, next_cursor=cursor.encode(rows[paging.limit - 1].id) if more else None
+        )

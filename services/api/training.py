@@ -29,7 +29,7 @@ from services.api.schemas import (
     Text,
     WriteResult,
 )
-from services.api.write_routes import Sent, WriteRoutes, new_id, to_doctor
+from services.api.write_routes import Sent, WriteRoutes, creates, new_id, to_doctor
 from services.api.writes import acting_org, json_response
 from services.application import commands as cmd
 from services.clock import today
@@ -107,15 +107,13 @@ TRAINING_RECORD = WriteRoutes(
 @TRAINING_RECORD.post("/learning-activities", Access.DOCTOR_SELF_OR_EMPLOYER)
 def learning_activity(doctor_id: str, data: LearningActivityIn, who: Principal) -> Sent:
     """Record a learning activity (the doctor or an employer); answers activity_id"""
-    activity_id = new_id()
-    command = cmd.from_body(
+    return creates(
         cmd.RecordLearningActivity,
         data,
+        "activity_id",
         doctor_id=doctor_id,
-        activity_id=activity_id,
         recorded_by=recorded_by(who),
     )
-    return Sent(command, {"activity_id": activity_id})
 
 
 @TRAINING_RECORD.post("/learning-activities/{activity_id:str}/sign-off", Access.EMPLOYER_OF_DOCTOR)

@@ -47,12 +47,28 @@ class TrainingYear:
         return self.names.get(org_number) or org_number
 
 
+def _section(heading: str, intro: list[str], items: list[str], *, listed: bool) -> list[str]:
+    """One section of the page: its heading, any paragraphs, then its items (``listed``: as
+    the <li>s of a plain list)."""
+    if listed:
+        return [
+            f"<section><h2>{heading}</h2>",
+            *intro,
+            '<ul class="plain">',
+            *items,
+            "</ul></section>",
+        ]
+    return [f"<section><h2>{heading}</h2>", *intro, *items, "</section>"]
+
+
+def _none_yet(present: object, text: str) -> list[str]:
+    """A muted line saying there is nothing yet, when ``present`` is empty."""
+    return [] if present else [f'<p class="muted">{text}</p>']
+
+
 def _activities(year: TrainingYear) -> list[str]:
     e = escape
-    out = ["<section><h2>Læringsaktiviteter</h2>"]
-    if not year.activities:
-        out.append('<p class="muted">Ingen læringsaktiviteter registrert ennå.</p>')
-    out.append('<ul class="plain">')
+    items = []
     for a in year.activities:
         signed = (
             f"Signert {a.signed_on:%d.%m.%Y} av {e(a.signed_by_hpr or '')}"
@@ -60,20 +76,19 @@ def _activities(year: TrainingYear) -> list[str]:
             if a.signed_off and a.signed_on
             else "Ikke signert ennå"
         )
-        out.append(
+        items.append(
             f"<li><strong>{e(KIND_NB.get(a.kind, a.kind))}</strong> {a.date:%d.%m.%Y}: "
             f"{e(a.description)}<br><span class=muted>Læringsmål: "
             f"{e(', '.join(a.objective_ids))} · {signed}</span></li>"
         )
-    out.append("</ul></section>")
-    return out
+    empty = _none_yet(year.activities, "Ingen læringsaktiviteter registrert ennå.")
+    return _section("Læringsaktiviteter", empty, items, listed=True)
 
 
 def _meetings(progress: Progress, year: TrainingYear) -> list[str]:
     e = escape
     summary = progress.supervision_meetings
-    out = [
-        "<section><h2>Veiledning</h2>",
+    intro = [
         f"<p>{summary.individual_meetings} individuelle veiledningsmøter "
         f"({summary.individual_hours:.1f} timer)".replace(".", ",")
         + f" · {summary.group_sessions} gruppeveiledninger "
@@ -81,66 +96,55 @@ def _meetings(progress: Progress, year: TrainingYear) -> list[str]:
         + "</p>",
     ]
     if progress.supervision is not None:
-        out.append(
+        intro.append(
             f"<p>Veiledningstimer (R12): {progress.supervision.hours:.1f} av "
             f"{progress.supervision.required_hours:.1f} timer</p>".replace(".", ",")
         )
-    out.append('<ul class="plain">')
+    items = []
     for m in year.meetings:
         notes = f'<p class="notes">{e(m.notes)}</p>' if m.notes else ""
-        out.append(
+        items.append(
             f"<li><strong>{e(MEETING_NB.get(m.kind, m.kind))}</strong> {m.held_on:%d.%m.%Y}, "
             f"{m.minutes} minutter med veileder {e(m.veileder_hpr)} ({e(year.org(m.org_number))})"
             f"{notes}</li>"
         )
-    out.append("</ul></section>")
-    return out
+    return _section("Veiledning", intro, items, listed=True)
 
 
 def _plan(progress: Progress) -> list[str]:
     e = escape
-    out = ["<section><h2>Utdanningsplan mot virkelighet</h2>"]
-    if not progress.plan:
-        out.append('<p class="muted">Ingen individuell utdanningsplan er registrert ennå.</p>')
-    for p in progress.plan:
-        out.append(
-            f"<p><strong>{e(PART_NB.get(p.part, f'Del {p.part}'))}</strong> "
-            f'<span class="status {e(p.status)}">{e(PLAN_NB.get(p.status, p.status))}</span><br>'
-            f'<span class="muted">Planlagt {p.planned_days:.0f} dager, gjennomført '
-            f"{p.served_days:.0f} dager; {p.objectives_due_approved} av "
-            f"{len(p.objectives_due)} planlagte læringsmål godkjent (planversjon "
-            f"{p.plan_version})</span></p>"
-        )
-    out.append("</section>")
-    return out
+    items = [
+        f"<p><strong>{e(PART_NB.get(p.part, f'Del {p.part}'))}</strong> "
+        f'<span class="status {e(p.status)}">{e(PLAN_NB.get(p.status, p.status))}</span><br>'
+        f'<span class="muted">Planlagt {p.planned_days:.0f} dager, gjennomført '
+        f"{p.served_days:.0f} dager; {p.objectives_due_approved} av "
+        f"{len(p.objectives_due)} planlagte læringsmål godkjent (planversjon "
+        f"{p.plan_version})</span></p>"
+        for p in progress.plan
+    ]
+    empty = _none_yet(progress.plan, "Ingen individuell utdanningsplan er registrert ennå.")
+    return _section("Utdanningsplan mot virkelighet", empty, items, listed=False)
 
 
 def _decisions(year: TrainingYear) -> list[str]:
     e = escape
     if not year.decisions:
         return []
-    out = ["<section><h2>Vedtak fra Helsedirektoratet</h2>"]
-    for specialty, d in year.decisions:
-        out.append(
-            f"<p><strong>{e(APPLICATION_NB.get(d['outcome'], d['outcome']))}</strong> "
-            f"({e(specialty)}, {e(str(d['decided_on']))})<br>Begrunnelse: {e(str(d['reason']))}</p>"
-        )
-    out.append("</section>")
-    return out
+    items = [
+        f"<p><strong>{e(APPLICATION_NB.get(d['outcome'], d['outcome']))}</strong> "
+        f"({e(specialty)}, {e(str(d['decided_on']))})<br>Begrunnelse: {e(str(d['reason']))}</p>"
+        for specialty, d in year.decisions
+    ]
+    return _section("Vedtak fra Helsedirektoratet", [], items, listed=False)
 
 
 def _organisations(year: TrainingYear) -> list[str]:
     e = escape
-    out = [
-        "<section><h2>Virksomheter med tilgang til journalen</h2>",
-        '<ul class="plain">',
+    items = [
+        f"<li>{e(year.org(org_number))} <span class=muted>siden {since:%d.%m.%Y}</span></li>"
+        for org_number, since in year.organisations
     ]
-    for org_number, since in year.organisations:
-        out.append(
-            f"<li>{e(year.org(org_number))} <span class=muted>siden {since:%d.%m.%Y}</span></li>"
-        )
-    out.append("</ul></section>")
-    return out
+    return _section("Virksomheter med tilgang til journalen", [], items, listed=True)
 
 
 def training_sections(progress: Progress, year: TrainingYear) -> list[str]:

@@ -38,6 +38,7 @@ from services.api.dependencies import EnvelopeDep, ServicesDep
 from services.api.route import summary_of
 from services.api.schemas import WriteResult
 from services.api.writes import json_response
+from services.application import commands as cmd
 from services.application.messages import Envelope, Reply
 from services.bootstrap import Services
 
@@ -55,6 +56,20 @@ class Sent(NamedTuple):
 
     command: Any
     echo: Mapping[str, object]
+
+
+def creates(
+    command_type: type[Any],
+    data: Any,
+    id_field: str,
+    echo: Mapping[str, object] | None = None,
+    **fields: Any,
+) -> Sent:
+    """A write that creates something: the command built from the body and ``fields``, with
+    a new id as its ``id_field``; the answer echoes that id first, then ``echo``."""
+    created_id = new_id()
+    command = cmd.from_body(command_type, data, **fields, **{id_field: created_id})
+    return Sent(command, {id_field: created_id, **(echo or {})})
 
 
 Send = Callable[[Services, Any, Envelope, Mapping[str, object], int], Awaitable[Reply]]

@@ -44,25 +44,18 @@ def parse_authorization(authorization: str | None) -> tuple[str, str]:
 
 
 class Authenticator:
+    """Checks the scheme and any DPoP proof; ``tokens`` validates the token itself."""
+
     def __init__(
         self,
+        tokens: TokenValidator,
         *,
-        issuer: str,
-        audience: str,
-        jwks: JwksSource,
-        leeway_seconds: int = 30,
         accept_bearer: bool = True,
         require_dpop_for_organisations: bool = False,
         replay_cache: ReplayCache | None = None,
         dpop_iat_window_seconds: float = 60.0,
     ) -> None:
-        self.tokens = TokenValidator(
-            issuer=issuer,
-            audience=audience,
-            jwks=jwks,
-            leeway_seconds=leeway_seconds,
-            required_scopes=ROLE_SCOPES,
-        )
+        self.tokens = tokens
         self.dpop = DpopVerifier(
             replay_cache=replay_cache or InMemoryReplayCache(),
             iat_window_seconds=dpop_iat_window_seconds,
@@ -93,11 +86,15 @@ class Authenticator:
                 raise ValueError("TOKEN_ISSUER is set but JWKS_URL is not")
             issuer = settings.token_issuer
             source = jwks or RemoteJwks(str(settings.jwks_url))
-        return cls(
+        tokens = TokenValidator(
             issuer=issuer,
             audience=settings.token_audience,
             jwks=source,
             leeway_seconds=settings.token_leeway_seconds,
+            required_scopes=ROLE_SCOPES,
+        )
+        return cls(
+            tokens,
             accept_bearer=settings.accept_bearer_tokens,
             require_dpop_for_organisations=require_dpop_for_organisations,
             replay_cache=replay_cache,

@@ -22,7 +22,7 @@ from services.identity.dpop import (
     thumbprint,
 )
 from services.identity.principal import CLAIM_HPR_NUMBER, CLAIM_ORGNR_PARENT
-from services.identity.tokens import StaticJwks
+from services.identity.tokens import StaticJwks, TokenValidator
 
 NOW = 1_800_000_000.0
 ISSUER = "https://helseid-sts.test.nhn.no"
@@ -331,9 +331,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning"
 
 
 def make_authenticator(**kwargs: Any) -> Authenticator:
-    options: dict[str, Any] = {"issuer": ISSUER, "audience": AUDIENCE, "jwks": StaticJwks(JWKS)}
-    options.update(kwargs)
-    return Authenticator(**options)
+    tokens = TokenValidator(issuer=ISSUER, audience=AUDIENCE, jwks=StaticJwks(JWKS))
+    return Authenticator(tokens, **kwargs)
 
 
 @pytest.mark.parametrize(

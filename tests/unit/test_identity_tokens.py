@@ -24,7 +24,7 @@ from services.identity.principal import (
     Principal,
     principal_from_claims,
 )
-from services.identity.tokens import RemoteJwks, StaticJwks, TokenValidator
+from services.identity.tokens import JwksSource, RemoteJwks, StaticJwks, TokenValidator
 
 NOW = 1_800_000_000.0
 ISSUER = "https://helseid-sts.test.nhn.no"
@@ -87,10 +87,16 @@ PUBLIC_PEM = EC_KEY.as_pem(private=False)
 PUBLIC_JWK_JSON = json.dumps(EC_KEY.as_dict(private=False)).encode()
 
 
-def make_authenticator(**kwargs: Any) -> Authenticator:
-    options: dict[str, Any] = {"issuer": ISSUER, "audience": AUDIENCE, "jwks": StaticJwks(JWKS)}
-    options.update(kwargs)
-    return Authenticator(**options)
+def make_authenticator(
+    *, jwks: JwksSource | None = None, leeway_seconds: int = 30, **kwargs: Any
+) -> Authenticator:
+    tokens = TokenValidator(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        jwks=jwks or StaticJwks(JWKS),
+        leeway_seconds=leeway_seconds,
+    )
+    return Authenticator(tokens, **kwargs)
 
 
 CASES: list[tuple[str, str | None, str | None]] = [
@@ -408,7 +414,7 @@ def test_principal_hides_pid() -> None:
 def test_dev_issuer_tokens_validate(tmp_path: Path) -> None:
     issuer = DevIssuer(tmp_path)
     authenticator = Authenticator(
-        issuer=issuer.issuer, audience=AUDIENCE, jwks=StaticJwks(issuer.jwks())
+        TokenValidator(issuer=issuer.issuer, audience=AUDIENCE, jwks=StaticJwks(issuer.jwks()))
     )
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("organisation", {"org_number": ORG}, "organisation"),

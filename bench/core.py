@@ -137,20 +137,12 @@ class Servers:
     nats: EmbeddedNats
     workdir: Path
 
-    @property
-    def pg_url(self) -> str:
-        return self.pg.url
-
-    @property
-    def nats_url(self) -> str:
-        return self.nats.url
-
     def database_url(self, name: str) -> str:
-        base, _, _ = self.pg_url.rpartition("/")
+        base, _, _ = self.pg.url.rpartition("/")
         return f"{base}/{name}"
 
     async def fresh_database(self, name: str, *, migrate: bool = True) -> str:
-        conn = await asyncpg.connect(self.pg_url)
+        conn = await asyncpg.connect(self.pg.url)
         try:
             await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             await conn.execute(f"CREATE DATABASE {name}")
@@ -162,7 +154,7 @@ class Servers:
         return url
 
     async def drop_database(self, name: str) -> None:
-        conn = await asyncpg.connect(self.pg_url)
+        conn = await asyncpg.connect(self.pg.url)
         try:
             await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         finally:
@@ -249,7 +241,7 @@ PACKAGES = (
 
 async def versions(servers: Servers) -> dict[str, Any]:
     out: dict[str, Any] = {"python": sys.version.split()[0]}
-    conn = await asyncpg.connect(servers.pg_url)
+    conn = await asyncpg.connect(servers.pg.url)
     try:
         out["postgresql"] = await conn.fetchval("SHOW server_version")
         out["postgresql_settings"] = {

@@ -309,7 +309,7 @@ async def _measure_http(
     await conn.close()
     sync_org = max({w[1] for w in doctors}, key=lambda o: sum(w[1] == o for w in doctors))
     seconds = opts.duration
-    with api_process(url, servers.nats_url, data_dir) as base:
+    with api_process(url, servers.nats.url, data_dir) as base:
         await http_append(base, doctors, tokens, levels[-1], 2.0)  # warm the pool up
         for run_no in range(opts.runs):
             for clients in levels:

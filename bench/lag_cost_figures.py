@@ -111,7 +111,7 @@ async def _lag_run(
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "NATS_URL": servers.nats_url,
+        "NATS_URL": servers.nats.url,
         "KOMPETANSE_STREAM": stream_name,
         "LOG_LEVEL": "warning",
         "LOG_JSON": "true",
@@ -153,7 +153,7 @@ async def _lag_run(
         stop_processes(procs)
         logfile.close()
         await servers.drop_database("bench_lag")
-        await _delete_stream(servers.nats_url, stream_name)
+        await _delete_stream(servers.nats.url, stream_name)
 
 
 async def _wait_until_flowing(poll: asyncpg.Connection) -> None:

@@ -165,7 +165,7 @@ async def main(target: str, seconds: float, size: str) -> None:
         data_dir.mkdir()
         doctors = await data_figures.writers(url, 640)
         tokens = data_figures.mint_tokens(data_dir, {w[1] for w in doctors})
-        with api_process(url, s.nats_url, data_dir) as base:
+        with api_process(url, s.nats.url, data_dir) as base:
             import urllib.request
 
             # The API process is the child listening on the port: its command line says so.

@@ -59,7 +59,7 @@ async def main(facts: int, size: str) -> None:
         tokens = data_figures.mint_tokens(data_dir, {org})
         # One worker: pyinstrument sees the process it runs in, and with several workers
         # that is only uvicorn's supervisor.
-        with api_process(url, s.nats_url, data_dir, module="bench.profile_sync", workers=1) as base:
+        with api_process(url, s.nats.url, data_dir, module="bench.profile_sync", workers=1) as base:
             figures = await sync_figures.nightly_sync(base, url, org, tokens[org], opts, 1)
         for f in figures:
             log(f"{f.name}: {f.value:.1f} {f.unit} ({f.note})")

@@ -35,7 +35,7 @@ async def one_round(s: Any, url: str, server: str, workers: int, seconds: float)
     doctors = await data_figures.writers(url, 640)
     tokens = data_figures.mint_tokens(data_dir, {w[1] for w in doctors})
     ids = [w[0] for w in doctors]
-    with api_process(url, s.nats_url, data_dir, workers=workers, server=server) as base:
+    with api_process(url, s.nats.url, data_dir, workers=workers, server=server) as base:
         await data_figures.http_append(base, doctors, tokens, 64, 2.0)  # warm up
         before = load_average()
         append = await data_figures.http_append(base, doctors, tokens, 64, seconds)

@@ -20,6 +20,7 @@ from services.api.schemas import ApplicationIn, ApplicationOut, DecisionIn, Page
 from services.api.writes import json_response
 from services.application import commands as cmd
 from services.clock import today
+from services.rows import struct_from_row
 
 
 class QueueItem(msgspec.Struct, kw_only=True):
@@ -69,11 +70,9 @@ class ApplicationsController(Controller):
         limit = paging.limit
         rows = await services.records.queue(status, paging.after_in_feed(), limit)
         items = [
-            QueueItem(
-                application_id=r.application_id,
-                doctor_id=r.doctor_id,
-                specialty=r.specialty,
-                status=r.status,
+            struct_from_row(
+                QueueItem,
+                r,
                 submitted_on=r.submitted_on.isoformat(),
                 decided_on=r.decided_on.isoformat() if r.decided_on else None,
             )

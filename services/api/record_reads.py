@@ -12,6 +12,7 @@ from services.api.access import Access
 from services.api.dependencies import PagingDep, ServicesDep
 from services.api.route import RecordController, get
 from services.api.schemas import Page
+from services.rows import struct_from_row
 
 
 class AuditEntry(msgspec.Struct, kw_only=True):
@@ -78,18 +79,7 @@ class RecordReadsController(RecordController):
         await services.access_log.flush()
         rows = await services.records.access_log(doctor_id, paging.after(), paging.limit)
         items = [
-            AccessEntry(
-                at=row.at.isoformat(),
-                actor_kind=row.actor_kind,
-                actor_hpr=row.actor_hpr,
-                client_id=row.client_id,
-                org_number=row.org_number,
-                action=row.action,
-                method=row.method,
-                endpoint=row.endpoint,
-                status=row.status,
-            )
-            for row in rows[: paging.limit]
+            struct_from_row(AccessEntry, row, at=row.at.isoformat()) for row in rows[: paging.limit]
         ]
         more = len(rows) > paging.limit
         return Page(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import aggregates
 from services.read_models import states
+from services.rows import struct_from_row
 from services.store import relations as table
 
 
@@ -68,14 +69,12 @@ class RelationQueries:
             rows = await table.relations_of(conn, doctor_id)
             names = await aggregates.organisations(conn, {r.org_number for r in rows})
         return [
-            RelationOut(
-                org_number=r.org_number,
+            struct_from_row(
+                RelationOut,
+                r,
                 name=names[r.org_number].name if r.org_number in names else None,
-                basis=r.basis,
-                status=r.status,
                 since=r.since.date().isoformat(),
                 status_since=r.status_since.date().isoformat(),
-                dispute_reason=r.dispute_reason,
             )
             for r in rows
         ]
@@ -86,10 +85,9 @@ class RelationQueries:
             conflicts = await table.open_conflicts(conn)
         return Flags(
             disputed_relations=[
-                DisputedRelation(
-                    doctor_id=r.doctor_id,
-                    org_number=r.org_number,
-                    basis=r.basis,
+                struct_from_row(
+                    DisputedRelation,
+                    r,
                     since=r.since.date().isoformat(),
                     disputed_since=r.status_since.date().isoformat(),
                     reason=r.dispute_reason,
@@ -97,13 +95,7 @@ class RelationQueries:
                 for r in disputed
             ],
             identity_conflicts=[
-                IdentityConflict(
-                    conflict_id=r.conflict_id,
-                    doctor_id=r.doctor_id,
-                    other_doctor_id=r.other_doctor_id,
-                    field=r.field,
-                    flagged_on=r.flagged_at.date().isoformat(),
-                )
+                struct_from_row(IdentityConflict, r, flagged_on=r.flagged_at.date().isoformat())
                 for r in conflicts
             ],
         )

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.doctor.training_records import plan_at, plan_version
+from domain.copying import copy_as
+from domain.doctor.training_records import Activity, plan_at, plan_version
 from events.training import PlanPeriod
 from services.read_models import states
 from services.store import sql
@@ -71,6 +72,21 @@ class PlanView(msgspec.Struct, frozen=True, kw_only=True):
     written: tuple[PlanWriteView, ...]
 
 
+def _activity_view(a: Activity) -> ActivityView:
+    s = a.sign_off
+    if s is None:
+        return copy_as(ActivityView, a, signed_off=False)
+    return copy_as(
+        ActivityView,
+        a,
+        signed_off=True,
+        signed_by_hpr=s.signed_by_hpr,
+        signed_on=s.signed_on,
+        signed_at_org=s.org_number,
+        comment=s.comment,
+    )
+
+
 class TrainingReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -78,25 +94,8 @@ class TrainingReads:
     async def activities(self, doctor_id: str) -> list[ActivityView]:
         async with self._engine.connect() as conn:
             state, _ = await states.read(conn, states.DOCTORS, doctor_id)
-        views = []
-        for a in sorted(state.activities.values(), key=lambda a: (a.date, a.activity_id)):
-            s = a.sign_off
-            views.append(
-                ActivityView(
-                    activity_id=a.activity_id,
-                    kind=a.kind,
-                    date=a.date,
-                    objective_ids=a.objective_ids,
-                    description=a.description,
-                    recorded_by=a.recorded_by,
-                    signed_off=s is not None,
-                    signed_by_hpr=s.signed_by_hpr if s else None,
-                    signed_on=s.signed_on if s else None,
-                    signed_at_org=s.org_number if s else None,
-                    comment=s.comment if s else None,
-                )
-            )
-        return views
+        activities = sorted(state.activities.values(), key=lambda a: (a.date, a.activity_id))
+        return [_activity_view(a) for a in activities]
 
     async def meetings(self, doctor_id: str, reader: NotesReader) -> list[MeetingView]:
         async with self._engine.connect() as conn:
@@ -112,15 +111,9 @@ class TrainingReads:
             )
         notes = {r.meeting_id: str(r.notes) for r in rows}
         return [
-            MeetingView(
-                meeting_id=m.meeting_id,
-                held_on=m.held_on,
-                minutes=m.minutes,
-                kind=m.kind,
-                veileder_hpr=m.veileder_hpr,
-                org_number=m.org_number,
-                recorded_by=m.recorded_by,
-                has_notes=m.has_notes,
+            copy_as(
+                MeetingView,
+                m,
                 notes_readable=reader.may_read(m.org_number),
                 notes=notes.get(m.meeting_id),
             )

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.api.flow import HOSPITAL, World, ok, set_up
-
-PERIOD = {
-    "org_number": HOSPITAL,
-    "part": 1,
-    "arena": "hospital",
-    "position": "LIS1",
-    "fte_percent": 100,
-    "start": "2024-01-01",
-    "end": "2024-12-31",
-}
+from tests.integration.api.flow import PERIOD, World, ok, set_up
 
 
 async def test_the_employer_corrects_and_retracts_what_it_recorded(api: Any, issuer: Any) -> None:

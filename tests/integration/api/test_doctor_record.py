@@ -11,6 +11,7 @@ from tests.integration.api.flow import (
     HOSPITAL,
     LEADER_H,
     MUNICIPALITY,
+    PERIOD,
     VEILEDER,
     World,
     appoint,
@@ -39,19 +40,7 @@ async def test_employer_records_service_assessment_and_approval_R5(  # type: ign
     doctor_id = await set_up(api, world)
     base = f"/api/v1/doctors/{doctor_id}"
     period = await ok(
-        await api.post(
-            f"{base}/service-periods",
-            headers=world.hospital,
-            json={
-                "org_number": HOSPITAL,
-                "part": 1,
-                "arena": "hospital",
-                "position": "LIS1",
-                "fte_percent": 100,
-                "start": "2024-01-01",
-                "end": "2024-12-31",
-            },
-        )
+        await api.post(f"{base}/service-periods", headers=world.hospital, json=PERIOD)
     )
     await ok(
         await api.post(
